@@ -1,0 +1,27 @@
+// One jest project per package; unit and integration tests live side by side.
+// Tests import workspace packages from source (no build needed for unit tests);
+// integration tests that spawn real processes use the built bins in dist/.
+const packages = ["protocol", "core", "worker", "broker", "launcher"];
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    ...packages.map((name) => ({
+      displayName: name,
+      rootDir: `<rootDir>/packages/${name}`,
+      testMatch: ["<rootDir>/test/**/*.test.ts"],
+      transform: { "^.+\\.(t|j)sx?$": ["@swc/jest", { jsc: { target: "es2022" } }] },
+      moduleNameMapper: { "^@scoop/(protocol|core|worker|broker|launcher)$": "<rootDir>/../$1/src/index.ts" },
+      testEnvironment: "node",
+    })),
+    {
+      displayName: "examples",
+      rootDir: "<rootDir>/examples",
+      testMatch: ["<rootDir>/test/**/*.test.ts"],
+      transform: { "^.+\\.(t|j)sx?$": ["@swc/jest", { jsc: { target: "es2022" } }] },
+      moduleNameMapper: { "^@scoop/(protocol|core|worker|broker|launcher)$": "<rootDir>/../packages/$1/src/index.ts" },
+      testEnvironment: "node",
+    },
+  ],
+  testTimeout: 60000,
+};

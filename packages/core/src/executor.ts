@@ -1,0 +1,55 @@
+/**
+ * The executor interface: what runs tasks for the `futures` API. Core ships
+ * the in-process serial fallback; `@scoop/worker` installs the distributed
+ * executor with {@link setExecutor}. Futures never know which one runs them.
+ */
+
+/** Per-call options after validation. */
+export interface TaskOptions {
+  /** Give up (reject with a timeout error and cancel the task) after this long. `undefined`: never. */
+  timeoutMs?: number;
+  /** How many times a task lost with its worker is run again. @default 3 */
+  retries: number;
+}
+
+/** One task handed to an executor. */
+export interface TaskCall {
+  /** Unique within this process. */
+  readonly id: number;
+  /** Registered name of the task function. */
+  readonly name: string;
+  /** The local function (the serial executor calls it; others send `name`). */
+  readonly fn: (...args: any[]) => unknown;
+  /** Arguments, already checked to be serializable. */
+  readonly args: readonly unknown[];
+  readonly options: TaskOptions;
+}
+
+/** How an executor reports progress of one task. Calls after the first settle are ignored. */
+export interface TaskSink {
+  /** The task started running (PENDING → RUNNING). */
+  started(): void;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+/** Runs tasks. Implementations: the serial fallback (core) and the distributed executor (worker). */
+export interface Executor {
+  readonly kind: "serial" | "distributed";
+  /**
+   * Queue tasks. `submit` is called with several entries for large maps so the
+   * executor can batch; a single submit must not be delayed waiting for more.
+   */
+  submit(entries: ReadonlyArray<{ call: TaskCall; sink: TaskSink }>): void;
+  /**
+   * Cancel a task. Returns false if it can no longer be cancelled (already
+   * running in-process, or settled). A running remote task is asked to abort.
+   */
+  cancel(id: number): boolean;
+  /** Broadcast a read-only constant to every worker. */
+  setConst(name: string, value: unknown): Promise<void>;
+  /** Read a constant, waiting for it up to `timeoutMs` (or until `signal` aborts). */
+  getConst(name: string, options: { timeoutMs?: number; signal?: AbortSignal }): Promise<unknown>;
+  /** Stop accepting tasks; with `wait`, resolve when queued tasks are done. */
+  shutdown(wait: boolean): Promise<void>;
+}

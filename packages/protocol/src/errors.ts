@@ -1,0 +1,68 @@
+/**
+ * Errors shared by every SCOOP package. Each error has a stable `code`
+ * (tests and programs match on it, never on the message text) and a message
+ * that says what happened and what to do.
+ */
+
+/** Context a SCOOP error may carry, so programs can react without parsing text. */
+export interface ScoopErrorContext {
+  /** Name of the task concerned. */
+  taskName?: string;
+  /** Id of the worker concerned. */
+  workerId?: string;
+  /** Host of the worker concerned. */
+  host?: string;
+  /** Endpoint concerned, e.g. `tcp://127.0.0.1:5555`. */
+  address?: string;
+  /** Path inside a value, e.g. `args[0].items[3]`. */
+  path?: string;
+}
+
+/** Options accepted by every SCOOP error constructor. */
+export interface ScoopErrorOptions extends ScoopErrorContext {
+  /** The underlying error, if any. */
+  cause?: unknown;
+}
+
+/** Base class of every error SCOOP throws. */
+export class ScoopError extends Error {
+  /** Stable machine-readable code, always starting with `SCOOP_`. */
+  readonly code: string;
+  readonly taskName?: string;
+  readonly workerId?: string;
+  readonly host?: string;
+  readonly address?: string;
+  readonly path?: string;
+
+  constructor(code: string, message: string, options: ScoopErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    if (options.taskName !== undefined) this.taskName = options.taskName;
+    if (options.workerId !== undefined) this.workerId = options.workerId;
+    if (options.host !== undefined) this.host = options.host;
+    if (options.address !== undefined) this.address = options.address;
+    if (options.path !== undefined) this.path = options.path;
+  }
+}
+
+/** A value cannot be sent to another process (function, symbol, cycle, unregistered class…). */
+export class SerializationError extends ScoopError {
+  constructor(message: string, options: ScoopErrorOptions = {}) {
+    super("SCOOP_UNSERIALIZABLE", message, options);
+  }
+}
+
+/** Bytes received from a peer are not a valid SCOOP message or payload. */
+export class ProtocolError extends ScoopError {
+  constructor(code: "SCOOP_MALFORMED_MESSAGE" | "SCOOP_PROTOCOL_VERSION" | "SCOOP_MESSAGE_TOO_LARGE" | "SCOOP_MALFORMED_PAYLOAD", message: string, options: ScoopErrorOptions = {}) {
+    super(code, message, options);
+  }
+}
+
+/** An option passed by the caller is invalid. */
+export class InvalidOptionError extends ScoopError {
+  constructor(message: string, options: ScoopErrorOptions = {}) {
+    super("SCOOP_INVALID_OPTION", message, options);
+  }
+}
