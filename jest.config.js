@@ -1,6 +1,8 @@
 // One jest project per package; unit and integration tests live side by side.
 // Tests import workspace packages from source (no build needed for unit tests);
 // integration tests that spawn real processes use the built bins in dist/.
+// Sources import siblings as "./x.js" (NodeNext); jest must find "./x.ts".
+const relativeJs = { "^(\\.{1,2}/.*)\\.js$": "$1" };
 const packages = ["protocol", "core", "worker", "broker", "launcher"];
 
 /** @type {import('jest').Config} */
@@ -11,7 +13,8 @@ module.exports = {
       rootDir: `<rootDir>/packages/${name}`,
       testMatch: ["<rootDir>/test/**/*.test.ts"],
       transform: { "^.+\\.(t|j)sx?$": ["@swc/jest", { jsc: { target: "es2022" } }] },
-      moduleNameMapper: { "^@scoop/(protocol|core|worker|broker|launcher)$": "<rootDir>/../$1/src/index.ts" },
+      moduleNameMapper: { ...relativeJs, "^@scoop/(protocol|core|worker|broker|launcher)$": "<rootDir>/../$1/src/index.ts" },
+      testTimeout: 60000,
       testEnvironment: "node",
     })),
     {
@@ -19,7 +22,8 @@ module.exports = {
       rootDir: "<rootDir>/examples",
       testMatch: ["<rootDir>/test/**/*.test.ts"],
       transform: { "^.+\\.(t|j)sx?$": ["@swc/jest", { jsc: { target: "es2022" } }] },
-      moduleNameMapper: { "^@scoop/(protocol|core|worker|broker|launcher)$": "<rootDir>/../packages/$1/src/index.ts" },
+      moduleNameMapper: { ...relativeJs, "^@scoop/(protocol|core|worker|broker|launcher)$": "<rootDir>/../packages/$1/src/index.ts" },
+      testTimeout: 120000,
       testEnvironment: "node",
     },
   ],

@@ -1,0 +1,227 @@
+/**
+ * Wire messages. A message is a ZeroMQ multipart message: frame 0 is a small
+ * msgpack map (the header: version, type and the ids needed for routing);
+ * later frames are opaque payloads that only workers decode. The broker reads
+ * frame 0 only, so its cost per task does not depend on payload size.
+ *
+ * Every received header goes through {@link decodeMessage}, which validates
+ * it field by field and throws a {@link ProtocolError} instead of letting a
+ * malformed message reach program logic.
+ */
+import { decode as msgpackDecode, encode as msgpackEncode } from "@msgpack/msgpack";
+import { ProtocolError } from "./errors.js";
+
+/** Version of the wire protocol. Peers of another version are refused at join. */
+export const PROTOCOL_VERSION = 1;
+
+/** Largest header frame accepted. Payload frames are bounded by the socket's maxMessageSize. */
+export const MAX_HEADER_BYTES = 1 << 20;
+
+/** Every message type, by name. */
+export const MessageType = {
+  /** peer → broker: join with identity, role and the tasks it can run. */
+  HELLO: "HELLO",
+  /** broker → peer: join accepted; liveness settings. */
+  WELCOME: "WELCOME",
+  /** broker → peer: join refused (wrong version, bad key…). */
+  REFUSED: "REFUSED",
+  /** owner → broker: new tasks (batched); payload = argument frames of each task in order. */
+  SUBMIT: "SUBMIT",
+  /** broker → worker: tasks to run (batched); payload = argument frames in order. */
+  DISPATCH: "DISPATCH",
+  /** worker → broker: the worker can take `n` more tasks. */
+  CREDIT: "CREDIT",
+  /** worker → broker: outcomes of dispatched tasks (batched); payload = value/error frames. */
+  RESULT: "RESULT",
+  /** broker → owner: outcomes of the owner's tasks (batched); payload = value/error frames. */
+  DELIVER: "DELIVER",
+  /** owner → broker: cancel tasks by the owner's ids. */
+  CANCEL: "CANCEL",
+  /** broker → worker: abort running tasks by broker key. */
+  ABORT: "ABORT",
+  /** peer → broker: set a shared constant; payload = value frames. */
+  CONST_SET: "CONST_SET",
+  /** broker → peer: a shared constant (sent to every peer of the run, late joiners too). */
+  CONST: "CONST",
+  /** either way: I am alive. */
+  HEARTBEAT: "HEARTBEAT",
+  /** origin → broker → everyone: the run is over, with this exit code. */
+  SHUTDOWN: "SHUTDOWN",
+  /** peer → broker: I am leaving cleanly. */
+  BYE: "BYE",
+  /** broker → peer: your message could not be served. */
+  ERROR: "ERROR",
+} as const;
+
+/** A message type name. */
+export type MessageTypeName = (typeof MessageType)[keyof typeof MessageType];
+
+/** Role of a peer: the origin runs `main`; workers run tasks; clients only submit. */
+export type PeerRole = "origin" | "worker" | "client";
+
+/** One task inside a SUBMIT. */
+export interface SubmittedTask {
+  /** Owner-local task id, unique per owner. */
+  id: number;
+  /** Registered task name. */
+  name: string;
+  /** How many payload frames carry its arguments. */
+  frames: number;
+  /** Re-runs allowed if its worker is lost. */
+  retries: number;
+}
+
+/** One task inside a DISPATCH. */
+export interface DispatchedTask {
+  /** Broker-unique key; the worker echoes it in RESULT and ABORT refers to it. */
+  key: number;
+  name: string;
+  frames: number;
+  /** 1 for the first run, 2 for the first retry, … */
+  attempt: number;
+}
+
+/** One outcome inside a RESULT (worker → broker). */
+export interface TaskOutcome {
+  key: number;
+  /** True: payload is the value; false: payload is the thrown error. */
+  ok: boolean;
+  frames: number;
+}
+
+/** One outcome inside a DELIVER (broker → owner). */
+export interface DeliveredOutcome {
+  /** The owner's task id. */
+  id: number;
+  ok: boolean;
+  frames: number;
+  /** Worker that ran it. */
+  worker: string;
+  /** Host of that worker. */
+  host: string;
+}
+
+/** Header of each message type. */
+export type Header =
+  | { t: "HELLO"; id: string; role: PeerRole; host: string; pid: number; app: string; tasks: string[] }
+  | { t: "WELCOME"; broker: string; heartbeatMs: number; livenessMs: number }
+  | { t: "REFUSED"; code: string; message: string }
+  | { t: "SUBMIT"; tasks: SubmittedTask[] }
+  | { t: "DISPATCH"; tasks: DispatchedTask[] }
+  | { t: "CREDIT"; n: number }
+  | { t: "RESULT"; results: TaskOutcome[] }
+  | { t: "DELIVER"; results: DeliveredOutcome[] }
+  | { t: "CANCEL"; ids: number[] }
+  | { t: "ABORT"; keys: number[] }
+  | { t: "CONST_SET"; name: string; frames: number }
+  | { t: "CONST"; name: string; frames: number }
+  | { t: "HEARTBEAT" }
+  | { t: "SHUTDOWN"; code: number }
+  | { t: "BYE" }
+  | { t: "ERROR"; code: string; message: string; ref?: number };
+
+/** A validated message: its header and its payload frames. */
+export interface Message<H extends Header = Header> {
+  header: H;
+  payload: Buffer[];
+}
+
+/** Encode a message to the frames to send (payload frames are passed through untouched). */
+export function encodeMessage(header: Header, payload: readonly Uint8Array[] = []): Uint8Array[] {
+  const head = msgpackEncode({ v: PROTOCOL_VERSION, ...header });
+  return [head, ...payload];
+}
+
+// --- validation -----------------------------------------------------------
+
+type Check = (value: unknown) => boolean;
+const isString: Check = (v) => typeof v === "string" && v.length <= 4096;
+const isUint: Check = (v) => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+const isInt: Check = (v) => typeof v === "number" && Number.isSafeInteger(v);
+const isBool: Check = (v) => typeof v === "boolean";
+const isRole: Check = (v) => v === "origin" || v === "worker" || v === "client";
+const arrayOf = (item: Check): Check => (v) => Array.isArray(v) && v.every(item);
+const record = (fields: Record<string, Check>, optional: Record<string, Check> = {}): Check => (v) => {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+  const o = v as Record<string, unknown>;
+  for (const [k, check] of Object.entries(fields)) if (!check(o[k])) return false;
+  for (const [k, check] of Object.entries(optional)) if (o[k] !== undefined && !check(o[k])) return false;
+  return true;
+};
+
+const submitted = record({ id: isUint, name: isString, frames: isUint, retries: isUint });
+const dispatched = record({ key: isUint, name: isString, frames: isUint, attempt: isUint });
+const outcome = record({ key: isUint, ok: isBool, frames: isUint });
+const delivered = record({ id: isUint, ok: isBool, frames: isUint, worker: isString, host: isString });
+
+/** Field checks of each type, and which field lists the payload frames. */
+const SCHEMAS: Record<MessageTypeName, { fields: Record<string, Check>; optional?: Record<string, Check>; frames: (h: any) => number }> = {
+  HELLO: { fields: { id: isString, role: isRole, host: isString, pid: isUint, app: isString, tasks: arrayOf(isString) }, frames: () => 0 },
+  WELCOME: { fields: { broker: isString, heartbeatMs: isUint, livenessMs: isUint }, frames: () => 0 },
+  REFUSED: { fields: { code: isString, message: isString }, frames: () => 0 },
+  SUBMIT: { fields: { tasks: arrayOf(submitted) }, frames: (h) => sumFrames(h.tasks) },
+  DISPATCH: { fields: { tasks: arrayOf(dispatched) }, frames: (h) => sumFrames(h.tasks) },
+  CREDIT: { fields: { n: isUint }, frames: () => 0 },
+  RESULT: { fields: { results: arrayOf(outcome) }, frames: (h) => sumFrames(h.results) },
+  DELIVER: { fields: { results: arrayOf(delivered) }, frames: (h) => sumFrames(h.results) },
+  CANCEL: { fields: { ids: arrayOf(isUint) }, frames: () => 0 },
+  ABORT: { fields: { keys: arrayOf(isUint) }, frames: () => 0 },
+  CONST_SET: { fields: { name: isString, frames: isUint }, frames: (h) => h.frames },
+  CONST: { fields: { name: isString, frames: isUint }, frames: (h) => h.frames },
+  HEARTBEAT: { fields: {}, frames: () => 0 },
+  SHUTDOWN: { fields: { code: isInt }, frames: () => 0 },
+  BYE: { fields: {}, frames: () => 0 },
+  ERROR: { fields: { code: isString, message: isString }, optional: { ref: isUint }, frames: () => 0 },
+};
+
+function sumFrames(items: Array<{ frames: number }>): number {
+  let n = 0;
+  for (const item of items) n += item.frames;
+  return n;
+}
+
+/** True if `t` names a message type. */
+export function isMessageType(t: unknown): t is MessageTypeName {
+  return typeof t === "string" && Object.prototype.hasOwnProperty.call(SCHEMAS, t);
+}
+
+/**
+ * Decode and validate received frames.
+ * @throws {ProtocolError} `SCOOP_MALFORMED_MESSAGE` (not a SCOOP header, unknown
+ * type, bad field, wrong payload frame count), `SCOOP_PROTOCOL_VERSION` (another
+ * version) or `SCOOP_MESSAGE_TOO_LARGE` (header over {@link MAX_HEADER_BYTES}).
+ */
+export function decodeMessage(frames: readonly Buffer[]): Message {
+  const head = frames[0];
+  if (head === undefined || head.length === 0) throw malformed("the message has no header frame");
+  if (head.length > MAX_HEADER_BYTES) {
+    throw new ProtocolError("SCOOP_MESSAGE_TOO_LARGE", `header frame is ${head.length} bytes; the limit is ${MAX_HEADER_BYTES}`);
+  }
+  let raw: unknown;
+  try {
+    raw = msgpackDecode(head, { maxStrLength: MAX_HEADER_BYTES, maxBinLength: 0, maxExtLength: 0 });
+  } catch (error) {
+    throw malformed("frame 0 is not valid msgpack", error);
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw malformed("frame 0 is not a msgpack map");
+  const h = raw as Record<string, unknown>;
+  if (h.v !== PROTOCOL_VERSION) {
+    throw new ProtocolError(
+      "SCOOP_PROTOCOL_VERSION",
+      `peer speaks SCOOP protocol version ${String(h.v)}; this process speaks version ${PROTOCOL_VERSION}: run the same @scoop/* version everywhere`,
+    );
+  }
+  if (!isMessageType(h.t)) throw malformed(`unknown message type ${JSON.stringify(h.t)}`);
+  const schema = SCHEMAS[h.t];
+  if (!record(schema.fields, schema.optional)(h)) throw malformed(`a ${h.t} header has missing or ill-typed fields`);
+  const expected = schema.frames(h);
+  if (expected !== frames.length - 1) {
+    throw malformed(`a ${h.t} header announces ${expected} payload frames but ${frames.length - 1} arrived`);
+  }
+  delete h.v;
+  return { header: h as unknown as Header, payload: frames.slice(1) as Buffer[] };
+}
+
+function malformed(what: string, cause?: unknown): ProtocolError {
+  return new ProtocolError("SCOOP_MALFORMED_MESSAGE", `malformed SCOOP message: ${what}`, { cause });
+}
