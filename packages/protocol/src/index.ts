@@ -2,3 +2,21 @@ export { ScoopError, SerializationError, ProtocolError, InvalidOptionError } fro
 export type { ScoopErrorContext, ScoopErrorOptions } from "./errors.js";
 export { Codec } from "./codec.js";
 export type { CodecOptions, ClassCodecOptions, FunctionNaming } from "./codec.js";
+export {
+  PROTOCOL_VERSION,
+  MAX_HEADER_BYTES,
+  MessageType,
+  encodeMessage,
+  decodeMessage,
+  isMessageType,
+} from "./messages.js";
+export type {
+  MessageTypeName,
+  PeerRole,
+  Header,
+  Message,
+  SubmittedTask,
+  DispatchedTask,
+  TaskOutcome,
+  DeliveredOutcome,
+} from "./messages.js";
