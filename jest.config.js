@@ -26,6 +26,14 @@ module.exports = {
       testTimeout: 120000,
       testEnvironment: "node",
     },
+    {
+      displayName: "repo",
+      rootDir: "<rootDir>/test",
+      testMatch: ["<rootDir>/**/*.test.ts"],
+      transform: { "^.+\\.(t|j)sx?$": ["@swc/jest", { jsc: { target: "es2022" } }] },
+      testTimeout: 300000,
+      testEnvironment: "node",
+    },
   ],
   testTimeout: 60000,
 };
