@@ -1,1 +1,4 @@
-export {};
+export { Broker, startBroker } from "./broker.js";
+export type { BrokerEvents, BrokerState, BrokerStats, PeerInfo } from "./broker.js";
+export { BROKER_DEFAULTS, resolveBrokerOptions } from "./options.js";
+export type { BrokerOptions, ResolvedBrokerOptions } from "./options.js";

@@ -43,7 +43,9 @@ export const MessageType = {
   CONST_SET: "CONST_SET",
   /** broker → peer: a shared constant (sent to every peer of the run, late joiners too). */
   CONST: "CONST",
-  /** either way: I am alive. */
+  /** peer → broker: tasks this peer can now run besides those in HELLO (registered later). */
+  TASKS: "TASKS",
+  /** either way: I am alive. A worker's heartbeat thread names its worker in `of`. */
   HEARTBEAT: "HEARTBEAT",
   /** origin → broker → everyone: the run is over, with this exit code. */
   SHUTDOWN: "SHUTDOWN",
@@ -115,7 +117,8 @@ export type Header =
   | { t: "ABORT"; keys: number[] }
   | { t: "CONST_SET"; name: string; frames: number }
   | { t: "CONST"; name: string; frames: number }
-  | { t: "HEARTBEAT" }
+  | { t: "TASKS"; tasks: string[] }
+  | { t: "HEARTBEAT"; of?: string }
   | { t: "SHUTDOWN"; code: number }
   | { t: "BYE" }
   | { t: "ERROR"; code: string; message: string; ref?: number };
@@ -168,7 +171,8 @@ const SCHEMAS: Record<MessageTypeName, { fields: Record<string, Check>; optional
   ABORT: { fields: { keys: arrayOf(isUint) }, frames: () => 0 },
   CONST_SET: { fields: { name: isString, frames: isUint }, frames: (h) => h.frames },
   CONST: { fields: { name: isString, frames: isUint }, frames: (h) => h.frames },
-  HEARTBEAT: { fields: {}, frames: () => 0 },
+  TASKS: { fields: { tasks: arrayOf(isString) }, frames: () => 0 },
+  HEARTBEAT: { fields: {}, optional: { of: isString }, frames: () => 0 },
   SHUTDOWN: { fields: { code: isInt }, frames: () => 0 },
   BYE: { fields: {}, frames: () => 0 },
   ERROR: { fields: { code: isString, message: isString }, optional: { ref: isUint }, frames: () => 0 },

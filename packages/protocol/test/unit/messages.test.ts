@@ -28,6 +28,8 @@ const samples: Array<[Header, number]> = [
   [{ t: "CONST_SET", name: "k", frames: 2 }, 2],
   [{ t: "CONST", name: "k", frames: 1 }, 1],
   [{ t: "HEARTBEAT" }, 0],
+  [{ t: "HEARTBEAT", of: "w1" }, 0],
+  [{ t: "TASKS", tasks: ["late"] }, 0],
   [{ t: "SHUTDOWN", code: -1 }, 0],
   [{ t: "BYE" }, 0],
   [{ t: "ERROR", code: "SCOOP_X", message: "m", ref: 3 }, 0],
