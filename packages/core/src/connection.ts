@@ -1,0 +1,174 @@
+/**
+ * A peer's connection to the broker: one DEALER socket for data, plus the
+ * heartbeat thread. It joins (HELLO → WELCOME), validates every message it
+ * receives and hands each to the handler of its type. Used by apps that
+ * `connect()` and by workers (which add task execution on top).
+ */
+import { hostname } from "node:os";
+import type { Logger } from "pino";
+import { Dealer } from "zeromq";
+import {
+  ScoopError,
+  decodeMessage,
+  encodeMessage,
+  type Header,
+  type Message,
+  type PeerRole,
+} from "@scoop/protocol";
+import { startHeart, type Heart } from "./heart.js";
+
+/** What a connection does with each message type it may receive. */
+export type MessageHandlers = {
+  [T in Header["t"]]?: (header: Extract<Header, { t: T }>, payload: Buffer[]) => void;
+};
+
+/** Options of {@link BrokerConnection.open}. */
+export interface ConnectionOptions {
+  /** Broker endpoint, e.g. `tcp://127.0.0.1:5555`. */
+  endpoint: string;
+  /** This peer's id (unique per broker). */
+  id: string;
+  role: PeerRole;
+  /** Run or application id; constants are scoped by it. */
+  app: string;
+  /** Task names this peer can run. */
+  tasks: string[];
+  /** How long to wait for the broker to answer HELLO. */
+  connectTimeoutMs: number;
+  logger: Logger;
+  /** CURVE client options (`curveServerKey`, `curvePublicKey`, `curveSecretKey`), when the broker uses CURVE. */
+  curve?: Record<string, string>;
+  /** Called once if the broker falls silent past its liveness bound. */
+  onBrokerLost(silentMs: number): void;
+}
+
+/** An open connection to a broker. */
+export class BrokerConnection {
+  /** Host name sent in HELLO. */
+  readonly host = hostname();
+  /** Liveness settings the broker announced. */
+  heartbeatMs = 0;
+  livenessMs = 0;
+  private readonly sock: Dealer;
+  private readonly handlers: MessageHandlers = {};
+  private heart?: Heart;
+  private loop?: Promise<void>;
+  private closing?: Promise<void>;
+  private advertised: Set<string>;
+
+  private constructor(readonly options: ConnectionOptions) {
+    this.sock = new Dealer({ routingId: options.id, linger: 0, sendHighWaterMark: 0, ...(options.curve ?? {}) });
+    this.advertised = new Set(options.tasks);
+  }
+
+  /**
+   * Connect and join. Resolves once the broker welcomed this peer.
+   * @throws {ScoopError} `SCOOP_BROKER_UNREACHABLE` if the broker does not answer in time,
+   * or the broker's refusal (e.g. `SCOOP_PROTOCOL_VERSION`).
+   */
+  static async open(options: ConnectionOptions): Promise<BrokerConnection> {
+    const conn = new BrokerConnection(options);
+    try {
+      await conn.join();
+    } catch (error) {
+      await conn.close(false);
+      throw error;
+    }
+    return conn;
+  }
+
+  /** Route messages of one type to `handler` (one handler per type). */
+  on<T extends Header["t"]>(type: T, handler: NonNullable<MessageHandlers[T]>): void {
+    (this.handlers as Record<string, unknown>)[type] = handler;
+  }
+
+  /** Queue a message for the broker. Never blocks (the socket's queue is unbounded; callers bound what they send). */
+  send(header: Header, payload: readonly Uint8Array[] = []): void {
+    if (this.closing) return;
+    this.sock.send(encodeMessage(header, payload)).catch((error: Error) => {
+      if (!this.closing) this.options.logger.warn({ err: error, type: header.t }, "send to broker failed");
+    });
+  }
+
+  /** Tell the broker about task names registered since joining. */
+  advertise(names: Iterable<string>): void {
+    const added: string[] = [];
+    for (const name of names) if (!this.advertised.has(name)) added.push(name);
+    if (added.length === 0) return;
+    for (const name of added) this.advertised.add(name);
+    this.send({ t: "TASKS", tasks: added });
+  }
+
+  /** Leave (BYE unless `polite` is false) and release the socket and the heartbeat thread. Idempotent. */
+  close(polite = true): Promise<void> {
+    this.closing ??= (async () => {
+      try {
+        if (polite) await this.sock.send(encodeMessage({ t: "BYE" })).catch(() => undefined);
+      } finally {
+        await this.heart?.stop();
+        this.sock.close();
+        await this.loop;
+      }
+    })();
+    return this.closing;
+  }
+
+  private async join(): Promise<void> {
+    const { endpoint, id, role, app, tasks, connectTimeoutMs } = this.options;
+    this.sock.connect(endpoint);
+    const welcome = new Promise<Extract<Header, { t: "WELCOME" }>>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new ScoopError("SCOOP_BROKER_UNREACHABLE", `the broker at ${endpoint} did not answer within ${connectTimeoutMs} ms: check that it runs, that the address is right, and that both sides use the same keys`, { address: endpoint })),
+        connectTimeoutMs,
+      );
+      this.on("WELCOME", (h) => {
+        clearTimeout(timer);
+        resolve(h);
+      });
+      this.on("REFUSED", (h) => {
+        clearTimeout(timer);
+        reject(new ScoopError(h.code, `the broker at ${endpoint} refused this peer: ${h.message}`, { address: endpoint }));
+      });
+    });
+    this.loop = this.receiveLoop();
+    this.send({ t: "HELLO", id, role, host: this.host, pid: process.pid, app, tasks });
+    const w = await welcome;
+    this.heartbeatMs = w.heartbeatMs;
+    this.livenessMs = w.livenessMs;
+    this.heart = startHeart({
+      endpoint,
+      workerId: id,
+      heartbeatMs: w.heartbeatMs,
+      livenessMs: w.livenessMs,
+      graceMs: Math.max(2000, w.livenessMs),
+      curve: this.options.curve,
+      onBrokerLost: (silentMs) => this.options.onBrokerLost(silentMs),
+    });
+  }
+
+  private async receiveLoop(): Promise<void> {
+    try {
+      for await (const frames of this.sock) {
+        let message: Message;
+        try {
+          message = decodeMessage(frames);
+        } catch (error) {
+          this.options.logger.warn({ err: error }, "dropped a malformed message from the broker");
+          continue;
+        }
+        const handler = this.handlers[message.header.t] as ((h: Header, p: Buffer[]) => void) | undefined;
+        if (handler === undefined) {
+          if (message.header.t !== "HEARTBEAT") this.options.logger.debug({ type: message.header.t }, "no handler for message");
+          continue;
+        }
+        try {
+          handler(message.header, message.payload);
+        } catch (error) {
+          this.options.logger.error({ err: error, type: message.header.t }, "error while handling a message from the broker");
+        }
+      }
+    } catch (error) {
+      if (!this.closing) this.options.logger.error({ err: error }, "broker connection failed");
+    }
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * The owner side of distributed execution: submits tasks to the broker,
+ * settles futures when their outcomes come back, forwards cancellations and
+ * keeps the shared constants this peer has seen. Installed by `connect()`
+ * (apps) and by `@scoop/worker` (every worker, the origin included).
+ */
+import type { Logger } from "pino";
+import type { Codec, DeliveredOutcome, SubmittedTask } from "@scoop/protocol";
+import { ScoopError } from "@scoop/protocol";
+import type { BrokerConnection } from "./connection.js";
+import type { Executor, TaskCall, TaskSink } from "./executor.js";
+import { remoteFailure } from "./remote-failure.js";
+
+interface Pending {
+  call: TaskCall;
+  sink: TaskSink;
+}
+
+/** Options of a {@link DistributedExecutor}. */
+export interface DistributedExecutorOptions {
+  connection: BrokerConnection;
+  codec: Codec;
+  logger: Logger;
+  /** Task names registered in this process (advertised to the broker before submitting, if this peer runs tasks). */
+  taskNames?: () => Iterable<string>;
+}
+
+/** Runs tasks through a broker. */
+export class DistributedExecutor implements Executor {
+  readonly kind = "distributed" as const;
+  private readonly pending = new Map<number, Pending>();
+  private batch: SubmittedTask[] = [];
+  private batchFrames: Uint8Array[] = [];
+  private flushScheduled = false;
+  private readonly constants = new Map<string, unknown>();
+  private readonly constWaiters = new Map<string, Set<(value: unknown) => void>>();
+  private readonly constSets = new Map<string, { resolve(): void; reject(e: unknown): void }>();
+  private idleWaiters: Array<() => void> = [];
+  private closedError?: ScoopError;
+
+  constructor(private readonly options: DistributedExecutorOptions) {
+    const conn = options.connection;
+    conn.on("DELIVER", (h, payload) => this.onDeliver(h.results, payload));
+    conn.on("CONST", (h, payload) => this.onConst(h.name, payload));
+    conn.on("ERROR", (h) => this.onError(h.code, h.message, h.ref));
+  }
+
+  /** Number of tasks submitted and not settled. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  submit(entries: ReadonlyArray<{ call: TaskCall; sink: TaskSink }>): void {
+    if (this.closedError) throw this.closedError;
+    // Encode everything first: an unserializable argument fails the whole
+    // call before any of it reaches the broker.
+    const encoded = entries.map(({ call }) => this.options.codec.encode(call.args, "args"));
+    entries.forEach((entry, i) => {
+      const frames = encoded[i];
+      this.pending.set(entry.call.id, entry);
+      this.batch.push({ id: entry.call.id, name: entry.call.name, frames: frames.length, retries: entry.call.options.retries });
+      for (const f of frames) this.batchFrames.push(f);
+    });
+    // Coalesce submits made in the same synchronous run into one message,
+    // without delaying a lone submit past the current tick.
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  cancel(id: number): boolean {
+    const entry = this.pending.get(id);
+    if (entry === undefined) return false;
+    this.pending.delete(id);
+    const queued = this.batch.findIndex((t) => t.id === id);
+    if (queued >= 0) {
+      // Not sent yet: just drop it from the batch.
+      const before = this.batch.slice(0, queued).reduce((n, t) => n + t.frames, 0);
+      this.batchFrames.splice(before, this.batch[queued].frames);
+      this.batch.splice(queued, 1);
+    } else {
+      this.options.connection.send({ t: "CANCEL", ids: [id] });
+    }
+    this.checkIdle();
+    return true;
+  }
+
+  async setConst(name: string, value: unknown): Promise<void> {
+    const frames = this.options.codec.encode(value, `shared constant "${name}"`);
+    const done = new Promise<void>((resolve, reject) => this.constSets.set(name, { resolve, reject }));
+    this.options.connection.send({ t: "CONST_SET", name, frames: frames.length }, frames);
+    return done;
+  }
+
+  getConst(name: string, options: { timeoutMs?: number; signal?: AbortSignal }): Promise<unknown> {
+    if (this.constants.has(name)) return Promise.resolve(this.constants.get(name));
+    return new Promise((resolve, reject) => {
+      let waiters = this.constWaiters.get(name);
+      if (waiters === undefined) this.constWaiters.set(name, (waiters = new Set()));
+      const cleanup = () => {
+        waiters!.delete(onValue);
+        clearTimeout(timer);
+        options.signal?.removeEventListener("abort", onAbort);
+      };
+      const onValue = (value: unknown) => {
+        cleanup();
+        resolve(value);
+      };
+      const onAbort = () => {
+        cleanup();
+        reject(new ScoopError("SCOOP_ABORTED", `waiting for shared constant "${name}" was aborted`, { cause: options.signal?.reason }));
+      };
+      const timer =
+        options.timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              cleanup();
+              reject(new ScoopError("SCOOP_TIMEOUT", `shared constant "${name}" was not set within ${options.timeoutMs} ms: set it with shared.setConst() before tasks read it`));
+            }, options.timeoutMs);
+      waiters.add(onValue);
+      if (options.signal?.aborted) onAbort();
+      else options.signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  async shutdown(wait: boolean): Promise<void> {
+    if (wait && this.pending.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Fail every unsettled future (the broker is gone) and refuse new tasks. */
+  failAll(error: ScoopError): void {
+    this.closedError = error;
+    const entries = [...this.pending.values()];
+    this.pending.clear();
+    for (const { sink } of entries) sink.reject(error);
+    this.checkIdle();
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.batch.length === 0) return;
+    if (this.options.taskNames) this.options.connection.advertise(this.options.taskNames());
+    this.options.connection.send({ t: "SUBMIT", tasks: this.batch }, this.batchFrames);
+    this.batch = [];
+    this.batchFrames = [];
+  }
+
+  private onDeliver(results: DeliveredOutcome[], payload: Buffer[]): void {
+    let offset = 0;
+    for (const r of results) {
+      const frames = payload.slice(offset, offset + r.frames);
+      offset += r.frames;
+      const entry = this.pending.get(r.id);
+      if (entry === undefined) continue; // cancelled, or already settled
+      this.pending.delete(r.id);
+      let value: unknown;
+      try {
+        value = this.options.codec.decode(frames);
+      } catch (error) {
+        entry.sink.reject(error);
+        continue;
+      }
+      if (r.ok) entry.sink.resolve(value);
+      else entry.sink.reject(remoteFailure(entry.call.name, value, r.worker, r.host));
+    }
+    this.checkIdle();
+  }
+
+  private onConst(name: string, payload: Buffer[]): void {
+    let value: unknown;
+    try {
+      value = this.options.codec.decode(payload);
+    } catch (error) {
+      this.options.logger.error({ err: error, name }, "cannot decode a shared constant");
+      return;
+    }
+    this.constants.set(name, value);
+    this.constSets.get(name)?.resolve();
+    this.constSets.delete(name);
+    for (const waiter of this.constWaiters.get(name) ?? []) waiter(value);
+    this.constWaiters.delete(name);
+  }
+
+  private onError(code: string, message: string, ref?: number): void {
+    if (code === "SCOOP_CONST_EXISTS") {
+      const name = /"([^"]*)"/.exec(message)?.[1];
+      const set = name === undefined ? undefined : this.constSets.get(name);
+      if (set) {
+        this.constSets.delete(name!);
+        set.reject(new ScoopError(code, message));
+        return;
+      }
+    }
+    if (ref !== undefined) {
+      const entry = this.pending.get(ref);
+      if (entry) {
+        this.pending.delete(ref);
+        entry.sink.reject(new ScoopError(code, message, { taskName: entry.call.name }));
+        this.checkIdle();
+        return;
+      }
+    }
+    this.options.logger.warn({ code, message }, "the broker reported an error");
+  }
+
+  private checkIdle(): void {
+    if (this.pending.size > 0 || this.idleWaiters.length === 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}

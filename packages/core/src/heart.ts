@@ -1,0 +1,101 @@
+/**
+ * The heartbeat thread. Liveness must not depend on the worker's JavaScript
+ * thread: a task may compute synchronously for minutes. So a worker thread
+ * with its own DEALER socket beats for the worker, and watches the broker:
+ * if the broker falls silent, it tells the main thread, and if that thread is
+ * too busy to react, it ends the process so no orphan is left behind.
+ *
+ * The thread runs from source text (`eval`) so the same code works from the
+ * built package and from sources under test; it gets zeromq's resolved path.
+ */
+import { createRequire } from "node:module";
+import { Worker } from "node:worker_threads";
+import { encodeMessage } from "@scoop/protocol";
+
+const HEART_SOURCE = `
+const { parentPort, workerData } = require("node:worker_threads");
+const zmq = require(workerData.zmqPath);
+const { endpoint, routingId, heartbeat, heartbeatMs, livenessMs, graceMs, curve } = workerData;
+const sock = new zmq.Dealer({ routingId, linger: 0, sendHighWaterMark: 4, ...curve });
+sock.connect(endpoint);
+let lastSeen = Date.now();
+let lost = false;
+let stopped = false;
+const beat = () => { sock.send(heartbeat).catch(() => {}); };
+beat();
+const timer = setInterval(() => {
+  beat();
+  if (!lost && Date.now() - lastSeen > livenessMs) {
+    lost = true;
+    parentPort.postMessage({ type: "broker-lost", silentMs: Date.now() - lastSeen });
+    // The main thread exits on its own when it can; if a synchronous task
+    // holds it, end the process rather than leave an orphan.
+    setTimeout(() => process.kill(process.pid, "SIGKILL"), graceMs).unref();
+  }
+}, heartbeatMs);
+(async () => {
+  try { for await (const _ of sock) lastSeen = Date.now(); } catch {}
+})();
+parentPort.on("message", (m) => {
+  if (m === "stop" && !stopped) {
+    stopped = true;
+    clearInterval(timer);
+    sock.close();
+    parentPort.close();
+  }
+});
+`;
+
+/** Options of {@link startHeart}. */
+export interface HeartOptions {
+  endpoint: string;
+  workerId: string;
+  heartbeatMs: number;
+  livenessMs: number;
+  /** How long the main thread has to exit by itself once the broker is lost. */
+  graceMs: number;
+  /** CURVE client options for the heart's socket, if the broker uses CURVE. */
+  curve?: Record<string, string>;
+  onBrokerLost(silentMs: number): void;
+}
+
+/** A running heartbeat thread. */
+export interface Heart {
+  stop(): Promise<void>;
+}
+
+/** Start the heartbeat thread of a worker. */
+export function startHeart(options: HeartOptions): Heart {
+  const require = createRequire(__filename);
+  const heartbeat = Buffer.concat(encodeMessage({ t: "HEARTBEAT", of: options.workerId }));
+  const thread = new Worker(HEART_SOURCE, {
+    eval: true,
+    workerData: {
+      zmqPath: require.resolve("zeromq"),
+      endpoint: options.endpoint,
+      routingId: `${options.workerId}/heart`,
+      heartbeat,
+      heartbeatMs: options.heartbeatMs,
+      livenessMs: options.livenessMs,
+      graceMs: options.graceMs,
+      curve: options.curve ?? {},
+    },
+  });
+  thread.unref();
+  thread.on("message", (m: { type: string; silentMs: number }) => {
+    if (m.type === "broker-lost") options.onBrokerLost(m.silentMs);
+  });
+  const exited = new Promise<void>((resolve) => thread.once("exit", () => resolve()));
+  let stopping: Promise<void> | undefined;
+  return {
+    stop() {
+      stopping ??= (async () => {
+        thread.postMessage("stop");
+        const timer = setTimeout(() => void thread.terminate(), 1000);
+        await exited;
+        clearTimeout(timer);
+      })();
+      return stopping;
+    },
+  };
+}
