@@ -1,0 +1,67 @@
+/**
+ * Every example runs through the real CLI, a real broker and real worker
+ * processes, prints what the README says, and leaves no process behind.
+ */
+import { killTagged, newTag, processesTagged, runCli, SCOOP_BIN, waitUntil } from "../../test/helpers/processes";
+
+const tags: string[] = [];
+afterAll(() => tags.forEach(killTagged));
+
+async function scoop(...args: string[]) {
+  const tag = newTag();
+  tags.push(tag);
+  const run = await runCli(SCOOP_BIN, args, { tag });
+  // Nothing left: the launcher reaps its workers before it exits.
+  await waitUntil(() => processesTagged(tag).length === 0, 10_000, "no process left behind");
+  return run;
+}
+
+test("hello prints its 16 lines", async () => {
+  const run = await scoop("-n", "2", "examples/hello.ts");
+  expect(run.stderr).toBe("");
+  expect(run.code).toBe(0);
+  expect(run.stdout.trim().split("\n")).toEqual(Array.from({ length: 16 }, (_, i) => `Hello World from Future #${i}`));
+});
+
+test("Monte Carlo pi", async () => {
+  const run = await scoop("-n", "2", "examples/pi.ts", "32", "20000");
+  expect(run.code).toBe(0);
+  const estimate = Number(/pi ≈ ([\d.]+)/.exec(run.stdout)?.[1]);
+  expect(Math.abs(estimate - Math.PI)).toBeLessThan(0.05);
+});
+
+test("recursive tree of 5,461 tasks", async () => {
+  const run = await scoop("-n", "2", "examples/tree.ts", "6", "4");
+  expect(run.code).toBe(0);
+  expect(run.stdout).toContain("5461 tasks");
+});
+
+test("mapReduce word count", async () => {
+  const run = await scoop("-n", "2", "examples/wordcount.ts", "50");
+  expect(run.code).toBe(0);
+  expect(run.stdout).toContain("50000 words in 50 documents");
+  const counts = run.stdout.trim().split("\n").slice(1).map((l) => Number(l.split(" ")[1]));
+  expect(counts).toHaveLength(8);
+  expect(counts.reduce((a, b) => a + b, 0)).toBe(50000);
+});
+
+test("OneMax evolutionary algorithm", async () => {
+  const run = await scoop("-n", "2", "examples/onemax.ts", "200", "60", "32");
+  expect(run.code).toBe(0);
+  expect(run.stdout).toMatch(/found the optimum \(32\/32\)|best fitness after 200 generations: (2[89]|3[0-2])\/32/);
+});
+
+test("shared constants reach every worker", async () => {
+  const run = await scoop("-n", "2", "examples/shared.ts");
+  expect(run.code).toBe(0);
+  expect(run.stdout.trim()).toBe("un deux trois ?four");
+});
+
+test("a remote exception reaches main with its stack and worker", async () => {
+  const run = await scoop("-n", "2", "examples/exception.ts");
+  expect(run.code).toBe(0);
+  expect(run.stdout).toContain("caught SCOOP_TASK_FAILED");
+  expect(run.stdout).toContain("remote error type: RangeError");
+  expect(run.stdout).toMatch(/worker: w[01]/);
+  expect(run.stdout).toContain("remote stack mentions checkedSqrt: true");
+});

@@ -1,0 +1,56 @@
+/**
+ * `scoop-worker`: join a broker and run tasks (or, with --origin, the program).
+ * The launcher starts these; operators start them by hand or in images.
+ */
+import yargs from "yargs";
+import { ScoopError } from "@scoop/protocol";
+import { startWorker } from "./worker.js";
+
+/** Run the CLI with these arguments; resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let verbose = false;
+  try {
+    const args = await yargs(argv)
+      .scriptName("scoop-worker")
+      .usage("$0 --broker ENDPOINT [--module FILE]... [--origin SCRIPT [-- ARGS...]]")
+      .option("broker", { type: "string", demandOption: true, describe: "Broker endpoint, e.g. tcp://head:5555" })
+      .option("module", { type: "string", array: true, default: [] as string[], describe: "Module whose exported functions become tasks (repeatable)" })
+      .option("origin", { type: "boolean", default: false, describe: "Run the script's main (one worker per run)" })
+      .option("id", { type: "string", describe: "Unique worker id (default host:pid)" })
+      .option("app", { type: "string", default: "default", describe: "Run or application id" })
+      .option("verbose", { alias: "v", type: "boolean", default: false, describe: "Log more (info level)" })
+      .option("debug", { type: "boolean", default: false, describe: "Log everything (debug level)" })
+      .example("$0 --broker tcp://head:5555 --module ./tasks.js", "serve the tasks of tasks.js")
+      .strict()
+      .exitProcess(false)
+      .fail((message, error) => {
+        throw error ?? new ScoopError("SCOOP_USAGE", `${message}; see scoop-worker --help`);
+      })
+      .help()
+      .parseAsync();
+    if (args.help) return 0;
+    verbose = args.verbose || args.debug;
+    if (args.debug) process.env.SCOOP_LOG_LEVEL = "debug";
+    else if (args.verbose) process.env.SCOOP_LOG_LEVEL = "info";
+    const [script, ...scriptArgs] = args._.map(String);
+    const worker = await startWorker({
+      broker: args.broker,
+      script,
+      modules: args.module,
+      origin: args.origin,
+      argv: scriptArgs,
+      id: args.id,
+      app: args.app,
+    });
+    const stop = () => void worker.close().then(() => process.exit(130));
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+    const code = await worker.done;
+    await worker.close();
+    return code;
+  } catch (error) {
+    if (error instanceof ScoopError && !verbose) process.stderr.write(`scoop-worker: ${error.message}\n`);
+    else process.stderr.write(`scoop-worker: ${(error as Error)?.stack ?? String(error)}\n`);
+    return 1;
+  }
+}

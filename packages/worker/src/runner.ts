@@ -1,0 +1,235 @@
+/**
+ * Runs the tasks the broker dispatches to this worker.
+ *
+ * Credits: the worker asks for work (CREDIT) only at the end of a run slice,
+ * never before starting a synchronous task, so a worker busy with a long task
+ * holds no queued work another worker could do. How many tasks it keeps
+ * buffered follows the observed task time: enough to cover about
+ * `bufferMs` of work (many tiny tasks, one long task).
+ *
+ * A task that awaits (its children, I/O) does not hold a slot: the worker
+ * keeps taking work meanwhile, which is what lets deep recursive trees finish.
+ */
+import { hostname } from "node:os";
+import type { Logger } from "pino";
+import type { Codec, DispatchedTask, TaskOutcome } from "@scoop/protocol";
+import { ScoopError } from "@scoop/protocol";
+import { runInTaskContext, taskByName, type BrokerConnection } from "@scoop/core";
+
+interface LocalTask {
+  key: number;
+  name: string;
+  frames: Buffer[];
+  attempt: number;
+  aborted?: boolean;
+}
+
+/** Options of a {@link TaskRunner}. */
+export interface TaskRunnerOptions {
+  connection: BrokerConnection;
+  codec: Codec;
+  logger: Logger;
+  workerId: string;
+  /** Work to keep buffered, in milliseconds of observed task time. @default 2 */
+  bufferMs?: number;
+  /** Most tasks buffered at once. @default 256 */
+  maxBuffered?: number;
+  /** Longest run of tasks before results are flushed and other events get a turn. @default 5 */
+  sliceMs?: number;
+}
+
+/** Executes dispatched tasks and reports their outcomes. */
+export class TaskRunner {
+  /** Tasks completed since start. */
+  completed = 0;
+  private readonly local: LocalTask[] = [];
+  private localHead = 0;
+  private readonly running = new Map<number, AbortController>();
+  private results: TaskOutcome[] = [];
+  private resultFrames: Uint8Array[] = [];
+  private granted = 0;
+  private avgMs = 1;
+  private drainScheduled = false;
+  private flushScheduled = false;
+  private stopped = false;
+  private readonly host = hostname();
+  private readonly bufferMs: number;
+  private readonly maxBuffered: number;
+  private readonly sliceMs: number;
+
+  constructor(private readonly options: TaskRunnerOptions) {
+    this.bufferMs = options.bufferMs ?? 2;
+    this.maxBuffered = options.maxBuffered ?? 256;
+    this.sliceMs = options.sliceMs ?? 5;
+    const conn = options.connection;
+    conn.on("DISPATCH", (h, payload) => this.onDispatch(h.tasks, payload));
+    conn.on("ABORT", (h) => this.onAbort(h.keys));
+  }
+
+  /** Ask for the first task. */
+  start(): void {
+    this.topUp();
+  }
+
+  /** Stop taking work; running tasks are aborted. */
+  stop(): void {
+    this.stopped = true;
+    for (const controller of this.running.values()) controller.abort(new ScoopError("SCOOP_CANCELLED", "the worker is shutting down"));
+  }
+
+  private get buffered(): number {
+    return this.local.length - this.localHead;
+  }
+
+  private onDispatch(tasks: DispatchedTask[], payload: Buffer[]): void {
+    let offset = 0;
+    for (const t of tasks) {
+      this.local.push({ key: t.key, name: t.name, frames: payload.slice(offset, offset + t.frames), attempt: t.attempt });
+      offset += t.frames;
+    }
+    this.granted = Math.max(0, this.granted - tasks.length);
+    this.scheduleDrain();
+  }
+
+  private onAbort(keys: number[]): void {
+    for (const key of keys) {
+      const controller = this.running.get(key);
+      if (controller) {
+        controller.abort(new ScoopError("SCOOP_CANCELLED", "the task was cancelled by its owner"));
+        continue;
+      }
+      for (let i = this.localHead; i < this.local.length; i++) if (this.local[i].key === key) this.local[i].aborted = true;
+    }
+  }
+
+  private scheduleDrain(): void {
+    if (this.drainScheduled || this.stopped) return;
+    this.drainScheduled = true;
+    setImmediate(() => this.drain());
+  }
+
+  /** Run buffered tasks for up to one slice, then report and ask for more. */
+  private drain(): void {
+    this.drainScheduled = false;
+    const sliceStart = performance.now();
+    while (this.buffered > 0 && !this.stopped) {
+      const task = this.local[this.localHead];
+      this.local[this.localHead++] = undefined as unknown as LocalTask;
+      if (!task.aborted) this.run(task);
+      if (performance.now() - sliceStart > this.sliceMs) break;
+    }
+    if (this.localHead > 1024 && this.localHead * 2 > this.local.length) {
+      this.local.splice(0, this.localHead);
+      this.localHead = 0;
+    }
+    this.flush();
+    if (this.buffered > 0) this.scheduleDrain();
+  }
+
+  private run(task: LocalTask): void {
+    const fn = taskByName(task.name);
+    if (fn === undefined) {
+      this.report(task.key, false, this.encodeError(new ScoopError("SCOOP_TASK_NOT_REGISTERED", `task "${task.name}" is not registered on worker ${this.options.workerId} (host ${this.host}): export it from the script the workers load, or wrap it with defineTask()`, { taskName: task.name, workerId: this.options.workerId, host: this.host })));
+      return;
+    }
+    let args: unknown[];
+    try {
+      args = this.options.codec.decode(task.frames) as unknown[];
+      if (!Array.isArray(args)) throw new ScoopError("SCOOP_MALFORMED_PAYLOAD", "task arguments are not an array");
+    } catch (error) {
+      this.report(task.key, false, this.encodeError(error));
+      return;
+    }
+    const controller = new AbortController();
+    const started = performance.now();
+    let result: unknown;
+    try {
+      result = runInTaskContext({ id: task.key, name: task.name, signal: controller.signal, workerId: this.options.workerId, attempt: task.attempt }, () => fn(...args));
+    } catch (error) {
+      this.measure(started);
+      this.report(task.key, false, this.encodeError(error));
+      return;
+    }
+    this.measure(started);
+    if (isThenable(result)) {
+      this.running.set(task.key, controller);
+      result.then(
+        (value) => this.settle(task.key, true, value),
+        (error) => this.settle(task.key, false, error),
+      );
+    } else {
+      this.report(task.key, true, this.encodeValue(result));
+    }
+  }
+
+  /** An async task finished: report it unless it was aborted meanwhile. */
+  private settle(key: number, ok: boolean, value: unknown): void {
+    if (!this.running.delete(key) || this.stopped) return;
+    this.report(key, ok, ok ? this.encodeValue(value) : this.encodeError(value));
+    this.scheduleFlush();
+  }
+
+  private measure(started: number): void {
+    // Exponentially weighted: adapts within a few tasks when the workload changes.
+    this.avgMs = 0.8 * this.avgMs + 0.2 * (performance.now() - started);
+  }
+
+  private encodeValue(value: unknown): { ok: boolean; frames: Uint8Array[] } {
+    try {
+      return { ok: true, frames: this.options.codec.encode(value, "result") };
+    } catch (error) {
+      return { ok: false, frames: this.encodeError(error).frames };
+    }
+  }
+
+  private encodeError(error: unknown): { ok: boolean; frames: Uint8Array[] } {
+    try {
+      return { ok: false, frames: this.options.codec.encode(error, "error") };
+    } catch {
+      // The thrown value itself cannot be sent (it holds a function, say): send what can be.
+      const e = error as Error;
+      const plain = new Error(String(e?.message ?? error));
+      plain.name = String(e?.name ?? "Error");
+      plain.stack = String(e?.stack ?? plain.stack);
+      return { ok: false, frames: this.options.codec.encode(plain, "error") };
+    }
+  }
+
+  private report(key: number, ok: boolean, encoded: { ok: boolean; frames: Uint8Array[] }): void {
+    this.completed++;
+    this.results.push({ key, ok: ok && encoded.ok, frames: encoded.frames.length });
+    for (const f of encoded.frames) this.resultFrames.push(f);
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  /** Send batched results, then ask for as much work as the buffer target allows. */
+  private flush(): void {
+    if (this.results.length > 0) {
+      this.options.connection.send({ t: "RESULT", results: this.results }, this.resultFrames);
+      this.results = [];
+      this.resultFrames = [];
+    }
+    this.topUp();
+  }
+
+  private topUp(): void {
+    if (this.stopped) return;
+    const target = Math.min(this.maxBuffered, Math.max(1, Math.ceil(this.bufferMs / Math.max(this.avgMs, 1e-3))));
+    const want = target - this.granted - this.buffered;
+    if (want <= 0) return;
+    this.granted += want;
+    this.options.connection.send({ t: "CREDIT", n: want });
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === "object" || typeof value === "function") && value !== null && typeof (value as { then?: unknown }).then === "function";
+}
