@@ -1,0 +1,242 @@
+/**
+ * The broker against raw peers speaking the wire protocol over real ZeroMQ
+ * sockets: joining, credit-based dispatch, delivery to the owner, capability
+ * routing, retries of a lost worker's tasks, exactly-once delivery and
+ * malformed input.
+ */
+import { Dealer } from "zeromq";
+import { Codec, decodeMessage, encodeMessage, type Header, type Message } from "@scoop/protocol";
+import { startBroker, type Broker } from "../../src";
+
+const codec = new Codec();
+
+class Peer {
+  readonly sock: Dealer;
+  private inbox: Message[] = [];
+  private waiters: Array<() => void> = [];
+  private loop: Promise<void>;
+  constructor(endpoint: string, readonly id: string) {
+    this.sock = new Dealer({ routingId: id, linger: 0 });
+    this.sock.connect(endpoint);
+    this.loop = (async () => {
+      try {
+        for await (const frames of this.sock) {
+          this.inbox.push(decodeMessage(frames));
+          this.waiters.splice(0).forEach((w) => w());
+        }
+      } catch {
+        // closed
+      }
+    })();
+  }
+  send(header: Header, payload: Uint8Array[] = []) {
+    return this.sock.send(encodeMessage(header, payload));
+  }
+  sendRaw(frames: Buffer[]) {
+    return this.sock.send(frames);
+  }
+  async hello(role: "worker" | "origin" | "client", tasks: string[], app = "app") {
+    await this.send({ t: "HELLO", id: this.id, role, host: "test", pid: 1, app, tasks });
+    return this.next("WELCOME");
+  }
+  /** Next message of type `t` (others before it are dropped, heartbeats ignored). */
+  async next<T extends Header["t"]>(t: T, timeoutMs = 5000): Promise<Message<Extract<Header, { t: T }>>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const i = this.inbox.findIndex((m) => m.header.t === t);
+      if (i >= 0) return this.inbox.splice(i, 1)[0] as Message<Extract<Header, { t: T }>>;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`${this.id}: no ${t} within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+  has(t: Header["t"]): boolean {
+    return this.inbox.some((m) => m.header.t === t);
+  }
+  async close() {
+    this.sock.close();
+    await this.loop;
+  }
+}
+
+let broker: Broker;
+const peers: Peer[] = [];
+const peer = (id: string) => {
+  const p = new Peer(broker.endpoint, id);
+  peers.push(p);
+  return p;
+};
+
+beforeEach(async () => {
+  broker = await startBroker({ heartbeatMs: 100, livenessMs: 500 });
+});
+afterEach(async () => {
+  await Promise.all(peers.splice(0).map((p) => p.close()));
+  await broker.close();
+});
+
+const args = (...values: unknown[]) => codec.encode(values, "args");
+
+test("binds a free port and reports it", () => {
+  expect(broker.endpoint).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
+  expect(broker.state).toBe("running");
+});
+
+test("a task goes to a worker with credit and its result to the owner", async () => {
+  const owner = peer("owner");
+  const worker = peer("worker");
+  await owner.hello("origin", []);
+  await worker.hello("worker", ["square"]);
+  await owner.send({ t: "SUBMIT", tasks: [{ id: 7, name: "square", frames: 1, retries: 0 }] }, args(6));
+  await new Promise((r) => setTimeout(r, 100));
+  expect(worker.has("DISPATCH")).toBe(false); // no credit yet: nothing pushed
+  await worker.send({ t: "CREDIT", n: 1 });
+  const dispatch = await worker.next("DISPATCH");
+  expect(dispatch.header.tasks).toEqual([{ key: expect.any(Number), name: "square", frames: 1, attempt: 1 }]);
+  expect(codec.decode(dispatch.payload)).toEqual([6]);
+  await worker.send({ t: "RESULT", results: [{ key: dispatch.header.tasks[0].key, ok: true, frames: 1 }] }, codec.encode(36));
+  const deliver = await owner.next("DELIVER");
+  expect(deliver.header.results).toEqual([{ id: 7, ok: true, frames: 1, worker: "worker", host: "test" }]);
+  expect(codec.decode(deliver.payload)).toBe(36);
+  expect(broker.stats()).toMatchObject({ queued: 0, running: 0, submitted: 1, delivered: 1 });
+});
+
+test("tasks go only to workers that advertise them; TASKS adds names later", async () => {
+  const owner = peer("owner");
+  const a = peer("a");
+  const b = peer("b");
+  await owner.hello("client", []);
+  await a.hello("worker", ["alpha"]);
+  await b.hello("worker", ["beta"]);
+  await a.send({ t: "CREDIT", n: 10 });
+  await b.send({ t: "CREDIT", n: 10 });
+  await owner.send({ t: "SUBMIT", tasks: [{ id: 1, name: "beta", frames: 1, retries: 0 }, { id: 2, name: "alpha", frames: 1, retries: 0 }, { id: 3, name: "gamma", frames: 1, retries: 0 }] }, [...args(1), ...args(2), ...args(3)]);
+  expect((await a.next("DISPATCH")).header.tasks.map((t) => t.name)).toEqual(["alpha"]);
+  expect((await b.next("DISPATCH")).header.tasks.map((t) => t.name)).toEqual(["beta"]);
+  expect(broker.stats().queued).toBe(1); // gamma waits for a worker that can run it
+  await b.send({ t: "TASKS", tasks: ["gamma"] });
+  const d = await b.next("DISPATCH");
+  expect(d.header.tasks.map((t) => t.name)).toEqual(["gamma"]);
+  expect(codec.decode(d.payload)).toEqual([3]);
+});
+
+test("a lost worker's tasks run again elsewhere; the late result is not delivered twice", async () => {
+  const owner = peer("owner");
+  const doomed = peer("doomed");
+  await owner.hello("origin", []);
+  await doomed.hello("worker", ["slow"]);
+  await doomed.send({ t: "CREDIT", n: 1 });
+  await owner.send({ t: "SUBMIT", tasks: [{ id: 1, name: "slow", frames: 1, retries: 2 }] }, args(1));
+  const first = await doomed.next("DISPATCH");
+  const retried = new Promise((resolve) => broker.once("task:retried", resolve));
+  // The doomed worker falls silent (no heartbeat) past livenessMs.
+  await expect(retried).resolves.toMatchObject({ name: "slow", attempt: 2, lostWorker: "doomed" });
+  const rescuer = peer("rescuer");
+  await rescuer.hello("worker", ["slow"]);
+  await rescuer.send({ t: "CREDIT", n: 1 });
+  const second = await rescuer.next("DISPATCH");
+  expect(second.header.tasks[0]).toMatchObject({ key: first.header.tasks[0].key, attempt: 2 });
+  await rescuer.send({ t: "RESULT", results: [{ key: second.header.tasks[0].key, ok: true, frames: 1 }] }, codec.encode("second"));
+  expect(codec.decode((await owner.next("DELIVER")).payload)).toBe("second");
+  // The presumed-dead worker's late result is ignored (it is not even a member any more).
+  await doomed.send({ t: "RESULT", results: [{ key: first.header.tasks[0].key, ok: true, frames: 1 }] }, codec.encode("first"));
+  await new Promise((r) => setTimeout(r, 200));
+  expect(owner.has("DELIVER")).toBe(false);
+  expect(broker.stats().delivered).toBe(1);
+});
+
+test("out of retries, the future fails with SCOOP_WORKER_LOST naming the worker", async () => {
+  const owner = peer("owner");
+  const doomed = peer("doomed");
+  await owner.hello("origin", []);
+  await doomed.hello("worker", ["t"]);
+  await doomed.send({ t: "CREDIT", n: 1 });
+  await owner.send({ t: "SUBMIT", tasks: [{ id: 1, name: "t", frames: 1, retries: 0 }] }, args());
+  await doomed.next("DISPATCH");
+  const deliver = await owner.next("DELIVER", 5000);
+  expect(deliver.header.results[0]).toMatchObject({ id: 1, ok: false });
+  const error = codec.decode(deliver.payload) as Error & { code: string };
+  expect(error.code).toBe("SCOOP_WORKER_LOST");
+  expect(error.message).toContain("doomed");
+});
+
+test("with unknownTasks 'fail', a task nobody can run fails at once", async () => {
+  await broker.close();
+  broker = await startBroker({ unknownTasks: "fail" });
+  const owner = peer("owner");
+  await owner.hello("origin", ["known"]);
+  await owner.send({ t: "SUBMIT", tasks: [{ id: 1, name: "unknown", frames: 1, retries: 0 }] }, args());
+  const deliver = await owner.next("DELIVER");
+  expect(deliver.header.results[0].ok).toBe(false);
+  expect((codec.decode(deliver.payload) as { code: string }).code).toBe("SCOOP_TASK_NOT_REGISTERED");
+});
+
+test("cancel removes a queued task and aborts a running one", async () => {
+  const owner = peer("owner");
+  const worker = peer("worker");
+  await owner.hello("origin", []);
+  await worker.hello("worker", ["t"]);
+  await owner.send({ t: "SUBMIT", tasks: [{ id: 1, name: "t", frames: 1, retries: 0 }, { id: 2, name: "t", frames: 1, retries: 0 }] }, [...args(1), ...args(2)]);
+  await worker.send({ t: "CREDIT", n: 1 });
+  const d = await worker.next("DISPATCH");
+  await owner.send({ t: "CANCEL", ids: [1, 2] });
+  const abort = await worker.next("ABORT");
+  expect(abort.header.keys).toEqual([d.header.tasks[0].key]);
+  await new Promise((r) => setTimeout(r, 100));
+  expect(broker.stats()).toMatchObject({ queued: 0, running: 0 });
+});
+
+test("shared constants reach every peer of the app, late joiners too, and are read-only", async () => {
+  const a = peer("a");
+  await a.hello("origin", []);
+  await a.send({ t: "CONST_SET", name: "k", frames: 1 }, codec.encode({ x: 1 }));
+  expect(codec.decode((await a.next("CONST")).payload)).toEqual({ x: 1 });
+  const late = peer("late");
+  await late.hello("worker", []);
+  const c = await late.next("CONST");
+  expect(c.header.name).toBe("k");
+  const other = peer("other-app");
+  await other.hello("worker", [], "another-app");
+  await new Promise((r) => setTimeout(r, 100));
+  expect(other.has("CONST")).toBe(false);
+  await a.send({ t: "CONST_SET", name: "k", frames: 1 }, codec.encode(2));
+  expect((await a.next("ERROR")).header.code).toBe("SCOOP_CONST_EXISTS");
+});
+
+test("malformed input is answered with an error and the broker keeps serving", async () => {
+  const rogue = peer("rogue");
+  await rogue.sendRaw([Buffer.from("definitely not msgpack")]);
+  expect((await rogue.next("ERROR")).header.code).toBe("SCOOP_MALFORMED_MESSAGE");
+  await rogue.sendRaw([Buffer.from(encodeMessage({ t: "HEARTBEAT" })[0]).fill(0x99, 1, 2)]);
+  expect((await rogue.next("ERROR")).header.code).toBe("SCOOP_MALFORMED_MESSAGE");
+  await rogue.send({ t: "SUBMIT", tasks: [] });
+  expect((await rogue.next("ERROR")).header.code).toBe("SCOOP_NOT_JOINED");
+  const owner = peer("owner");
+  await owner.hello("origin", ["ok"]);
+  await owner.send({ t: "CREDIT", n: 1 });
+  await owner.send({ t: "SUBMIT", tasks: [{ id: 1, name: "ok", frames: 1, retries: 0 }] }, args());
+  expect((await owner.next("DISPATCH")).header.tasks[0].name).toBe("ok");
+  expect(broker.stats().malformed).toBeGreaterThanOrEqual(1);
+});
+
+test("a throwing event listener does not crash the broker", async () => {
+  broker.on("peer:joined", () => {
+    throw new Error("listener bug");
+  });
+  const a = peer("a");
+  await a.hello("worker", []);
+  expect(broker.stats().peers).toBe(1);
+});
+
+test("close is idempotent", async () => {
+  const first = broker.close();
+  expect(broker.close()).toBe(first);
+  await first;
+  expect(broker.state).toBe("closed");
+});
