@@ -14,7 +14,6 @@ module.exports = {
       testMatch: ["<rootDir>/test/**/*.test.ts"],
       transform: { "^.+\\.(t|j)sx?$": ["@swc/jest", { jsc: { target: "es2022" } }] },
       moduleNameMapper: { ...relativeJs, "^@scoop/(protocol|core|worker|broker|launcher)$": "<rootDir>/../$1/src/index.ts" },
-      testTimeout: 60000,
       testEnvironment: "node",
     })),
     {
@@ -23,7 +22,6 @@ module.exports = {
       testMatch: ["<rootDir>/test/**/*.test.ts"],
       transform: { "^.+\\.(t|j)sx?$": ["@swc/jest", { jsc: { target: "es2022" } }] },
       moduleNameMapper: { ...relativeJs, "^@scoop/(protocol|core|worker|broker|launcher)$": "<rootDir>/../packages/$1/src/index.ts" },
-      testTimeout: 120000,
       testEnvironment: "node",
     },
     {
@@ -31,7 +29,6 @@ module.exports = {
       rootDir: "<rootDir>/test",
       testMatch: ["<rootDir>/**/*.test.ts"],
       transform: { "^.+\\.(t|j)sx?$": ["@swc/jest", { jsc: { target: "es2022" } }] },
-      testTimeout: 300000,
       testEnvironment: "node",
     },
   ],
