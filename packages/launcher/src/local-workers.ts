@@ -8,6 +8,7 @@ import { setPriority } from "node:os";
 import { dirname, join } from "node:path";
 import type { Logger } from "pino";
 import { createLinePrefixer } from "./output.js";
+import { workerArgs, type LaunchedWorker, type WorkerSpec } from "./worker-spec.js";
 
 /** Path of the `scoop-worker` bin this launcher starts. */
 export function workerBinPath(): string {
@@ -16,48 +17,24 @@ export function workerBinPath(): string {
   return join(dirname(pkg), "dist", "cli.js");
 }
 
-/** What one local worker process runs. */
-export interface LocalWorkerSpec {
-  id: string;
-  broker: string;
-  app: string;
-  /** Script whose exports are tasks (the origin also runs its main). */
-  script?: string;
-  modules?: string[];
-  origin?: boolean;
-  argv?: string[];
-  cwd?: string;
-  /** Niceness added to the process (0–19). */
-  nice?: number;
-  /** Prefix each output line with the worker id. */
-  prefix?: boolean;
-  /** Give the process the launcher's own stdout/stderr (the origin's output stays a terminal). */
-  inherit?: boolean;
-  logLevel: string;
-  env?: NodeJS.ProcessEnv;
-}
 
-/** A worker process and the promise of its exit. */
-export interface LocalWorker {
-  readonly id: string;
-  readonly child: ChildProcess;
-  /** Exit code, or 128 + signal number when killed by a signal. */
-  readonly exited: Promise<{ code: number; signal: NodeJS.Signals | null }>;
-}
 
 const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGSEGV: 11, SIGTERM: 15 };
 
-/** Start one worker process. */
-export function spawnLocalWorker(spec: LocalWorkerSpec, log: Logger): LocalWorker {
-  const args = [workerBinPath(), "--broker", spec.broker, "--id", spec.id, "--app", spec.app];
-  for (const m of spec.modules ?? []) args.push("--module", m);
-  if (spec.origin) args.push("--origin");
-  if (spec.script) args.push("--", spec.script, ...(spec.argv ?? []));
+/** A worker process on this machine. */
+export interface LocalWorker extends LaunchedWorker {
+  readonly child: ChildProcess;
+}
+
+/** Start one worker process on this machine; `stdin` (e.g. secrets) is written to its standard input. */
+export function spawnLocalWorker(spec: WorkerSpec, log: Logger, stdin?: string): LocalWorker {
+  const args = [workerBinPath(), ...workerArgs(spec)];
   const child = spawn(process.execPath, args, {
     cwd: spec.cwd,
     env: { ...process.env, ...spec.env, SCOOP_WORKER: "1", SCOOP_LOG_LEVEL: spec.logLevel },
-    stdio: spec.inherit ? ["inherit", "inherit", "inherit"] : ["ignore", "pipe", "pipe"],
+    stdio: [stdin === undefined ? "ignore" : "pipe", spec.inherit ? "inherit" : "pipe", spec.inherit ? "inherit" : "pipe"],
   });
+  if (stdin !== undefined) child.stdin!.end(stdin);
   if (!spec.inherit) {
     const tag = spec.prefix ? `[${spec.id}] ` : "";
     child.stdout!.pipe(createLinePrefixer(tag)).pipe(process.stdout, { end: false });
@@ -77,7 +54,7 @@ export function spawnLocalWorker(spec: LocalWorkerSpec, log: Logger): LocalWorke
     });
     child.once("exit", (code, signal) => resolve({ code: code ?? 128 + (SIGNAL_NUMBERS[signal ?? ""] ?? 0), signal }));
   });
-  return { id: spec.id, child, exited };
+  return { id: spec.id, host: "localhost", child, exited };
 }
 
 /**
