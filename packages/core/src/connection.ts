@@ -140,7 +140,8 @@ export class BrokerConnection {
       workerId: id,
       heartbeatMs: w.heartbeatMs,
       livenessMs: w.livenessMs,
-      graceMs: Math.max(2000, w.livenessMs),
+      // An app that connected must survive its broker; a worker must not outlive it.
+      graceMs: role === "client" ? 0 : Math.max(2000, w.livenessMs),
       curve: this.options.curve,
       onBrokerLost: (silentMs) => this.options.onBrokerLost(silentMs),
     });

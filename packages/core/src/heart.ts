@@ -30,7 +30,7 @@ const timer = setInterval(() => {
     parentPort.postMessage({ type: "broker-lost", silentMs: Date.now() - lastSeen });
     // The main thread exits on its own when it can; if a synchronous task
     // holds it, end the process rather than leave an orphan.
-    setTimeout(() => process.kill(process.pid, "SIGKILL"), graceMs).unref();
+    if (graceMs > 0) setTimeout(() => process.kill(process.pid, "SIGKILL"), graceMs).unref();
   }
 }, heartbeatMs);
 (async () => {
@@ -52,7 +52,7 @@ export interface HeartOptions {
   workerId: string;
   heartbeatMs: number;
   livenessMs: number;
-  /** How long the main thread has to exit by itself once the broker is lost. */
+  /** How long the main thread has to exit by itself once the broker is lost; 0: never end the process (apps). */
   graceMs: number;
   /** CURVE client options for the heart's socket, if the broker uses CURVE. */
   curve?: Record<string, string>;

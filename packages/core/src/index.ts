@@ -1,1 +1,49 @@
-export {};
+/**
+ * `@scoop/core`: what programs import. Futures, the `futures` API, shared
+ * constants, the task registry, the serial fallback, and the client side of
+ * the broker connection (used by `connect()`, `start()` and `@scoop/worker`).
+ */
+import * as futures from "./futures.js";
+import * as shared from "./shared.js";
+import { connect, start, stop } from "./connect.js";
+import { scheduleAutoMain } from "./run-main.js";
+
+export { futures, shared };
+export { Future, isFuture } from "./future.js";
+export type { FutureState, WaitOptions } from "./future.js";
+export type { CallOptions, MapOptions, ReduceOptions, MapResult, ReturnWhen, WaitManyOptions, WaitResult } from "./futures.js";
+export { FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED } from "./futures.js";
+export type { GetConstOptions } from "./shared.js";
+export {
+  defineTask,
+  registerModule,
+  registerClass,
+  registeredTaskNames,
+  taskByName,
+  taskName,
+  currentTask,
+  runInTaskContext,
+  setExecutor,
+  getExecutor,
+  getCodec,
+  getLogger,
+  setLogger,
+} from "./runtime.js";
+export type { TaskContext } from "./runtime.js";
+export { runMain } from "./run-main.js";
+export { connect, start, stop } from "./connect.js";
+export type { ConnectOptions, ScoopConnection, StartOptions, ScoopCluster } from "./connect.js";
+export { TaskNotRegisteredError, TimeoutError, CancelledError, AbortedError, RemoteTaskFailure, WorkerLostFailure } from "./errors.js";
+export type { RemoteTaskFailureOptions } from "./errors.js";
+export { ScoopError, SerializationError } from "@scoop/protocol";
+export type { Executor, TaskCall, TaskSink, TaskOptions } from "./executor.js";
+export { SerialExecutor } from "./serial-executor.js";
+export { BrokerConnection } from "./connection.js";
+export type { ConnectionOptions, MessageHandlers } from "./connection.js";
+export { DistributedExecutor } from "./distributed-executor.js";
+export type { DistributedExecutorOptions } from "./distributed-executor.js";
+
+/** Start and stop clusters from code: `await scoop.start({ workers: 4, modules })` … `await scoop.stop()`. */
+export const scoop = { start, stop, connect };
+
+scheduleAutoMain();

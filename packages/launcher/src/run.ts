@@ -106,9 +106,12 @@ export async function runProgram(options: RunOptions): Promise<number> {
       );
     }
     const origin = workers[0];
+    // Once the origin ends the run, workers leave on their own: not worth a warning.
+    let ending = false;
+    broker.on("shutdown", () => (ending = true));
     for (const w of workers.slice(1)) {
       void w.exited.then(({ code, signal }) => {
-        if (broker?.state === "running" && origin.child.exitCode === null) {
+        if (!ending && broker?.state === "running" && origin.child.exitCode === null) {
           log.warn({ worker: w.id, code, signal }, "a worker process ended during the run");
         }
       });

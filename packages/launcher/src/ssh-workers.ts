@@ -76,7 +76,7 @@ export class SshHost {
         { host, cause: error },
       );
     }
-    h.ssh.connection?.on("error", (error) => log.warn({ err: error, host }, "SSH connection error"));
+    h.ssh.connection?.on("error", (error: Error) => log.warn({ err: error, host }, "SSH connection error"));
     return h;
   }
 

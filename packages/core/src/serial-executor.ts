@@ -1,0 +1,168 @@
+/**
+ * The serial fallback: runs tasks in this process, one at a time, when the
+ * program was not started by `scoop` (or `connect()`/`start()`). Arguments and
+ * results make the same codec round trip as on a cluster, so a program that
+ * works here behaves the same distributed (same copies, same errors).
+ */
+import type { Executor, TaskCall, TaskSink } from "./executor.js";
+import { ScoopError } from "@scoop/protocol";
+import { AbortedError, TimeoutError } from "./errors.js";
+import { waitFor } from "./future.js";
+import { remoteFailure } from "./remote-failure.js";
+import { getCodec, runInTaskContext } from "./runtime.js";
+
+interface Queued {
+  call: TaskCall;
+  sink: TaskSink;
+  frames: Uint8Array[];
+}
+
+/** Runs tasks in-process, in submission order; async tasks interleave at their awaits. */
+export class SerialExecutor implements Executor {
+  readonly kind = "serial" as const;
+  private queue: Array<Queued | undefined> = [];
+  private head = 0;
+  private scheduled = false;
+  /** Started async tasks, by id: cancelling one aborts its signal. */
+  private readonly running = new Map<number, AbortController>();
+  private readonly constants = new Map<string, unknown>();
+  private readonly constWaiters = new Map<string, Set<() => void>>();
+  private idleWaiters: Array<() => void> = [];
+
+  submit(entries: ReadonlyArray<{ call: TaskCall; sink: TaskSink }>): void {
+    const codec = getCodec();
+    const encoded = entries.map(({ call }) => codec.encode(call.args, "args"));
+    entries.forEach(({ call, sink }, i) => this.queue.push({ call, sink, frames: encoded[i] }));
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.drain());
+    }
+  }
+
+  cancel(id: number): boolean {
+    for (let i = this.head; i < this.queue.length; i++) {
+      if (this.queue[i]?.call.id === id) {
+        this.queue[i] = undefined;
+        this.checkIdle();
+        return true;
+      }
+    }
+    const controller = this.running.get(id);
+    if (controller === undefined) return false;
+    this.running.delete(id);
+    controller.abort(new AbortedError("the task was cancelled"));
+    this.checkIdle();
+    return true;
+  }
+
+  async setConst(name: string, value: unknown): Promise<void> {
+    const codec = getCodec();
+    if (this.constants.has(name)) throw new ScoopError("SCOOP_CONST_EXISTS", `shared constant "${name}" is already set: constants are read-only, use a new name`);
+    this.constants.set(name, codec.decode(codec.encode(value, `shared constant "${name}"`)));
+    for (const wake of this.constWaiters.get(name) ?? []) wake();
+    this.constWaiters.delete(name);
+  }
+
+  async getConst(name: string, options: { timeoutMs?: number; signal?: AbortSignal }): Promise<unknown> {
+    if (!this.constants.has(name)) {
+      let wake: (() => void) | undefined;
+      try {
+        await waitFor(
+          (w) => {
+            wake = w;
+            let set = this.constWaiters.get(name);
+            if (!set) this.constWaiters.set(name, (set = new Set()));
+            set.add(w);
+          },
+          options.timeoutMs,
+          options.signal,
+          `shared constant "${name}"`,
+        );
+      } catch (error) {
+        if (wake) this.constWaiters.get(name)?.delete(wake);
+        if (error instanceof TimeoutError) {
+          throw new TimeoutError(`shared constant "${name}" was not set within ${options.timeoutMs} ms: set it with shared.setConst() before tasks read it`);
+        }
+        throw error;
+      }
+    }
+    return this.constants.get(name);
+  }
+
+  async shutdown(wait: boolean): Promise<void> {
+    if (!wait || this.idle()) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private drain(): void {
+    this.scheduled = false;
+    // One task per turn of the event loop, so timers, I/O and the awaits of
+    // async tasks interleave with a long map instead of waiting for its end.
+    while (this.head < this.queue.length) {
+      const entry = this.queue[this.head];
+      this.queue[this.head++] = undefined;
+      if (entry === undefined) continue;
+      this.run(entry);
+      break;
+    }
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    if (this.head < this.queue.length) {
+      this.scheduled = true;
+      setImmediate(() => this.drain());
+    }
+    this.checkIdle();
+  }
+
+  private run({ call, sink, frames }: Queued): void {
+    const codec = getCodec();
+    const controller = new AbortController();
+    sink.started();
+    let result: unknown;
+    try {
+      const args = codec.decode(frames) as unknown[];
+      result = runInTaskContext({ id: call.id, name: call.name, signal: controller.signal, workerId: "serial", attempt: 1 }, () => call.fn(...args));
+    } catch (error) {
+      sink.reject(remoteFailure(call.name, error, "serial", "localhost"));
+      return;
+    }
+    if (typeof (result as PromiseLike<unknown>)?.then !== "function") {
+      this.deliver(call, sink, result);
+      return;
+    }
+    this.running.set(call.id, controller);
+    Promise.resolve(result).then(
+      (value) => {
+        if (this.running.delete(call.id)) this.deliver(call, sink, value);
+        this.checkIdle();
+      },
+      (error) => {
+        if (this.running.delete(call.id)) sink.reject(remoteFailure(call.name, error, "serial", "localhost"));
+        this.checkIdle();
+      },
+    );
+  }
+
+  /** Results make the codec round trip too: what cannot travel fails here as it would on a cluster. */
+  private deliver(call: TaskCall, sink: TaskSink, value: unknown): void {
+    const codec = getCodec();
+    try {
+      sink.resolve(codec.decode(codec.encode(value, `result of task "${call.name}"`)));
+    } catch (error) {
+      sink.reject(remoteFailure(call.name, error, "serial", "localhost"));
+    }
+  }
+
+  private idle(): boolean {
+    return this.head >= this.queue.length && this.running.size === 0;
+  }
+
+  private checkIdle(): void {
+    if (!this.idle() || this.idleWaiters.length === 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
