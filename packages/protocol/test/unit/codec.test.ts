@@ -260,7 +260,7 @@ describe("binary buffers", () => {
   const ctors = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array];
 
   test.each(ctors)("%p round-trips inline and out of band, keeping its type", (Ctor) => {
-    for (const length of [0, 3, 1 << 17]) {
+    for (const length of [0, 3, 4096]) {
       const input = new (Ctor as any)(length) as ArrayLike<number | bigint> & ArrayBufferView;
       for (let i = 0; i < length; i++) (input as any)[i] = typeof (input as any)[0] === "bigint" ? BigInt(i * 7 - 3) : (i * 7 - 3) % 100;
       const frames = codec.encode(input);
@@ -395,6 +395,27 @@ describe("registered classes", () => {
     const back = roundTrip(new Registry([["a", 1]]), c);
     expect(back).toBeInstanceOf(Registry);
     expect(back.get("a")).toBe(1);
+  });
+
+  test("an encode hook may call encode itself; a throwing hook is reported with its path", () => {
+    class Wrapper {
+      constructor(readonly inner: unknown) {}
+    }
+    const c = new Codec();
+    c.registerClass(Wrapper, { encode: (w) => c.encode(w.inner), decode: (frames) => new Wrapper(c.decode(frames)) });
+    const back = roundTrip([new Wrapper(new Map([[1, new Wrapper("deep")]]))], c);
+    expect(back[0]).toBeInstanceOf(Wrapper);
+    expect((back[0].inner as Map<number, Wrapper>).get(1)!.inner).toBe("deep");
+
+    class Grumpy {}
+    c.registerClass(Grumpy, {
+      encode: () => {
+        throw new Error("no thanks");
+      },
+    });
+    const err = serializationError(() => c.encode({ g: new Grumpy() }, "args"));
+    expect(err.path).toBe("args.g");
+    expect(err.message).toContain("no thanks");
   });
 
   test("two classes under one name is an error; registering the same class twice is not", () => {
