@@ -7,7 +7,7 @@ import type { Executor, TaskCall, TaskSink } from "./executor.js";
 import { AbortedError, TimeoutError } from "./errors.js";
 import { Future, waitFor } from "./future.js";
 import { SerialExecutor } from "./serial-executor.js";
-import { currentTask, requireTaskName, runtime } from "./runtime.js";
+import { currentTask, defineTask, requireTaskName, runtime, taskByName, taskName } from "./runtime.js";
 
 /** Options of one task. */
 export interface CallOptions {
@@ -60,6 +60,9 @@ const SUBMIT_BATCH = 512;
 /** The installed executor, or the serial fallback (with its one warning) if none is. */
 function executor(): Executor {
   if (runtime.executor) return runtime.executor;
+  if (process.env.SCOOP_WORKER) {
+    throw new ScoopError("SCOOP_TOP_LEVEL_TASKS", "the script submitted tasks while the worker was still loading it (at its top level, or by calling main() itself): move that code into an exported main() and let scoop call it, once, on the origin worker");
+  }
   // One line, as promised: process.emitWarning would add a second ("Use node --trace-warnings").
   if (!process.env.NODE_NO_WARNINGS) {
     process.stderr.write("scoop: warning: not launched by scoop, so tasks run one at a time in this process; run `scoop script.ts` (or call connect()/start()) to use every core\n");
@@ -82,6 +85,18 @@ function resolveCallOptions(options: CallOptions, where: string): ResolvedCallOp
   if (!Number.isInteger(retries) || retries < 0) throw new InvalidOptionError(`${where}: options.retries must be a non-negative integer (got ${String(retries)})`);
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidOptionError(`${where}: options.signal must be an AbortSignal`);
   return { timeoutMs, retries, signal };
+}
+
+/**
+ * The task name of `fn`. The serial fallback also accepts a named function
+ * that is not registered yet: a script that calls its own main() at the top
+ * level submits its exports before anyone could register them.
+ */
+function taskNameFor(fn: unknown, exec: Executor): string {
+  if (exec.kind === "serial" && !runtime.managed && typeof fn === "function" && fn.name && taskName(fn as Fn) === undefined && taskByName(fn.name) === undefined) {
+    return defineTask(fn.name, fn as Fn) && fn.name;
+  }
+  return requireTaskName(fn);
 }
 
 /** Make the future and executor entry of one task; arms its deadline, signal and parent link once submitted. */
@@ -127,9 +142,9 @@ export function submit<F extends Fn>(fn: F, ...args: Parameters<F>): Future<Resu
 
 /** {@link submit} with options (`timeoutMs`, `retries`, `signal`). */
 export function submitWith<F extends Fn>(options: CallOptions, fn: F, ...args: Parameters<F>): Future<Result<F>> {
-  const name = requireTaskName(fn);
-  const resolved = resolveCallOptions(options, "submit");
   const exec = executor();
+  const name = taskNameFor(fn, exec);
+  const resolved = resolveCallOptions(options, "submit");
   const { future, entry, arm } = prepare<Result<F>>(fn, name, args, resolved, exec);
   exec.submit([entry]);
   arm();
@@ -229,12 +244,12 @@ class MapRun<R> implements MapResult<R> {
     private readonly ordered: boolean,
     where: string,
   ) {
-    this.name = requireTaskName(fn);
+    this.exec = executor();
+    this.name = taskNameFor(fn, this.exec);
     this.options = resolveCallOptions(options, where);
     const window = options.window ?? DEFAULT_WINDOW;
     if (!Number.isInteger(window) || window < 1) throw new InvalidOptionError(`${where}: options.window must be a positive integer (got ${String(window)})`);
     this.window = window;
-    this.exec = executor();
     this.source = zip(inputs);
     this.options.signal?.addEventListener("abort", this.onAbort, { once: true });
     if (this.options.signal?.aborted) this.onAbort();

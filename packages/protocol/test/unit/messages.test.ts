@@ -1,6 +1,6 @@
 import { encode } from "@msgpack/msgpack";
-import { decodeMessage, encodeMessage, MAX_HEADER_BYTES, PROTOCOL_VERSION, type Header } from "../../src/messages";
-import { ProtocolError } from "../../src/errors";
+import { decodeMessage, encodeMessage, MAX_HEADER_BYTES, PROTOCOL_VERSION, type Header } from "../../src/messages.js";
+import { ProtocolError } from "../../src/errors.js";
 
 const toBuffers = (frames: Uint8Array[]) => frames.map((f) => Buffer.from(f.buffer, f.byteOffset, f.byteLength));
 
