@@ -15,9 +15,12 @@ class Peer {
   private inbox: Message[] = [];
   private waiters: Array<() => void> = [];
   private loop: Promise<void>;
+  /** Beats like a live peer's heart until {@link silence}. */
+  private heart: NodeJS.Timeout;
   constructor(endpoint: string, readonly id: string) {
     this.sock = new Dealer({ routingId: id, linger: 0 });
     this.sock.connect(endpoint);
+    this.heart = setInterval(() => void this.send({ t: "HEARTBEAT" }).catch(() => undefined), 100);
     this.loop = (async () => {
       try {
         for await (const frames of this.sock) {
@@ -59,7 +62,12 @@ class Peer {
   has(t: Header["t"]): boolean {
     return this.inbox.some((m) => m.header.t === t);
   }
+  /** Play dead: stop heartbeats (the broker should declare this peer lost). */
+  silence() {
+    clearInterval(this.heart);
+  }
   async close() {
+    clearInterval(this.heart);
     this.sock.close();
     await this.loop;
   }
@@ -131,6 +139,7 @@ test("a lost worker's tasks run again elsewhere; the late result is not delivere
   const doomed = peer("doomed");
   await owner.hello("origin", []);
   await doomed.hello("worker", ["slow"]);
+  doomed.silence();
   await doomed.send({ t: "CREDIT", n: 1 });
   await owner.send({ t: "SUBMIT", tasks: [{ id: 1, name: "slow", frames: 1, retries: 2 }] }, args(1));
   const first = await doomed.next("DISPATCH");
@@ -156,6 +165,7 @@ test("out of retries, the future fails with SCOOP_WORKER_LOST naming the worker"
   const doomed = peer("doomed");
   await owner.hello("origin", []);
   await doomed.hello("worker", ["t"]);
+  doomed.silence();
   await doomed.send({ t: "CREDIT", n: 1 });
   await owner.send({ t: "SUBMIT", tasks: [{ id: 1, name: "t", frames: 1, retries: 0 }] }, args());
   await doomed.next("DISPATCH");
