@@ -5,10 +5,11 @@ import { availableParallelism } from "node:os";
 import pino, { type Logger } from "pino";
 import yargs from "yargs";
 import { ScoopError } from "@scoop/protocol";
+import { humanLogDestination } from "./output.js";
 import { runProgram } from "./run.js";
 
 function makeLogger(level: string, file?: string): Logger {
-  return pino({ level }, pino.destination(file ? { dest: file, sync: true, mkdir: true } : { fd: 2, sync: true }));
+  return pino({ level }, file ? pino.destination({ dest: file, sync: true, mkdir: true }) : humanLogDestination());
 }
 
 /** Run the CLI with these arguments; resolves with the exit code. */
@@ -25,7 +26,7 @@ export async function main(argv: string[]): Promise<number> {
     const args = await yargs(argv)
       .scriptName("scoop")
       .usage("$0 [options] SCRIPT [ARGS...]\n\nRun SCRIPT's main on every core, with its futures spread over the workers.")
-      .parserConfiguration({ "halt-at-non-option": true })
+      .parserConfiguration({ "halt-at-non-option": true, "camel-case-expansion": false })
       .option("n", { alias: "workers", type: "number", describe: "Number of workers, the origin included", default: availableParallelism(), defaultDescription: "number of cores" })
       .option("path", { alias: "p", type: "string", describe: "Working directory of the workers" })
       .option("nice", { type: "number", default: 0, describe: "Niceness of the workers (0-19)" })
@@ -37,7 +38,6 @@ export async function main(argv: string[]): Promise<number> {
       .option("liveness-ms", { type: "number", default: 5000, describe: "A worker silent this long is lost; its tasks run elsewhere" })
       .example("$0 examples/hello.ts", "run on every local core")
       .example("$0 -n 8 -v sim.ts --steps 1000", "8 workers, verbose, arguments for main")
-      .demandCommand(1, "name the script to run, e.g. scoop examples/hello.ts")
       .strict()
       .exitProcess(false)
       .fail((message, error) => {
@@ -50,6 +50,9 @@ export async function main(argv: string[]): Promise<number> {
     verbose = args.verbose || args.debug;
     const level = args.debug ? "debug" : args.verbose ? "info" : args.quiet ? "error" : "warn";
     const [script, ...scriptArgs] = args._.map(String);
+    // Checked here rather than with demandCommand, which yargs runs before
+    // reporting unknown flags (and "--typo script" would then blame the script).
+    if (script === undefined) throw new ScoopError("SCOOP_USAGE", "name the script to run, e.g. scoop examples/hello.ts; see scoop --help");
     return await runProgram({
       script,
       argv: scriptArgs,
