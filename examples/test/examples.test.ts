@@ -65,3 +65,14 @@ test("a remote exception reaches main with its stack and worker", async () => {
   expect(run.stdout).toMatch(/worker: w[01]/);
   expect(run.stdout).toContain("remote stack mentions checkedSqrt: true");
 });
+
+test("a cluster started from code (scoop.start) runs the map and stops without leftovers", async () => {
+  const tag = newTag();
+  tags.push(tag);
+  // Plain node with the tsx loader: no launcher wraps this program.
+  const run = await runCli("--import", ["tsx", "examples/embedded.ts", "2"], { tag });
+  expect(run.stderr).toBe("");
+  expect(run.code).toBe(0);
+  expect(run.stdout).toContain("148933 primes below 2000000, counted by 2 workers");
+  await waitUntil(() => processesTagged(tag).length === 0, 10_000, "no process left behind");
+});

@@ -114,7 +114,7 @@ export interface ScoopCluster {
 }
 
 interface LauncherModule {
-  startCluster(options: { workers?: number; modules: string[]; logger?: Logger }): Promise<{ endpoint: string; workers: number; close(): Promise<void> }>;
+  startCluster(options: { workers?: number; modules: string[]; logger?: Logger }): Promise<{ endpoint: string; app: string; workers: number; close(): Promise<void> }>;
 }
 
 async function loadLauncher(): Promise<LauncherModule> {
@@ -162,7 +162,7 @@ export async function start(options: StartOptions): Promise<ScoopCluster> {
   const running = await launcher.startCluster({ workers: options.workers, modules, logger: options.logger });
   let conn: ScoopConnection;
   try {
-    conn = await connect({ broker: running.endpoint, app: "default", logger: options.logger });
+    conn = await connect({ broker: running.endpoint, app: running.app, logger: options.logger });
   } catch (error) {
     await running.close();
     throw error;

@@ -22,3 +22,5 @@ export {
 } from "./hosts.js";
 export type { HostSlots, HostPlan, HostPlanSource, Scheduler } from "./hosts.js";
 export { main } from "./main.js";
+export { startCluster } from "./cluster.js";
+export type { ClusterOptions, LocalCluster } from "./cluster.js";
