@@ -12,6 +12,7 @@ import pino, { type Logger } from "pino";
 import { Router } from "zeromq";
 import {
   Codec,
+  SendQueue,
   ScoopError,
   decodeMessage,
   encodeMessage,
@@ -89,6 +90,8 @@ export class Broker extends EventEmitter<BrokerEvents> {
   /** Unique id of this broker instance. */
   readonly id = randomUUID();
   private readonly router: Router;
+  /** Outgoing messages, one send in progress at a time (zeromq.js rule). */
+  private readonly out: SendQueue;
   private readonly log: Logger;
   private readonly peers = new Map<string, Peer>();
   private readonly hearts = new Map<string, Peer>();
@@ -118,6 +121,13 @@ export class Broker extends EventEmitter<BrokerEvents> {
       maxMessageSize: options.maxMessageBytes,
       linger: 0,
     });
+    this.out = new SendQueue(
+      (frames) => this.router.send(frames as Uint8Array[]),
+      (error) => {
+        // EHOSTUNREACH: the peer is gone; liveness will clean up after it.
+        if ((error as NodeJS.ErrnoException).code !== "EHOSTUNREACH" && this._state === "running") this.log.debug({ err: error }, "send failed");
+      },
+    );
   }
 
   /** Current lifecycle state. */
@@ -493,10 +503,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
 
   private send(identity: Buffer, header: Header, payload: readonly Uint8Array[] = []): void {
     if (this._state === "closed") return;
-    this.router.send([identity, ...encodeMessage(header, payload)]).catch((error: NodeJS.ErrnoException) => {
-      // EHOSTUNREACH: the peer is gone; liveness will clean up after it.
-      if (error.code !== "EHOSTUNREACH" && this._state === "running") this.log.debug({ err: error, type: header.t }, "send failed");
-    });
+    this.out.send([identity, ...encodeMessage(header, payload)]);
   }
 
   private info(peer: Peer): PeerInfo {

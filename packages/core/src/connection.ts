@@ -9,6 +9,7 @@ import type { Logger } from "pino";
 import { Dealer } from "zeromq";
 import {
   ScoopError,
+  SendQueue,
   decodeMessage,
   encodeMessage,
   type Header,
@@ -50,6 +51,8 @@ export class BrokerConnection {
   heartbeatMs = 0;
   livenessMs = 0;
   private readonly sock: Dealer;
+  /** One send in progress at a time (zeromq.js rule); the rest wait in order. */
+  private readonly out: SendQueue;
   private readonly handlers: MessageHandlers = {};
   private heart?: Heart;
   private loop?: Promise<void>;
@@ -59,6 +62,12 @@ export class BrokerConnection {
   private constructor(readonly options: ConnectionOptions) {
     this.sock = new Dealer({ routingId: options.id, linger: 0, sendHighWaterMark: 0, ...(options.curve ?? {}) });
     this.advertised = new Set(options.tasks);
+    this.out = new SendQueue(
+      (frames) => this.sock.send(frames as Uint8Array[]),
+      (error) => {
+        if (!this.closing) this.options.logger.warn({ err: error }, "send to broker failed");
+      },
+    );
   }
 
   /**
@@ -85,9 +94,7 @@ export class BrokerConnection {
   /** Queue a message for the broker. Never blocks (the socket's queue is unbounded; callers bound what they send). */
   send(header: Header, payload: readonly Uint8Array[] = []): void {
     if (this.closing) return;
-    this.sock.send(encodeMessage(header, payload)).catch((error: Error) => {
-      if (!this.closing) this.options.logger.warn({ err: error, type: header.t }, "send to broker failed");
-    });
+    this.out.send(encodeMessage(header, payload));
   }
 
   /** Tell the broker about task names registered since joining. */
@@ -103,7 +110,11 @@ export class BrokerConnection {
   close(polite = true): Promise<void> {
     this.closing ??= (async () => {
       try {
-        if (polite) await this.sock.send(encodeMessage({ t: "BYE" })).catch(() => undefined);
+        if (polite) {
+          this.out.send(encodeMessage({ t: "BYE" }));
+          // Bounded: a broker that is gone must not hold the close.
+          await Promise.race([this.out.flushed(), new Promise((r) => setTimeout(r, 1000).unref())]);
+        }
       } finally {
         await this.heart?.stop();
         this.sock.close();

@@ -21,7 +21,16 @@ sock.connect(endpoint);
 let lastSeen = Date.now();
 let lost = false;
 let stopped = false;
-const beat = () => { sock.send(heartbeat).catch(() => {}); };
+// One send at a time (zeromq.js throws EBUSY otherwise); a beat that cannot
+// go out (broker unreachable) is simply skipped: the next one will try.
+let sending = false;
+const beat = () => {
+  if (sending) return;
+  sending = true;
+  try {
+    sock.send(heartbeat).then(() => { sending = false; }, () => { sending = false; });
+  } catch { sending = false; }
+};
 beat();
 const timer = setInterval(() => {
   beat();

@@ -20,3 +20,5 @@ export type {
   TaskOutcome,
   DeliveredOutcome,
 } from "./messages.js";
+export { SendQueue } from "./send-queue.js";
+export type { Frames } from "./send-queue.js";
