@@ -22,8 +22,24 @@ import {
   type Message,
   type PeerRole,
 } from "@scoop/protocol";
-import { resolveBrokerOptions, type BrokerOptions, type ResolvedBrokerOptions } from "./options.js";
+import { isLoopbackEndpoint, resolveBrokerOptions, type BrokerOptions, type ResolvedBrokerOptions } from "./options.js";
 import { TaskQueue, type QueuedTask as GenericTask } from "./task-queue.js";
+import { registerAllowList } from "./zap.js";
+
+/**
+ * Wire fields beyond the protocol's v1 header types, read and written by this
+ * broker and `@scoop/core` (decodeMessage keeps unknown fields): `app` on a
+ * DISPATCH task, a SUBMIT task, CONST and CONST_SET says which app a task or a
+ * constant belongs to when it is not the receiving (or sending) peer's own;
+ * `forget` on CONST tells a peer to drop an app's constants.
+ */
+type AppField = { app?: string };
+const appOf = (value: unknown): string | undefined => {
+  const app = (value as AppField | undefined)?.app;
+  return typeof app === "string" && app.length > 0 && app.length <= 4096 ? app : undefined;
+};
+/** Most credit a peer may hold: bounds what a buggy or hostile CREDIT can do. */
+const MAX_CREDIT = 1 << 20;
 
 /** A connected peer as the broker sees it. */
 export interface PeerInfo {
@@ -69,6 +85,10 @@ interface Peer extends PeerInfo {
   /** Routing id of the peer's heartbeat socket, once it spoke. */
   heart?: Buffer;
   tasks: Set<string>;
+  /** Apps whose constants this peer has been sent (its own app, then each app of a task dispatched to it). */
+  apps: Set<string>;
+  /** Task names this owner was told no worker can run yet (told once per name). */
+  waitNoticed: Set<string>;
   credit: number;
   /** Tasks dispatched to this peer and not finished, by key. */
   running: Map<number, QueuedTask>;
@@ -101,6 +121,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
   private readonly tasks = new Map<number, QueuedTask>();
   private readonly constants = new Map<string, Map<string, Buffer[]>>();
   private readonly codec = new Codec();
+  private zap?: { domain: string; release(): void };
   private nextKey = 1;
   private pumpScheduled = false;
   private rotation = 0;
@@ -120,6 +141,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
       sendHighWaterMark: 0,
       maxMessageSize: options.maxMessageBytes,
       linger: 0,
+      ...(options.curve ? { curveServer: true, curveSecretKey: options.curve.secretKey } : {}),
     });
     this.out = new SendQueue(
       (frames) => this.router.send(frames as Uint8Array[]),
@@ -142,6 +164,14 @@ export class Broker extends EventEmitter<BrokerEvents> {
 
   /** @internal */
   async bind(): Promise<void> {
+    if (this.options.curve?.allowedClients !== undefined) {
+      this.zap = await registerAllowList(this.options.curve.allowedClients, this.log);
+      this.router.zapDomain = this.zap.domain;
+    }
+    const exposed = this.options.bind.filter((e) => !isLoopbackEndpoint(e));
+    if (exposed.length > 0 && this.options.curve === undefined) {
+      this.log.warn({ endpoints: exposed }, "INSECURE: listening beyond loopback without CURVE; anyone who can reach these endpoints can join as a worker, submit work and read results");
+    }
     for (const endpoint of this.options.bind) {
       try {
         await this.router.bind(endpoint);
@@ -185,6 +215,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
       try {
         clearInterval(this.heartbeatTimer);
         this.router.close();
+        this.zap?.release();
         await this.loop;
       } finally {
         this._state = "closed";
@@ -245,7 +276,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
       case "SUBMIT":
         return this.onSubmit(peer, header.tasks, message.payload);
       case "CREDIT":
-        peer.credit += header.n;
+        peer.credit = Math.min(MAX_CREDIT, peer.credit + header.n);
         return this.schedulePump();
       case "RESULT":
         return this.onResult(peer, header.results, message.payload);
@@ -255,14 +286,17 @@ export class Broker extends EventEmitter<BrokerEvents> {
         for (const name of header.tasks) peer.tasks.add(name);
         return this.schedulePump();
       case "CONST_SET":
-        return this.onConstSet(peer, header.name, message.payload);
+        return this.onConstSet(peer, header, message.payload);
       case "SHUTDOWN":
         if (peer.role !== "origin") {
           this.send(identity, { t: "ERROR", code: "SCOOP_NOT_ORIGIN", message: "only the origin may shut the run down" });
           return;
         }
-        this.log.info({ code: header.code }, "origin ended the run");
-        return this.shutdown(header.code);
+        this.log.info({ code: header.code, app: peer.app }, "origin ended the run");
+        // Only the origin's own run ends: a daemon serves other apps too.
+        for (const other of this.peers.values()) if (other.app === peer.app) this.send(other.identity, { t: "SHUTDOWN", code: header.code });
+        this.emitSafe("shutdown", header.code);
+        return;
       case "BYE":
         return this.removePeer(peer, "left");
       default:
@@ -277,7 +311,9 @@ export class Broker extends EventEmitter<BrokerEvents> {
       this.lastMalformedWarn = now;
       this.log.warn({ code: error.code, reason: error.message, total: this.counters.malformed }, "dropped a malformed message");
     }
-    this.send(identity, { t: "ERROR", code: error.code, message: error.message });
+    // A peer of another protocol version is refused (it cannot join); anything else gets an ERROR.
+    if (error.code === "SCOOP_PROTOCOL_VERSION") this.send(identity, { t: "REFUSED", code: error.code, message: error.message });
+    else this.send(identity, { t: "ERROR", code: error.code, message: error.message });
   }
 
   private onHello(identity: Buffer, h: Extract<Header, { t: "HELLO" }>): void {
@@ -293,6 +329,8 @@ export class Broker extends EventEmitter<BrokerEvents> {
       app: h.app,
       identity,
       tasks: new Set(h.tasks),
+      apps: new Set([h.app]),
+      waitNoticed: new Set(),
       credit: 0,
       running: new Map(),
       owned: new Map(),
@@ -319,11 +357,18 @@ export class Broker extends EventEmitter<BrokerEvents> {
         this.send(owner.identity, { t: "ERROR", code: "SCOOP_DUPLICATE_TASK", message: `task id ${t.id} is already in flight`, ref: t.id });
         continue;
       }
-      const task: QueuedTask = { key: this.nextKey++, owner, ownerTaskId: t.id, name: t.name, frames, retries: t.retries, attempt: 1, app: owner.app };
+      // A worker submitting from inside a task of another app (daemon workers
+      // serve many apps) tags the subtask with that app; a client's tasks are its own app's.
+      const app = (owner.role !== "client" ? appOf(t) : undefined) ?? owner.app;
+      const task: QueuedTask = { key: this.nextKey++, owner, ownerTaskId: t.id, name: t.name, frames, retries: t.retries, attempt: 1, app };
       this.tasks.set(task.key, task);
       owner.owned.set(t.id, task.key);
       this.queue.push(task);
       this.counters.submitted++;
+      if (this.options.unknownTasks === "wait" && !owner.waitNoticed.has(t.name) && !this.runnable(t.name)) {
+        owner.waitNoticed.add(t.name);
+        this.send(owner.identity, { t: "ERROR", code: "SCOOP_TASK_WAITING", message: `no connected worker can run task "${t.name}" yet: it waits until a worker that exports it joins (bounded by the task's timeoutMs)` });
+      }
     }
     this.schedulePump();
   }
@@ -333,8 +378,9 @@ export class Broker extends EventEmitter<BrokerEvents> {
     for (const r of results) {
       const frames = payload.slice(offset, offset + r.frames);
       offset += r.frames;
+      // Only the worker a task was dispatched to may settle it.
+      if (!worker.running.delete(r.key)) continue;
       const task = this.tasks.get(r.key);
-      worker.running.delete(r.key);
       // Exactly-once delivery: a task already finished (a retry won, or it
       // was cancelled) ignores late outcomes.
       if (task === undefined) continue;
@@ -358,16 +404,45 @@ export class Broker extends EventEmitter<BrokerEvents> {
     }
   }
 
-  private onConstSet(peer: Peer, name: string, frames: Buffer[]): void {
-    let scope = this.constants.get(peer.app);
-    if (scope === undefined) this.constants.set(peer.app, (scope = new Map()));
+  private onConstSet(peer: Peer, h: Extract<Header, { t: "CONST_SET" }>, frames: Buffer[]): void {
+    const name = h.name;
+    // A worker setting a constant from inside a task of another app sets that app's.
+    const app = (peer.role !== "client" ? appOf(h) : undefined) ?? peer.app;
+    let scope = this.constants.get(app);
+    if (scope === undefined) this.constants.set(app, (scope = new Map()));
     if (scope.has(name)) {
       this.send(peer.identity, { t: "ERROR", code: "SCOOP_CONST_EXISTS", message: `shared constant "${name}" is already set; constants are read-only: use a new name` });
       return;
     }
     scope.set(name, frames);
     for (const other of this.peers.values()) {
-      if (other.app === peer.app) this.send(other.identity, { t: "CONST", name, frames: frames.length }, frames);
+      if (other.apps.has(app)) this.sendConst(other, app, name, frames);
+    }
+  }
+
+  /** Send one constant of `app` to a peer (naming the app when it is not the peer's own). */
+  private sendConst(peer: Peer, app: string, name: string, frames: Buffer[]): void {
+    const header = app === peer.app ? { t: "CONST", name, frames: frames.length } : { t: "CONST", name, frames: frames.length, app };
+    this.send(peer.identity, header as Header, frames);
+  }
+
+  /** True if a connected peer advertises `name`. */
+  private runnable(name: string): boolean {
+    for (const peer of this.peers.values()) if (peer.tasks.has(name)) return true;
+    return false;
+  }
+
+  /** Drop the constants of apps no connected peer belongs to any more, and tell peers that hold them. */
+  private forgetOrphanApps(): void {
+    for (const app of this.constants.keys()) {
+      let used = false;
+      for (const peer of this.peers.values()) if (peer.app === app) used = true;
+      if (used) continue;
+      this.constants.delete(app);
+      for (const peer of this.peers.values()) {
+        if (!peer.apps.delete(app)) continue;
+        this.send(peer.identity, { t: "CONST", name: "", frames: 0, app, forget: true } as Header);
+      }
     }
   }
 
@@ -431,6 +506,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
       } else this.queue.remove(task);
     }
     peer.owned.clear();
+    this.forgetOrphanApps();
     this.log.info({ peer: peer.id, host: peer.host, why, requeued, failed }, why === "lost" ? "peer lost" : "peer left");
     if (why === "lost") this.emitSafe("peer:lost", this.info(peer), { requeued, failed });
     else this.emitSafe("peer:left", this.info(peer));
@@ -465,17 +541,29 @@ export class Broker extends EventEmitter<BrokerEvents> {
     const workers = [...this.peers.values()].filter((p) => p.credit > 0 && p.tasks.size > 0);
     // Rotate the starting worker so credit is served fairly.
     const start = workers.length > 0 ? this.rotation++ % workers.length : 0;
+    // No worker takes more than its share of what is queued now, however much
+    // credit it has: a worker whose credit was sized for tiny tasks must not
+    // swallow a burst of long ones that another worker could share.
+    const share = Math.ceil(this.queue.size / Math.max(1, workers.length));
     for (let i = 0; i < workers.length && this.queue.size > 0; i++) {
       const worker = workers[(start + i) % workers.length];
-      const batch: DispatchedTask[] = [];
+      const batch: Array<DispatchedTask & AppField> = [];
       const frames: Buffer[] = [];
-      while (worker.credit > 0) {
+      while (worker.credit > 0 && batch.length < share) {
         const task = this.queue.shift(worker.tasks);
         if (task === undefined) break;
         worker.credit--;
         task.worker = worker;
         worker.running.set(task.key, task);
-        batch.push({ key: task.key, name: task.name, frames: task.frames.length, attempt: task.attempt });
+        if (!worker.apps.has(task.app)) {
+          // The worker gets an app's constants before its first task of that app
+          // (same socket, so they arrive first); later ones follow as they are set.
+          worker.apps.add(task.app);
+          for (const [name, value] of this.constants.get(task.app) ?? []) this.sendConst(worker, task.app, name, value);
+        }
+        const dispatched: DispatchedTask & AppField = { key: task.key, name: task.name, frames: task.frames.length, attempt: task.attempt };
+        if (task.app !== worker.app) dispatched.app = task.app;
+        batch.push(dispatched);
         for (const f of task.frames) frames.push(f);
       }
       if (batch.length > 0) this.send(worker.identity, { t: "DISPATCH", tasks: batch }, frames);

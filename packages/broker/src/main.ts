@@ -1,42 +1,86 @@
 /**
  * `scoop-broker`: the routing daemon. Runs for days on a head node; workers
- * and apps join and leave at any time.
+ * and apps join and leave at any time. `scoop-broker keygen --out DIR` makes
+ * its CURVE keys.
  */
 import pino from "pino";
 import yargs from "yargs";
 import { ScoopError } from "@scoop/protocol";
 import { startBroker } from "./broker.js";
+import { readBrokerKeys, readPublicKeys, writeBrokerKeys } from "./keys.js";
+import { BROKER_DEFAULTS, isLoopbackEndpoint } from "./options.js";
+
+function failHandler(message: string, error: Error | undefined): never {
+  throw error ?? new ScoopError("SCOOP_USAGE", `${message}; see scoop-broker --help`);
+}
+
+async function keygen(argv: string[]): Promise<number> {
+  const args = await yargs(argv)
+    .scriptName("scoop-broker keygen")
+    .usage("$0 --out DIR\n\nWrite a new CURVE keypair: DIR/broker.key (secret, mode 0600) and DIR/broker.pub (give it to workers and apps).")
+    .option("out", { type: "string", demandOption: true, describe: "Directory to write broker.key and broker.pub to" })
+    .option("force", { type: "boolean", default: false, describe: "Overwrite existing key files" })
+    .strict()
+    .exitProcess(false)
+    .fail(failHandler)
+    .help()
+    .version(false)
+    .parseAsync();
+  if (args.help) return 0;
+  const files = writeBrokerKeys(args.out, { force: args.force });
+  process.stdout.write(`secret key: ${files.secretFile} (keep it on the broker's host)\npublic key: ${files.publicFile} (give it to workers and apps: --server-key)\n`);
+  return 0;
+}
 
 /** Run the CLI with these arguments; resolves with the exit code when the broker stops. */
 export async function main(argv: string[]): Promise<number> {
   let verbose = false;
   try {
+    if (argv[0] === "keygen") return await keygen(argv.slice(1));
     const args = await yargs(argv)
       .scriptName("scoop-broker")
-      .usage("$0 [--bind ENDPOINT]...\n\nRoute SCOOP tasks between workers and apps.")
+      .usage("$0 [--bind ENDPOINT]... [--key DIR/broker.key]\n$0 keygen --out DIR\n\nRoute SCOOP tasks between workers and apps.")
       .option("bind", { alias: "b", type: "string", array: true, default: ["tcp://127.0.0.1:5555"], describe: "Endpoint to listen on (repeatable)" })
-      .option("heartbeat-ms", { type: "number", default: 1000, describe: "Heartbeat interval" })
-      .option("liveness-ms", { type: "number", default: 5000, describe: "A peer silent this long is lost; its tasks run elsewhere" })
+      .option("key", { type: "string", describe: "CURVE key file made by `scoop-broker keygen` (broker.key): encrypt and authenticate every connection" })
+      .option("allow", { type: "string", describe: "File of client public keys allowed to connect, one per line (needs --key)" })
+      .option("insecure", { type: "boolean", default: false, describe: "Allow a non-loopback --bind without --key (trusted networks only)" })
+      .option("unknown-tasks", { choices: ["wait", "fail"] as const, default: BROKER_DEFAULTS.unknownTasks, describe: "A task no connected worker can run: wait for one, or fail at once" })
+      .option("max-message-bytes", { type: "number", default: BROKER_DEFAULTS.maxMessageBytes, describe: "Largest message part accepted; a peer sending more is disconnected" })
+      .option("heartbeat-ms", { type: "number", default: BROKER_DEFAULTS.heartbeatMs, describe: "Heartbeat interval" })
+      .option("liveness-ms", { type: "number", default: BROKER_DEFAULTS.livenessMs, describe: "A peer silent this long is lost; its tasks run elsewhere" })
       .option("verbose", { alias: "v", type: "boolean", default: false, describe: "Log joins, losses and more (info level)" })
       .option("debug", { type: "boolean", default: false, describe: "Log everything" })
       .option("log", { type: "string", describe: "Write logs to this file instead of stderr" })
-      .example("$0 --bind tcp://0.0.0.0:5555", "serve workers and apps of every host")
+      .example("$0 keygen --out ~/.scoop", "make CURVE keys")
+      .example("$0 --bind tcp://0.0.0.0:5555 --key ~/.scoop/broker.key", "serve workers and apps of every host, encrypted")
       .strict()
       .exitProcess(false)
-      .fail((message, error) => {
-        throw error ?? new ScoopError("SCOOP_USAGE", `${message}; see scoop-broker --help`);
-      })
+      .fail(failHandler)
       .help()
       .version(false)
       .parseAsync();
     if (args.help) return 0;
     verbose = args.verbose || args.debug;
+    if (args.allow !== undefined && args.key === undefined) throw new ScoopError("SCOOP_USAGE", "--allow needs --key: an allow-list of client keys only works with CURVE");
+    const keys = args.key === undefined ? undefined : readBrokerKeys(args.key);
+    const allowedClients = args.allow === undefined ? undefined : readPublicKeys(args.allow);
     const level = args.debug ? "debug" : args.verbose ? "info" : "warn";
     const logger = pino({ level }, pino.destination(args.log ? { dest: args.log, sync: true, mkdir: true } : { fd: 2, sync: true }));
+    const exposed = args.bind.filter((e) => !isLoopbackEndpoint(e));
+    if (exposed.length > 0 && keys === undefined && args.insecure) {
+      process.stderr.write(
+        `scoop-broker: WARNING: --insecure: ${exposed.join(", ")} accepts unauthenticated, unencrypted connections.\n` +
+          "scoop-broker: anyone who can reach it can run code on your workers and read your results. Use --key on untrusted networks.\n",
+      );
+    }
     const broker = await startBroker({
       bind: args.bind,
       heartbeatMs: args["heartbeat-ms"],
       livenessMs: args["liveness-ms"],
+      unknownTasks: args["unknown-tasks"],
+      maxMessageBytes: args["max-message-bytes"],
+      insecure: args.insecure,
+      curve: keys && { ...keys, allowedClients },
       logger,
     });
     // The endpoints on stdout, one per line, so scripts can read the chosen ports.

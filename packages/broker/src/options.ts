@@ -1,4 +1,4 @@
-import { InvalidOptionError } from "@scoop/protocol";
+import { InvalidOptionError, ScoopError } from "@scoop/protocol";
 import type { Logger } from "pino";
 
 /** Options of {@link startBroker}. */
@@ -21,8 +21,35 @@ export interface BrokerOptions {
   unknownTasks?: "wait" | "fail";
   /** Largest message part accepted; a peer sending more is disconnected by ZeroMQ. @default 268435456 (256 MiB) */
   maxMessageBytes?: number;
+  /**
+   * CURVE security: the broker's long-term keypair (z85, as made by
+   * `scoop-broker keygen` or zeromq's `curveKeyPair()`). When set, every
+   * connection is authenticated and encrypted; peers must know `publicKey`.
+   * @default undefined (no encryption: loopback only, unless `insecure`)
+   */
+  curve?: BrokerCurveOptions;
+  /**
+   * Allow binding a non-loopback address without CURVE. Anyone who can reach
+   * the port can then join as a worker, submit work and read results.
+   * @default false
+   */
+  insecure?: boolean;
   /** Logger; the broker logs through `logger.child({ component: "broker" })`. @default a silent-unless-warn pino logger on stderr */
   logger?: Logger;
+}
+
+/** CURVE keys of a broker. */
+export interface BrokerCurveOptions {
+  /** The broker's public key (z85, 40 characters); peers use it as their `curveServerKey`. */
+  publicKey: string;
+  /** The broker's secret key (z85, 40 characters). Never leaves the broker's host. */
+  secretKey: string;
+  /**
+   * Public keys (z85) of the clients allowed to connect (ZAP allow-list).
+   * `undefined`: any client that knows the broker's public key may connect.
+   * @default undefined
+   */
+  allowedClients?: string[];
 }
 
 /** {@link BrokerOptions} after validation, every default filled in. */
@@ -32,6 +59,8 @@ export interface ResolvedBrokerOptions {
   livenessMs: number;
   unknownTasks: "wait" | "fail";
   maxMessageBytes: number;
+  curve?: BrokerCurveOptions;
+  insecure: boolean;
   logger?: Logger;
 }
 
@@ -42,7 +71,22 @@ export const BROKER_DEFAULTS = Object.freeze({
   livenessMs: 5000,
   unknownTasks: "wait" as const,
   maxMessageBytes: 256 * 1024 * 1024,
+  insecure: false,
 });
+
+const Z85_KEY = /^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/;
+
+/** True if `key` looks like a z85-encoded CURVE key (40 characters of the z85 alphabet). */
+export function isZ85Key(key: unknown): key is string {
+  return typeof key === "string" && Z85_KEY.test(key);
+}
+
+/** True if a ZeroMQ endpoint only accepts connections from this host (loopback TCP, ipc, inproc). */
+export function isLoopbackEndpoint(endpoint: string): boolean {
+  if (!endpoint.startsWith("tcp://")) return true;
+  const host = endpoint.slice("tcp://".length).replace(/:[^:]*$/, "").replace(/^\[|\]$/g, "");
+  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
 
 function positiveInt(name: string, value: unknown): number {
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) {
@@ -69,5 +113,27 @@ export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBroke
     throw new InvalidOptionError(`options.unknownTasks must be "wait" or "fail" (got ${JSON.stringify(unknownTasks)})`);
   }
   const maxMessageBytes = positiveInt("maxMessageBytes", options.maxMessageBytes ?? BROKER_DEFAULTS.maxMessageBytes);
-  return { bind, heartbeatMs, livenessMs, unknownTasks, maxMessageBytes, logger: options.logger };
+  const insecure = options.insecure ?? BROKER_DEFAULTS.insecure;
+  if (typeof insecure !== "boolean") throw new InvalidOptionError(`options.insecure must be a boolean (got ${String(insecure)})`);
+  let curve: BrokerCurveOptions | undefined;
+  if (options.curve !== undefined) {
+    const { publicKey, secretKey, allowedClients } = options.curve ?? ({} as BrokerCurveOptions);
+    if (!isZ85Key(publicKey) || !isZ85Key(secretKey)) {
+      throw new InvalidOptionError("options.curve needs publicKey and secretKey as z85 strings of 40 characters: make them with `scoop-broker keygen --out DIR` or zeromq's curveKeyPair()");
+    }
+    if (allowedClients !== undefined && !(Array.isArray(allowedClients) && allowedClients.every(isZ85Key))) {
+      throw new InvalidOptionError("options.curve.allowedClients must be a list of z85 client public keys (40 characters each)");
+    }
+    curve = { publicKey, secretKey, allowedClients: allowedClients && [...allowedClients] };
+  }
+  const exposed = bind.filter((endpoint) => !isLoopbackEndpoint(endpoint));
+  if (exposed.length > 0 && curve === undefined && !insecure) {
+    throw new ScoopError(
+      "SCOOP_INSECURE_BIND",
+      `refusing to bind ${exposed.join(", ")} without CURVE: anyone who can reach it could run code on the workers and read results. ` +
+        "Make keys with `scoop-broker keygen --out DIR` and pass --key DIR/broker.key (options.curve), bind 127.0.0.1, or pass --insecure (options.insecure) on a trusted network",
+      { address: exposed[0] },
+    );
+  }
+  return { bind, heartbeatMs, livenessMs, unknownTasks, maxMessageBytes, curve, insecure, logger: options.logger };
 }

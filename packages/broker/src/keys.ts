@@ -1,0 +1,93 @@
+/**
+ * CURVE key files of a broker, in the format of ZeroMQ's certificates:
+ * `broker.key` (mode 0600) holds both keys, `broker.pub` the public key only.
+ * Keys are z85 text (40 characters).
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { ScoopError } from "@scoop/protocol";
+import { isZ85Key } from "./options.js";
+import { newKeyPair } from "./zap.js";
+
+/** A CURVE keypair (z85). */
+export interface KeyPair {
+  publicKey: string;
+  secretKey: string;
+}
+
+/** Paths written by {@link writeBrokerKeys}. */
+export interface BrokerKeyFiles {
+  /** Secret key file (mode 0600): keep it on the broker's host. */
+  secretFile: string;
+  /** Public key file: give it to workers and apps (`--server-key`). */
+  publicFile: string;
+  publicKey: string;
+}
+
+function field(text: string, name: string): string | undefined {
+  const match = new RegExp(`^\\s*${name}\\s*=\\s*"(.{40})"\\s*$`, "m").exec(text);
+  return match?.[1];
+}
+
+/**
+ * Make a new broker keypair and write `DIR/broker.key` (both keys, mode 0600)
+ * and `DIR/broker.pub` (the public key). Refuses to overwrite existing files.
+ * @throws {ScoopError} `SCOOP_KEY_EXISTS` if a key file is already there.
+ */
+export function writeBrokerKeys(dir: string, options: { force?: boolean } = {}): BrokerKeyFiles {
+  const out = resolve(dir);
+  mkdirSync(out, { recursive: true, mode: 0o700 });
+  const secretFile = join(out, "broker.key");
+  const publicFile = join(out, "broker.pub");
+  if (!options.force && (existsSync(secretFile) || existsSync(publicFile))) {
+    throw new ScoopError("SCOOP_KEY_EXISTS", `${secretFile} or ${publicFile} already exists: pick another directory, or remove them first (workers holding the old public key will no longer connect)`);
+  }
+  const { publicKey, secretKey } = newKeyPair();
+  const stamp = new Date().toISOString();
+  writeFileSync(secretFile, `# SCOOP broker CURVE keypair, made ${stamp}. SECRET: keep it on the broker's host.\npublic-key = "${publicKey}"\nsecret-key = "${secretKey}"\n`, { mode: 0o600 });
+  chmodSync(secretFile, 0o600);
+  writeFileSync(publicFile, `# SCOOP broker CURVE public key, made ${stamp}. Workers and apps pass this file as --server-key.\npublic-key = "${publicKey}"\n`, { mode: 0o644 });
+  return { secretFile, publicFile, publicKey };
+}
+
+/**
+ * Read a broker keypair written by {@link writeBrokerKeys}.
+ * @throws {ScoopError} `SCOOP_BAD_KEY_FILE` if the file is missing, unreadable or holds no keypair.
+ */
+export function readBrokerKeys(path: string): KeyPair {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new ScoopError("SCOOP_BAD_KEY_FILE", `cannot read the broker key ${path}: ${(error as Error).message}; make one with scoop-broker keygen --out DIR`, { cause: error });
+  }
+  const publicKey = field(text, "public-key");
+  const secretKey = field(text, "secret-key");
+  if (!isZ85Key(publicKey) || !isZ85Key(secretKey)) {
+    throw new ScoopError("SCOOP_BAD_KEY_FILE", `${path} holds no CURVE keypair (public-key = "…" and secret-key = "…" lines): pass the broker.key written by scoop-broker keygen, not broker.pub`);
+  }
+  return { publicKey, secretKey };
+}
+
+/**
+ * Read client public keys, one per line: a bare z85 key or a `public-key = "…"`
+ * line (so `.pub` files can be concatenated); `#` starts a comment.
+ * @throws {ScoopError} `SCOOP_BAD_KEY_FILE` naming the first bad line.
+ */
+export function readPublicKeys(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new ScoopError("SCOOP_BAD_KEY_FILE", `cannot read the allow-list ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  const keys: string[] = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.replace(/^\s*#.*$/, "").trim();
+    if (line === "") return;
+    const key = field(line, "public-key") ?? line;
+    if (!isZ85Key(key)) throw new ScoopError("SCOOP_BAD_KEY_FILE", `${path}:${i + 1} is not a z85 public key (40 characters): one key per line`);
+    keys.push(key);
+  });
+  return keys;
+}
