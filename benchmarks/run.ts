@@ -9,6 +9,7 @@
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { Dealer, Router } from "zeromq";
 import { hits, WORKLOADS as w } from "./tasks.js";
 
@@ -85,10 +86,28 @@ async function cluster(): Promise<Record<string, number>> {
   const bin = resolve(here, "../packages/launcher/dist/cli.js");
   const child = spawn(process.execPath, [bin, "-n", String(workers), resolve(here, "tasks.ts")], { stdio: ["ignore", "pipe", "inherit"] });
   const lines: string[] = [];
-  child.stdout.on("data", (d: Buffer) => lines.push(d.toString()));
+  // The broker runs inside the launcher process: sample its resident memory
+  // while the streaming map runs (the origin prints STREAM_START).
+  const brokerRssMb = () => {
+    try {
+      return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+    } catch {
+      return 0; // the process has ended
+    }
+  };
+  let brokerBeforeStreamMb = -1;
+  let brokerPeakMb = 0;
+  child.stdout.on("data", (d: Buffer) => {
+    lines.push(d.toString());
+    if (brokerBeforeStreamMb < 0 && d.toString().includes("STREAM_START")) brokerPeakMb = brokerBeforeStreamMb = brokerRssMb();
+  });
+  const sampler = setInterval(() => {
+    if (brokerBeforeStreamMb >= 0) brokerPeakMb = Math.max(brokerPeakMb, brokerRssMb());
+  }, 100);
   const code = await new Promise<number>((r) => child.on("exit", (c) => r(c ?? 1)));
+  clearInterval(sampler);
   if (code !== 0) throw new Error(`the cluster benchmark exited with ${code}`);
-  return JSON.parse(lines.join("").trim().split("\n").pop()!);
+  return { ...JSON.parse(lines.join("").trim().split("\n").pop()!), brokerBeforeStreamMb, brokerPeakMb };
 }
 
 async function main(): Promise<void> {
@@ -107,6 +126,7 @@ async function main(): Promise<void> {
     ["Monte Carlo π (CPU)", `${Math.round(c.piMs)} ms`, `serial: ${Math.round(piSerialMs)} ms`, `efficiency ${(piSerialMs / (workers * c.piMs)).toFixed(2)}`],
     ["nested tree", `${Math.round(treeNodes / (c.treeMs / 1000))} tasks/s (${treeNodes} tasks)`, `serial calls: ${Math.round(treeSerialMs * 1000)} µs total`, ""],
     ["payload 200 x 1 MB", `${Math.round((w.payloadTasks * w.payloadBytes) / 1e6 / (c.payloadMs / 1000))} MB/s`, `raw zmq: ${Math.round(raw.mbPerSec)} MB/s`, `${(((w.payloadTasks * w.payloadBytes) / 1e6 / (c.payloadMs / 1000)) / raw.mbPerSec).toFixed(2)}x of raw`],
+    [`streaming map ${w.streamItems / 1e6}M items`, `${Math.round(w.streamItems / (c.streamMs / 1000))} tasks/s`, `origin RSS ${Math.round(c.rssBeforeStreamMb)} → peak ${Math.round(c.originPeakMb)} MB`, `broker RSS ${Math.round(c.brokerBeforeStreamMb)} → peak ${Math.round(c.brokerPeakMb)} MB`],
   ];
   for (const row of rows) console.log(row.map((cell, i) => cell.padEnd([26, 34, 34, 18][i])).join(" "));
 }

@@ -48,7 +48,16 @@ export const WORKLOADS = {
   treeBranching: 4,
   payloadTasks: 200,
   payloadBytes: 1 << 20,
+  streamItems: 1_000_000,
 };
+
+/** Resident set size of this process, MB. */
+const rssMb = () => process.memoryUsage().rss / 2 ** 20;
+
+/** An input that is never held in memory: the map reads it as results are taken. */
+function* counter(n: number): Generator<number> {
+  for (let i = 0; i < n; i++) yield i;
+}
 
 export async function main(): Promise<void> {
   const w = WORKLOADS;
@@ -66,5 +75,17 @@ export async function main(): Promise<void> {
   const treeMs = await time(() => futures.submit(tree, w.treeDepth, w.treeBranching));
   const arrays = Array.from({ length: 4 }, () => new Float64Array(w.payloadBytes / 8).fill(1));
   const payloadMs = await time(() => futures.map(payloadSize, Array.from({ length: w.payloadTasks }, (_, i) => arrays[i % 4])));
-  console.log(JSON.stringify({ noopMs, latencyMs, piMs, treeMs, payloadMs }));
+  // Streaming map: memory must stay flat however long the input.
+  global.gc?.();
+  const rssBeforeStreamMb = rssMb();
+  let originPeakMb = rssBeforeStreamMb;
+  const sampler = setInterval(() => (originPeakMb = Math.max(originPeakMb, rssMb())), 100);
+  console.log("STREAM_START"); // tells run.ts to start watching the broker's memory
+  let sum = 0;
+  const streamMs = await time(async () => {
+    for await (const x of futures.map(noop, counter(w.streamItems))) sum += x;
+  });
+  clearInterval(sampler);
+  if (sum !== (w.streamItems * (w.streamItems - 1)) / 2) throw new Error(`streaming map lost results (sum ${sum})`);
+  console.log(JSON.stringify({ noopMs, latencyMs, piMs, treeMs, payloadMs, streamMs, rssBeforeStreamMb, originPeakMb }));
 }
