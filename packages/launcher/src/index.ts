@@ -1,10 +1,10 @@
 export { runProgram, resolveRunOptions } from "./run.js";
 export type { RunOptions } from "./run.js";
-export { spawnLocalWorker, stopLocalWorkers, workerBinPath } from "./local-workers.js";
+export { spawnLocalWorker, spawnWorkerCommand, stopLocalWorkers, workerBinPath } from "./local-workers.js";
 export type { LocalWorker } from "./local-workers.js";
-export { workerArgs } from "./worker-spec.js";
-export type { WorkerSpec, LaunchedWorker } from "./worker-spec.js";
-export { SshHost, remoteWorkerCommand, shellQuote } from "./ssh-workers.js";
+export { workerArgs, workerShellCommand, shellQuote } from "./worker-spec.js";
+export type { WorkerSpec, LaunchedWorker, ShellCommandOptions } from "./worker-spec.js";
+export { SshHost, remoteWorkerCommand } from "./ssh-workers.js";
 export type { SshOptions } from "./ssh-workers.js";
 export {
   parseHostfile,
@@ -21,6 +21,10 @@ export {
   mergeHosts,
 } from "./hosts.js";
 export type { HostSlots, HostPlan, HostPlanSource, Scheduler } from "./hosts.js";
-export { main } from "./main.js";
+export { planRun, resolveHosts, chooseLauncher, isLocalHost, isLoopback, formatPlan, tcpEndpoint, LAUNCHERS, SCHEDULER_LAUNCHER } from "./plan.js";
+export type { PlanInput, RunPlan, HostGroup, BrokerPlan, LauncherKind } from "./plan.js";
+export { schedulerCommand, spawnSchedulerWorker, isSchedulerLauncher } from "./scheduler-launch.js";
+export type { SchedulerLauncher } from "./scheduler-launch.js";
+export { main, expandHostsFlag } from "./main.js";
 export { startCluster } from "./cluster.js";
 export type { ClusterOptions, LocalCluster } from "./cluster.js";

@@ -28,19 +28,30 @@ export interface LocalWorker extends LaunchedWorker {
 
 /** Start one worker process on this machine; `stdin` (e.g. secrets) is written to its standard input. */
 export function spawnLocalWorker(spec: WorkerSpec, log: Logger, stdin?: string): LocalWorker {
-  const args = [workerBinPath(), ...workerArgs(spec)];
-  const child = spawn(process.execPath, args, {
+  return spawnWorkerCommand([process.execPath, workerBinPath(), ...workerArgs(spec)], spec, log, stdin);
+}
+
+/**
+ * Start a local process that is (or starts) one worker: `argv[0]` is the
+ * program (node itself, or a scheduler's tool such as `srun`). Its output is
+ * forwarded (prefixed when `spec.prefix`), its niceness set, its exit awaited.
+ */
+export function spawnWorkerCommand(argv: readonly string[], spec: WorkerSpec & { host?: string }, log: Logger, stdin?: string): LocalWorker {
+  const child = spawn(argv[0], argv.slice(1), {
     cwd: spec.cwd,
     env: { ...process.env, ...spec.env, SCOOP_WORKER: "1", SCOOP_LOG_LEVEL: spec.logLevel },
     stdio: [stdin === undefined ? "ignore" : "pipe", spec.inherit ? "inherit" : "pipe", spec.inherit ? "inherit" : "pipe"],
   });
-  if (stdin !== undefined) child.stdin!.end(stdin);
+  if (stdin !== undefined) {
+    child.stdin!.on("error", () => undefined); // the process may end before reading
+    child.stdin!.end(stdin);
+  }
   if (!spec.inherit) {
     const tag = spec.prefix ? `[${spec.id}] ` : "";
     child.stdout!.pipe(createLinePrefixer(tag)).pipe(process.stdout, { end: false });
     child.stderr!.pipe(createLinePrefixer(tag)).pipe(process.stderr, { end: false });
   }
-  if (spec.nice && child.pid !== undefined) {
+  if (spec.nice && child.pid !== undefined && spec.host === undefined) {
     try {
       setPriority(child.pid, spec.nice);
     } catch (error) {
@@ -49,12 +60,12 @@ export function spawnLocalWorker(spec: WorkerSpec, log: Logger, stdin?: string):
   }
   const exited = new Promise<{ code: number; signal: NodeJS.Signals | null }>((resolve) => {
     child.once("error", (error) => {
-      log.error({ err: error, worker: spec.id }, "could not start a worker process");
+      log.error({ err: error, worker: spec.id, command: argv[0] }, `could not start ${argv[0]} for a worker: check that it is installed and on PATH`);
       resolve({ code: 127, signal: null });
     });
     child.once("exit", (code, signal) => resolve({ code: code ?? 128 + (SIGNAL_NUMBERS[signal ?? ""] ?? 0), signal }));
   });
-  return { id: spec.id, host: "localhost", child, exited };
+  return { id: spec.id, host: spec.host ?? "localhost", child, exited };
 }
 
 /**

@@ -1,15 +1,53 @@
 /**
  * The `scoop` CLI: `scoop [options] script [args...]`.
  */
-import { availableParallelism } from "node:os";
+import { statSync } from "node:fs";
 import pino, { type Logger } from "pino";
 import yargs from "yargs";
 import { ScoopError } from "@scoop/protocol";
 import { humanLogDestination } from "./output.js";
+import { LAUNCHERS, type LauncherKind } from "./plan.js";
 import { runProgram } from "./run.js";
 
 function makeLogger(level: string, file?: string): Logger {
   return pino({ level }, file ? pino.destination({ dest: file, sync: true, mkdir: true }) : humanLogDestination());
+}
+
+const SCRIPT_LIKE = /\.(c|m)?[jt]sx?$/;
+
+/**
+ * `--hosts a b c script.ts args` as SCOOP writes it: the values after
+ * `--hosts` run up to the next flag or the first one that names a script
+ * (a file, or a name ending in .ts/.js/…). Rewritten as `--hosts=a --hosts=b …`
+ * so the script and its arguments stay positional.
+ */
+export function expandHostsFlag(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i];
+    if (token === "--hosts" || token === "--host") {
+      let j = i + 1;
+      for (; j < argv.length && !argv[j].startsWith("-") && !SCRIPT_LIKE.test(argv[j]) && !isFile(argv[j]); j++) out.push(`--hosts=${argv[j]}`);
+      if (j === i + 1) out.push(token); // no value: let yargs say so
+      i = j - 1;
+      continue;
+    }
+    if (token === "--" || !token.startsWith("-")) return [...out, ...argv.slice(i)]; // the script and its arguments
+    out.push(token);
+    // A flag that takes a value: skip the value.
+    if (!token.includes("=") && !BOOLEAN_FLAGS.has(token.replace(/^-+/, "")) && /^-[a-z]$|^--/.test(token) && i + 1 < argv.length) out.push(argv[++i]);
+  }
+  return out;
+}
+
+const BOOLEAN_FLAGS = new Set(["verbose", "v", "quiet", "q", "debug", "tunnel", "no-tunnel", "help", "h"]);
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** Run the CLI with these arguments; resolves with the exit code. */
@@ -23,13 +61,23 @@ export async function main(argv: string[]): Promise<number> {
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
-    const args = await yargs(argv)
+    const args = await yargs(expandHostsFlag(argv))
       .scriptName("scoop")
-      .usage("$0 [options] SCRIPT [ARGS...]\n\nRun SCRIPT's main on every core, with its futures spread over the workers.")
+      .usage("$0 [options] SCRIPT [ARGS...]\n\nRun SCRIPT's main on every core (or the given hosts, or the batch allocation), with its futures spread over the workers.")
       .parserConfiguration({ "halt-at-non-option": true, "camel-case-expansion": false })
-      .option("n", { alias: "workers", type: "number", describe: "Number of workers, the origin included", default: availableParallelism(), defaultDescription: "number of cores" })
-      .option("path", { alias: "p", type: "string", describe: "Working directory of the workers" })
+      .option("n", { alias: "workers", type: "number", describe: "Number of workers, the origin included", defaultDescription: "every slot of the hosts; this machine: number of cores" })
+      .option("hosts", { alias: "host", type: "string", describe: "Hosts to run workers on: name or name:workers; several follow one flag (--hosts a b c)" })
+      .option("hostfile", { type: "string", describe: "File of hosts: `hostname [workers]` per line, # comments" })
+      .option("launcher", { type: "string", choices: LAUNCHERS as string[], default: "auto", describe: "How workers start: local for this machine, srun/pbsdsh/qrsh/blaunch inside an allocation, else ssh" })
+      .option("path", { alias: "p", type: "string", describe: "Working directory of the workers (the same path on every host)" })
       .option("nice", { type: "number", default: 0, describe: "Niceness of the workers (0-19)" })
+      .option("ssh-user", { type: "string", describe: "SSH login name", defaultDescription: "current user" })
+      .option("ssh-port", { type: "number", describe: "SSH port", defaultDescription: "22" })
+      .option("ssh-key", { type: "string", describe: "SSH private key file (ssh-agent is used too when SSH_AUTH_SOCK is set)" })
+      .option("prolog", { type: "string", describe: "Shell file sourced on remote hosts before each worker starts" })
+      .option("node", { type: "string", describe: "Node executable on remote hosts", defaultDescription: "this node's path" })
+      .option("tunnel", { type: "boolean", default: false, describe: "Remote workers reach the broker through reverse SSH tunnels" })
+      .option("broker-hostname", { alias: "external-hostname", type: "string", describe: "Address remote workers dial to reach the broker", defaultDescription: "the address each SSH connection comes from" })
       .option("log", { type: "string", describe: "Write logs to this file instead of stderr" })
       .option("verbose", { alias: "v", type: "boolean", default: false, describe: "More logs; prefix worker output with its id" })
       .option("quiet", { alias: "q", type: "boolean", default: false, describe: "Only errors" })
@@ -38,6 +86,8 @@ export async function main(argv: string[]): Promise<number> {
       .option("liveness-ms", { type: "number", default: 5000, describe: "A worker silent this long is lost; its tasks run elsewhere" })
       .example("$0 examples/hello.ts", "run on every local core")
       .example("$0 -n 8 -v sim.ts --steps 1000", "8 workers, verbose, arguments for main")
+      .example("$0 --hosts node1 node2:4 sim.ts", "workers on other machines over SSH")
+      .example("$0 --hostfile hosts.txt --ssh-key ~/.ssh/id_ed25519 sim.ts", "hosts from a file")
       .strict()
       .exitProcess(false)
       .fail((message, error) => {
@@ -59,6 +109,14 @@ export async function main(argv: string[]): Promise<number> {
       workers: args.n,
       cwd: args.path,
       nice: args.nice,
+      hosts: args.hosts === undefined ? undefined : [args.hosts].flat(),
+      hostfile: args.hostfile,
+      launcher: args.launcher as LauncherKind | "auto",
+      ssh: { username: args["ssh-user"], port: args["ssh-port"], identityFile: args["ssh-key"] },
+      remoteNode: args.node,
+      prolog: args.prolog,
+      tunnel: args.tunnel,
+      brokerHostname: args["broker-hostname"],
       prefixOutput: args.verbose,
       logLevel: level,
       heartbeatMs: args["heartbeat-ms"],

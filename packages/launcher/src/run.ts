@@ -1,16 +1,22 @@
 /**
- * Running a program: start the broker (in this process), the workers (child
- * processes, the first one the origin), wait for the origin, end the run and
- * leave nothing behind — on success, failure, SIGINT or SIGTERM alike.
+ * Running a program: plan the run (hosts → workers → launch method), start
+ * the broker (in this process), start each host's workers with its launch
+ * method (local processes, SSH, a batch scheduler's tool; the first worker is
+ * the origin), wait for the origin, end the run and leave nothing behind — on
+ * success, failure, SIGINT, SIGTERM or a host that drops alike.
  */
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
-import { availableParallelism } from "node:os";
+import { hostname } from "node:os";
 import { resolve } from "node:path";
 import type { Logger } from "pino";
 import { startBroker, type Broker } from "@scoop/broker";
 import { InvalidOptionError, ScoopError } from "@scoop/protocol";
-import { spawnLocalWorker, stopLocalWorkers, type LocalWorker } from "./local-workers.js";
+import { spawnLocalWorker, stopLocalWorkers, workerBinPath, type LocalWorker } from "./local-workers.js";
+import { endpointPort, formatPlan, planRun, tcpEndpoint, type HostGroup, type LauncherKind, type RunPlan } from "./plan.js";
+import { isSchedulerLauncher, spawnSchedulerWorker } from "./scheduler-launch.js";
+import { SshHost, type SshOptions } from "./ssh-workers.js";
+import type { LaunchedWorker, WorkerSpec } from "./worker-spec.js";
 
 /** Options of {@link runProgram}. */
 export interface RunOptions {
@@ -18,9 +24,9 @@ export interface RunOptions {
   script: string;
   /** Arguments passed to `main`. @default [] */
   argv?: string[];
-  /** Number of workers, the origin included. @default the number of cores */
+  /** Number of workers, the origin included. @default every slot of the hosts (this machine: the number of cores) */
   workers?: number;
-  /** Working directory of the workers. @default process.cwd() */
+  /** Working directory of the workers, on every host. @default process.cwd() */
   cwd?: string;
   /** Niceness of the worker processes (0–19). @default 0 */
   nice?: number;
@@ -34,23 +40,45 @@ export interface RunOptions {
   heartbeatMs?: number;
   /** How long workers get to exit after the run ends before SIGKILL. @default 5000 */
   graceMs?: number;
+  /** Hosts (`--hosts`): `name` or `name:workers`. @default the batch allocation, else this machine */
+  hosts?: string[];
+  /** Hostfile (`--hostfile`): `hostname [workers]` per line. */
+  hostfile?: string;
+  /** How workers start (`--launcher`). @default "auto": local for this machine, the scheduler's tool inside an allocation, else SSH */
+  launcher?: LauncherKind | "auto";
+  /** How to reach SSH hosts. */
+  ssh?: SshOptions;
+  /** Node executable on other hosts. @default process.execPath */
+  remoteNode?: string;
+  /** Shell file sourced on other hosts before each worker starts. */
+  prolog?: string;
+  /** Remote workers dial the broker through reverse SSH tunnels. @default false */
+  tunnel?: boolean;
+  /** Address remote workers dial. @default per SSH host, the local address of its connection; else this hostname */
+  brokerHostname?: string;
+  /** Environment read for a batch allocation. @default process.env */
+  env?: NodeJS.ProcessEnv;
   logger: Logger;
   /** Aborting ends the run: workers are stopped and the run resolves with 130. */
   signal?: AbortSignal;
 }
 
+type Resolved = Required<Omit<RunOptions, "signal" | "workers" | "hosts" | "hostfile" | "ssh" | "remoteNode" | "prolog" | "brokerHostname" | "env">> &
+  Pick<RunOptions, "signal" | "workers" | "hosts" | "hostfile" | "ssh" | "remoteNode" | "prolog" | "brokerHostname" | "env">;
+
 /** Validated {@link RunOptions}. */
-export function resolveRunOptions(options: RunOptions): Required<Omit<RunOptions, "signal">> & { signal?: AbortSignal } {
+export function resolveRunOptions(options: RunOptions): Resolved {
   const cwd = resolve(options.cwd ?? process.cwd());
   const script = resolve(cwd, options.script);
   if (!existsSync(script)) {
     throw new ScoopError("SCOOP_SCRIPT_NOT_FOUND", `cannot find the script ${script}: check the path (relative paths start from ${cwd})`);
   }
-  const workers = options.workers ?? availableParallelism();
-  if (!Number.isSafeInteger(workers) || workers < 1) throw new InvalidOptionError(`the number of workers must be a positive integer (got ${workers})`);
+  const workers = options.workers;
+  if (workers !== undefined && (!Number.isSafeInteger(workers) || workers < 1)) throw new InvalidOptionError(`the number of workers must be a positive integer (got ${workers})`);
   const nice = options.nice ?? 0;
   if (!Number.isInteger(nice) || nice < 0 || nice > 19) throw new InvalidOptionError(`nice must be an integer from 0 to 19 (got ${nice})`);
   return {
+    ...options,
     script,
     argv: options.argv ?? [],
     workers,
@@ -61,71 +89,192 @@ export function resolveRunOptions(options: RunOptions): Required<Omit<RunOptions
     livenessMs: options.livenessMs ?? 5000,
     heartbeatMs: options.heartbeatMs ?? 1000,
     graceMs: options.graceMs ?? 5000,
+    launcher: options.launcher ?? "auto",
+    tunnel: options.tunnel ?? false,
     logger: options.logger,
-    signal: options.signal,
   };
 }
 
+/** Workers started on one host by one launch method, and how to stop them. */
+interface Launch {
+  readonly group: HostGroup;
+  readonly workers: LaunchedWorker[];
+  /** True if the method itself is gone (a lost SSH connection). */
+  lost(): boolean;
+  stop(graceMs: number): Promise<void>;
+}
+
+/** Local processes: workers on this machine, or a scheduler's tool (srun…) per worker. */
+class ProcessLaunch implements Launch {
+  readonly workers: LocalWorker[] = [];
+  constructor(readonly group: HostGroup) {}
+  lost(): boolean {
+    return false;
+  }
+  stop(graceMs: number): Promise<void> {
+    return stopLocalWorkers(this.workers, graceMs);
+  }
+}
+
+/** Workers over one SSH connection. */
+class SshLaunch implements Launch {
+  constructor(readonly group: HostGroup, readonly host: SshHost) {}
+  get workers(): LaunchedWorker[] {
+    return this.host.workers;
+  }
+  lost(): boolean {
+    return !this.host.connected;
+  }
+  stop(graceMs: number): Promise<void> {
+    return this.host.stop(graceMs);
+  }
+}
+
 /**
- * Run a program on local workers; resolves with the run's exit code (the
+ * Run a program on the planned hosts; resolves with the run's exit code (the
  * origin's), never leaving a worker process behind.
  */
 export async function runProgram(options: RunOptions): Promise<number> {
   const o = resolveRunOptions(options);
   const log = o.logger.child({ component: "launcher" });
+  const plan = planRun({
+    hosts: o.hosts,
+    hostfile: o.hostfile,
+    workers: o.workers,
+    launcher: o.launcher,
+    tunnel: o.tunnel,
+    brokerHostname: o.brokerHostname,
+    env: o.env,
+  });
   const app = randomUUID();
-  const workers: LocalWorker[] = [];
+  const launches: Launch[] = [];
   let broker: Broker | undefined;
-  try {
+  let stopping = false;
+  const aborted = new Promise<number>((resolveAbort) => {
+    if (o.signal?.aborted) resolveAbort(130);
+    o.signal?.addEventListener("abort", () => resolveAbort(130), { once: true });
+  });
+  const started = (async () => {
     broker = await startBroker({
-      bind: "tcp://127.0.0.1:*",
+      bind: plan.broker.bind,
       unknownTasks: "fail",
       livenessMs: o.livenessMs,
       heartbeatMs: o.heartbeatMs,
       logger: o.logger,
     });
-    log.info({ endpoint: broker.endpoint, workers: o.workers, script: o.script }, "starting the run");
-    for (let i = 0; i < o.workers; i++) {
-      workers.push(
-        spawnLocalWorker(
-          {
-            id: `w${i}`,
-            broker: broker.endpoint,
-            app,
-            script: o.script,
-            origin: i === 0,
-            argv: o.argv,
-            cwd: o.cwd,
-            nice: o.nice,
-            prefix: o.prefixOutput,
-            inherit: i === 0 && !o.prefixOutput,
-            logLevel: o.logLevel,
-          },
-          log,
-        ),
-      );
+    log.info(formatPlan(plan, broker.endpoint));
+    if (plan.broker.bind.startsWith("tcp://0.0.0.0")) {
+      log.warn({ endpoint: broker.endpoint }, "the broker listens on every interface without encryption (CURVE is not enabled in this build): run on a trusted network, or use --tunnel");
     }
-    const origin = workers[0];
+    return launchAll(plan, broker, o, app, launches, () => stopping, log);
+  })();
+  try {
+    const origin = await Promise.race([started, aborted]);
+    if (typeof origin === "number") return origin;
+    const b = broker!;
     // Once the origin ends the run, workers leave on their own: not worth a warning.
     let ending = false;
-    broker.on("shutdown", () => (ending = true));
-    for (const w of workers.slice(1)) {
-      void w.exited.then(({ code, signal }) => {
-        if (!ending && broker?.state === "running" && origin.child.exitCode === null) {
-          log.warn({ worker: w.id, code, signal }, "a worker process ended during the run");
-        }
-      });
+    b.on("shutdown", () => (ending = true));
+    let originDone = false;
+    for (const launch of launches) {
+      for (const w of launch.workers) {
+        if (w === origin) continue;
+        void w.exited.then(({ code, signal }) => {
+          if (!ending && !stopping && b.state === "running" && !originDone) {
+            log.warn({ worker: w.id, host: w.host, code, signal }, launch.lost() ? "lost the host of a worker; its tasks run elsewhere" : "a worker process ended during the run");
+          }
+        });
+      }
     }
-    const aborted = new Promise<number>((resolveAbort) => {
-      if (o.signal?.aborted) resolveAbort(130);
-      o.signal?.addEventListener("abort", () => resolveAbort(130), { once: true });
-    });
-    const code = await Promise.race([origin.exited.then((e) => e.code), aborted]);
+    const code = await Promise.race([
+      origin.exited.then((e) => {
+        originDone = true;
+        return e.code;
+      }),
+      aborted,
+    ]);
+    const originLaunch = launches.find((l) => l.workers.includes(origin));
+    if (code === 255 && originLaunch?.lost()) {
+      log.error({ host: origin.host }, `lost the origin's host ${origin.host}: the run cannot go on; check the network and the host, then run again`);
+    }
     log.info({ code }, "the run ended");
-    broker.shutdown(code);
+    b.shutdown(code);
     return code;
   } finally {
-    await stopLocalWorkers(workers, o.graceMs);
-    await broker?.close();
+    stopping = true;
+    // Connections still opening are dropped, so the start-up ends quickly.
+    await Promise.all(launches.filter((l) => l instanceof SshLaunch && !l.host.connected).map((l) => (l as SshLaunch).host.stop(0)));
+    await started.catch(() => undefined);
+    await Promise.all(launches.map((l) => l.stop(o.graceMs).catch((error) => log.warn({ err: error, host: l.group.host }, "could not stop the workers of a host"))));
+    await (broker as Broker | undefined)?.close();
   }
+}
+
+/** Start every host's workers; resolves with the origin (worker 0). */
+async function launchAll(plan: RunPlan, broker: Broker, o: Resolved, app: string, launches: Launch[], stopping: () => boolean, log: Logger): Promise<LaunchedWorker> {
+  const port = endpointPort(broker.endpoint);
+  const bin = workerBinPath();
+  const spec = (index: number, host: string, brokerEndpoint: string): WorkerSpec => {
+    const origin = index === 0;
+    return {
+      id: `w${index}`,
+      broker: brokerEndpoint,
+      app,
+      script: o.script,
+      origin,
+      argv: o.argv,
+      cwd: o.cwd,
+      nice: o.nice,
+      prefix: o.prefixOutput,
+      inherit: origin && !o.prefixOutput && host === "local",
+      logLevel: o.logLevel,
+    };
+  };
+  const checkStopping = () => {
+    if (stopping()) throw new ScoopError("SCOOP_ABORTED", "the run was stopped while starting");
+  };
+  // SSH connections first, all at once: a host that refuses fails the run before any worker starts.
+  const ssh = plan.groups.filter((g) => g.launcher === "ssh").map((g) => {
+    const launch = new SshLaunch(g, new SshHost(g.host, { ...o.ssh, node: o.remoteNode ?? o.ssh?.node, prolog: o.prolog ?? o.ssh?.prolog }, log));
+    launches.push(launch);
+    return launch;
+  });
+  await Promise.all(ssh.map((l) => l.host.open()));
+  checkStopping();
+  const sshEndpoint = new Map<SshLaunch, string>();
+  for (const l of ssh) {
+    if (plan.tunnel) sshEndpoint.set(l, tcpEndpoint("127.0.0.1", await l.host.openTunnel(port)));
+    else sshEndpoint.set(l, tcpEndpoint(plan.broker.advertise ?? l.host.localAddress ?? hostname(), port));
+    log.debug({ host: l.group.host, broker: sshEndpoint.get(l) }, "remote workers dial");
+  }
+  checkStopping();
+  const localEndpoint = tcpEndpoint("127.0.0.1", port);
+  const remoteEndpoint = tcpEndpoint(plan.broker.advertise ?? hostname(), port);
+  let origin: LaunchedWorker | undefined;
+  for (const group of plan.groups) {
+    checkStopping();
+    const indices = Array.from({ length: group.workers }, (_, i) => group.firstIndex + i);
+    if (group.launcher === "ssh") {
+      const l = ssh.find((s) => s.group === group)!;
+      for (const i of indices) {
+        const w = l.host.start(spec(i, group.host, sshEndpoint.get(l)!), bin);
+        if (i === 0) origin = w;
+      }
+      continue;
+    }
+    const launch = new ProcessLaunch(group);
+    launches.push(launch);
+    for (const i of indices) {
+      const w =
+        group.launcher === "local"
+          ? spawnLocalWorker(spec(i, "local", localEndpoint), log)
+          : isSchedulerLauncher(group.launcher)
+            ? spawnSchedulerWorker(group.launcher, group.host, spec(i, group.host, remoteEndpoint), bin, { node: o.remoteNode, prolog: o.prolog }, log)
+            : undefined;
+      if (!w) throw new ScoopError("SCOOP_INTERNAL", `no launch method ${group.launcher}`);
+      launch.workers.push(w);
+      if (i === 0) origin = w;
+    }
+  }
+  return origin!;
 }

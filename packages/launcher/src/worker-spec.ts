@@ -43,3 +43,37 @@ export function workerArgs(spec: WorkerSpec): string[] {
   if (spec.script) args.push("--", spec.script, ...(spec.argv ?? []));
   return args;
 }
+
+/** Quote for a POSIX shell. */
+export const shellQuote = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/** How a shell on another host starts a worker. */
+export interface ShellCommandOptions {
+  /** Node executable there. @default process.execPath (the same path as here, as SCOOP does) */
+  node?: string;
+  /** Shell file sourced first (module loads, environment). */
+  prolog?: string;
+  /** Print `SCOOP_PID=<pid>` on stderr first, so the launcher can kill the worker by PID. */
+  echoPid?: boolean;
+}
+
+/**
+ * The POSIX shell command that starts one worker on another host: print its
+ * PID (optional), `cd` to its directory, source the prolog, then `exec` the
+ * worker (so the PID printed is the worker's) with its environment and niceness.
+ */
+export function workerShellCommand(spec: WorkerSpec, binPath: string, options: ShellCommandOptions = {}): string {
+  const vars = { ...spec.env, SCOOP_WORKER: "1", SCOOP_LOG_LEVEL: spec.logLevel };
+  const env = Object.entries(vars)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${shellQuote(String(v))}`)
+    .join(" ");
+  const nice = spec.nice ? `nice -n ${spec.nice} ` : "";
+  const argv = [options.node ?? process.execPath, binPath, ...workerArgs(spec)].map(shellQuote).join(" ");
+  const steps: string[] = [];
+  if (options.echoPid) steps.push("echo SCOOP_PID=$$ >&2");
+  if (spec.cwd) steps.push(`cd ${shellQuote(spec.cwd)}`);
+  if (options.prolog) steps.push(`. ${shellQuote(options.prolog)}`);
+  steps.push(`exec env ${env} ${nice}${argv}`);
+  return steps.join(" && ");
+}
