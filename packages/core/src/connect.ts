@@ -8,6 +8,7 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
+import { curveKeyPair } from "zeromq";
 import { InvalidOptionError, ScoopError } from "@scoop/protocol";
 import { BrokerConnection } from "./connection.js";
 import { DistributedExecutor } from "./distributed-executor.js";
@@ -21,10 +22,38 @@ export interface ConnectOptions {
   app?: string;
   /** How long to wait for the broker. @default 10000 */
   connectTimeoutMs?: number;
-  /** CURVE client keys (z85) when the broker uses CURVE. */
-  curve?: { serverKey: string; publicKey: string; secretKey: string };
+  /**
+   * CURVE keys (z85) when the broker uses CURVE (it must, off loopback):
+   * `serverKey` is the broker's public key (its `broker.pub`); this app's own
+   * keypair is generated per connection when omitted (give one only if the
+   * broker keeps an allow-list of client keys).
+   */
+  curve?: ConnectCurveOptions;
   /** Logger. @default pino at `SCOOP_LOG_LEVEL` (warn) on stderr */
   logger?: Logger;
+}
+
+/** CURVE options of {@link connect}. */
+export interface ConnectCurveOptions {
+  /** The broker's public key (z85, 40 characters). */
+  serverKey: string;
+  /** This app's public key. @default a fresh keypair per connection */
+  publicKey?: string;
+  /** This app's secret key (with `publicKey`). */
+  secretKey?: string;
+}
+
+const Z85_KEY = /^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/;
+
+/** zeromq socket options of a CURVE client, generating its keypair if none is given. @throws {InvalidOptionError} */
+export function curveClientOptions(curve: ConnectCurveOptions): Record<string, string> {
+  const bad = (what: string) => new InvalidOptionError(`connect: options.curve.${what} must be a z85 CURVE key of 40 characters (the broker's is in the broker.pub written by scoop-broker keygen)`);
+  if (typeof curve?.serverKey !== "string" || !Z85_KEY.test(curve.serverKey)) throw bad("serverKey");
+  if ((curve.publicKey === undefined) !== (curve.secretKey === undefined)) throw new InvalidOptionError("connect: give both options.curve.publicKey and options.curve.secretKey, or neither (a keypair is then generated)");
+  if (curve.publicKey !== undefined && !Z85_KEY.test(curve.publicKey)) throw bad("publicKey");
+  if (curve.secretKey !== undefined && !Z85_KEY.test(curve.secretKey)) throw bad("secretKey");
+  const own = curve.publicKey !== undefined ? { publicKey: curve.publicKey, secretKey: curve.secretKey! } : curveKeyPair();
+  return { curveServerKey: curve.serverKey, curvePublicKey: own.publicKey, curveSecretKey: own.secretKey };
 }
 
 /** An app's connection to a broker. */
@@ -47,7 +76,9 @@ export interface ScoopConnection {
  * console.log(await futures.map(square, [1, 2, 3]));
  * await conn.close();
  * ```
- * @throws {ScoopError} `SCOOP_BROKER_UNREACHABLE` if the broker does not answer in time.
+ * @throws {ScoopError} `SCOOP_BROKER_UNREACHABLE` if the broker does not answer in time
+ * (wrong address, or wrong CURVE keys: a CURVE broker silently drops bad handshakes),
+ * or the broker's refusal (e.g. `SCOOP_PROTOCOL_VERSION`).
  */
 export async function connect(options: ConnectOptions): Promise<ScoopConnection> {
   if (typeof options?.broker !== "string" || options.broker === "") {
@@ -58,7 +89,7 @@ export async function connect(options: ConnectOptions): Promise<ScoopConnection>
   const app = options.app ?? `app-${hostname()}-${process.pid}-${randomBytes(4).toString("hex")}`;
   const logger = (options.logger ?? getLogger()).child({ component: "app" });
   let executor: DistributedExecutor | undefined;
-  const curve = options.curve && { curveServerKey: options.curve.serverKey, curvePublicKey: options.curve.publicKey, curveSecretKey: options.curve.secretKey };
+  const curve = options.curve === undefined ? undefined : curveClientOptions(options.curve);
   const connection = await BrokerConnection.open({
     endpoint: options.broker,
     id: `${app}/${randomBytes(3).toString("hex")}`,
@@ -68,8 +99,8 @@ export async function connect(options: ConnectOptions): Promise<ScoopConnection>
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
     logger,
     curve,
-    onBrokerLost(silentMs) {
-      const error = new ScoopError("SCOOP_BROKER_LOST", `lost the broker at ${options.broker}: nothing heard for ${silentMs} ms; tasks in flight failed, submit them again once it is back`, { address: options.broker });
+    onBrokerLost(silentMs, reason) {
+      const error = new ScoopError("SCOOP_BROKER_LOST", `lost the broker at ${options.broker}: ${reason}; tasks in flight failed: connect() again once it is back, then submit them again`, { address: options.broker });
       logger.error({ silentMs }, error.message);
       executor?.failAll(error);
     },

@@ -39,8 +39,20 @@ export interface ConnectionOptions {
   logger: Logger;
   /** CURVE client options (`curveServerKey`, `curvePublicKey`, `curveSecretKey`), when the broker uses CURVE. */
   curve?: Record<string, string>;
-  /** Called once if the broker falls silent past its liveness bound. */
-  onBrokerLost(silentMs: number): void;
+  /**
+   * How long the main thread has to react once the broker is lost before the
+   * heartbeat thread ends the process (so a worker stuck in a synchronous task
+   * is not left orphaned); 0 never ends it.
+   * @default 0 for clients; max(2000, livenessMs) for workers and the origin
+   */
+  graceMs?: number;
+  /** Largest message part accepted from the broker (the socket's maxMessageSize). @default unlimited */
+  maxMessageBytes?: number;
+  /**
+   * Called once if the broker is lost: silent past its liveness bound, or it
+   * answered that this peer is unknown (it restarted). `reason` says which.
+   */
+  onBrokerLost(silentMs: number, reason: string): void;
 }
 
 /** An open connection to a broker. */
@@ -58,9 +70,18 @@ export class BrokerConnection {
   private loop?: Promise<void>;
   private closing?: Promise<void>;
   private advertised: Set<string>;
+  private joined = false;
+  private lost = false;
+  private refuse?: (error: ScoopError) => void;
 
   private constructor(readonly options: ConnectionOptions) {
-    this.sock = new Dealer({ routingId: options.id, linger: 0, sendHighWaterMark: 0, ...(options.curve ?? {}) });
+    this.sock = new Dealer({
+      routingId: options.id,
+      linger: 0,
+      sendHighWaterMark: 0,
+      ...(options.maxMessageBytes !== undefined ? { maxMessageSize: options.maxMessageBytes } : {}),
+      ...(options.curve ?? {}),
+    });
     this.advertised = new Set(options.tasks);
     this.out = new SendQueue(
       (frames) => this.sock.send(frames as Uint8Array[]),
@@ -136,14 +157,17 @@ export class BrokerConnection {
         clearTimeout(timer);
         resolve(h);
       });
-      this.on("REFUSED", (h) => {
+      this.refuse = (error) => {
         clearTimeout(timer);
-        reject(new ScoopError(h.code, `the broker at ${endpoint} refused this peer: ${h.message}`, { address: endpoint }));
-      });
+        reject(error);
+      };
+      this.on("REFUSED", (h) => this.refuse?.(new ScoopError(h.code, `the broker at ${endpoint} refused this peer: ${h.message}`, { address: endpoint })));
     });
     this.loop = this.receiveLoop();
     this.send({ t: "HELLO", id, role, host: this.host, pid: process.pid, app, tasks });
     const w = await welcome;
+    this.joined = true;
+    this.refuse = undefined;
     this.heartbeatMs = w.heartbeatMs;
     this.livenessMs = w.livenessMs;
     this.heart = startHeart({
@@ -152,10 +176,27 @@ export class BrokerConnection {
       heartbeatMs: w.heartbeatMs,
       livenessMs: w.livenessMs,
       // An app that connected must survive its broker; a worker must not outlive it.
-      graceMs: role === "client" ? 0 : Math.max(2000, w.livenessMs),
+      graceMs: this.options.graceMs ?? (role === "client" ? 0 : Math.max(2000, w.livenessMs)),
       curve: this.options.curve,
-      onBrokerLost: (silentMs) => this.options.onBrokerLost(silentMs),
+      onBrokerLost: (silentMs) => this.brokerLost(silentMs, `nothing heard from it for ${silentMs} ms`),
     });
+  }
+
+  /** Report the broker lost, once. */
+  private brokerLost(silentMs: number, reason: string): void {
+    if (this.lost || this.closing) return;
+    this.lost = true;
+    this.options.onBrokerLost(silentMs, reason);
+  }
+
+  /**
+   * A message of another protocol version while joining: the broker (most
+   * likely refusing us) speaks another version. Fail the join with a message
+   * that names both versions instead of waiting for the timeout.
+   */
+  private onOtherVersion(error: ScoopError): void {
+    const endpoint = this.options.endpoint;
+    this.refuse?.(new ScoopError("SCOOP_PROTOCOL_VERSION", `the broker at ${endpoint} speaks another protocol version: ${error.message}`, { address: endpoint, cause: error }));
   }
 
   private async receiveLoop(): Promise<void> {
@@ -165,7 +206,14 @@ export class BrokerConnection {
         try {
           message = decodeMessage(frames);
         } catch (error) {
+          if ((error as ScoopError).code === "SCOOP_PROTOCOL_VERSION") this.onOtherVersion(error as ScoopError);
           this.options.logger.warn({ err: error }, "dropped a malformed message from the broker");
+          continue;
+        }
+        const header = message.header;
+        if (header.t === "ERROR" && header.code === "SCOOP_NOT_JOINED" && this.joined) {
+          // The broker restarted (or dropped us as lost): it no longer knows this peer.
+          this.brokerLost(0, "it no longer knows this peer (it restarted, or declared this peer lost)");
           continue;
         }
         const handler = this.handlers[message.header.t] as ((h: Header, p: Buffer[]) => void) | undefined;

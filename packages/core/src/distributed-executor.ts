@@ -4,12 +4,24 @@
  * keeps the shared constants this peer has seen. Installed by `connect()`
  * (apps) and by `@scoop/worker` (every worker, the origin included).
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { Logger } from "pino";
 import type { Codec, DeliveredOutcome, SubmittedTask } from "@scoop/protocol";
 import { ScoopError } from "@scoop/protocol";
 import type { BrokerConnection } from "./connection.js";
 import type { Executor, TaskCall, TaskSink } from "./executor.js";
 import { remoteFailure } from "./remote-failure.js";
+
+/**
+ * Wire fields beyond the v1 header types (see the broker): `app` on a task or
+ * constant that belongs to another app than this peer's own, `forget` on a
+ * CONST that drops an app's constants.
+ */
+type AppField = { app?: string; forget?: boolean };
+const appOf = (value: unknown): string | undefined => {
+  const app = (value as AppField | undefined)?.app;
+  return typeof app === "string" && app.length > 0 && app.length <= 4096 ? app : undefined;
+};
 
 interface Pending {
   call: TaskCall;
@@ -32,17 +44,39 @@ export class DistributedExecutor implements Executor {
   private batch: SubmittedTask[] = [];
   private batchFrames: Uint8Array[] = [];
   private flushScheduled = false;
-  private readonly constants = new Map<string, unknown>();
+  /** Constants by app, then by name: a daemon worker serves tasks of many apps. */
+  private readonly constants = new Map<string, Map<string, unknown>>();
+  /** Waiters by `app\0name`. */
   private readonly constWaiters = new Map<string, Set<(value: unknown) => void>>();
   private readonly constSets = new Map<string, { resolve(): void; reject(e: unknown): void }>();
+  /** App of the task running now, when it is not this peer's own. */
+  private readonly appContext = new AsyncLocalStorage<string>();
+  private readonly waitingNoticed = new Set<string>();
+  /** This peer's own app. */
+  readonly app: string;
   private idleWaiters: Array<() => void> = [];
   private closedError?: ScoopError;
 
   constructor(private readonly options: DistributedExecutorOptions) {
     const conn = options.connection;
+    this.app = conn.options.app;
     conn.on("DELIVER", (h, payload) => this.onDeliver(h.results, payload));
-    conn.on("CONST", (h, payload) => this.onConst(h.name, payload));
+    conn.on("CONST", (h, payload) => this.onConst(h, payload));
     conn.on("ERROR", (h) => this.onError(h.code, h.message, h.ref));
+  }
+
+  /**
+   * Run `fn` (a task) as part of `app`: inside it, shared constants are read
+   * from `app`'s, and tasks it submits and constants it sets belong to `app`.
+   * Used by the worker for each task it runs.
+   */
+  runAs<T>(app: string, fn: () => T): T {
+    return app === this.app ? this.appContext.exit(fn) : this.appContext.run(app, fn);
+  }
+
+  /** App whose constants and tasks the code running now belongs to. */
+  currentApp(): string {
+    return this.appContext.getStore() ?? this.app;
   }
 
   /** Number of tasks submitted and not settled. */
@@ -55,10 +89,14 @@ export class DistributedExecutor implements Executor {
     // Encode everything first: an unserializable argument fails the whole
     // call before any of it reaches the broker.
     const encoded = entries.map(({ call }) => this.options.codec.encode(call.args, "args"));
+    const app = this.currentApp();
     entries.forEach((entry, i) => {
       const frames = encoded[i];
       this.pending.set(entry.call.id, entry);
-      this.batch.push({ id: entry.call.id, name: entry.call.name, frames: frames.length, retries: entry.call.options.retries });
+      const task: SubmittedTask & AppField = { id: entry.call.id, name: entry.call.name, frames: frames.length, retries: entry.call.options.retries };
+      // A subtask of another app's task belongs to that app (the broker routes its constants).
+      if (app !== this.app) task.app = app;
+      this.batch.push(task);
       for (const f of frames) this.batchFrames.push(f);
     });
     // Coalesce submits made in the same synchronous run into one message,
@@ -88,16 +126,21 @@ export class DistributedExecutor implements Executor {
 
   async setConst(name: string, value: unknown): Promise<void> {
     const frames = this.options.codec.encode(value, `shared constant "${name}"`);
-    const done = new Promise<void>((resolve, reject) => this.constSets.set(name, { resolve, reject }));
-    this.options.connection.send({ t: "CONST_SET", name, frames: frames.length }, frames);
+    const app = this.currentApp();
+    const done = new Promise<void>((resolve, reject) => this.constSets.set(constKey(app, name), { resolve, reject }));
+    const header = app === this.app ? { t: "CONST_SET" as const, name, frames: frames.length } : { t: "CONST_SET" as const, name, frames: frames.length, app };
+    this.options.connection.send(header, frames);
     return done;
   }
 
   getConst(name: string, options: { timeoutMs?: number; signal?: AbortSignal }): Promise<unknown> {
-    if (this.constants.has(name)) return Promise.resolve(this.constants.get(name));
+    const app = this.currentApp();
+    const scope = this.constants.get(app);
+    if (scope?.has(name)) return Promise.resolve(scope.get(name));
+    const k = constKey(app, name);
     return new Promise((resolve, reject) => {
-      let waiters = this.constWaiters.get(name);
-      if (waiters === undefined) this.constWaiters.set(name, (waiters = new Set()));
+      let waiters = this.constWaiters.get(k);
+      if (waiters === undefined) this.constWaiters.set(k, (waiters = new Set()));
       const cleanup = () => {
         waiters!.delete(onValue);
         clearTimeout(timer);
@@ -167,7 +210,14 @@ export class DistributedExecutor implements Executor {
     this.checkIdle();
   }
 
-  private onConst(name: string, payload: Buffer[]): void {
+  private onConst(h: { name: string } & AppField, payload: Buffer[]): void {
+    const name = h.name;
+    const app = appOf(h) ?? this.app;
+    if (h.forget === true) {
+      // The broker dropped this app's constants (no peer of it is left).
+      if (app !== this.app) this.constants.delete(app);
+      return;
+    }
     let value: unknown;
     try {
       value = this.options.codec.decode(payload);
@@ -175,22 +225,34 @@ export class DistributedExecutor implements Executor {
       this.options.logger.error({ err: error, name }, "cannot decode a shared constant");
       return;
     }
-    this.constants.set(name, value);
-    this.constSets.get(name)?.resolve();
-    this.constSets.delete(name);
-    for (const waiter of this.constWaiters.get(name) ?? []) waiter(value);
-    this.constWaiters.delete(name);
+    let scope = this.constants.get(app);
+    if (scope === undefined) this.constants.set(app, (scope = new Map()));
+    scope.set(name, value);
+    const k = constKey(app, name);
+    this.constSets.get(k)?.resolve();
+    this.constSets.delete(k);
+    for (const waiter of this.constWaiters.get(k) ?? []) waiter(value);
+    this.constWaiters.delete(k);
   }
 
   private onError(code: string, message: string, ref?: number): void {
     if (code === "SCOOP_CONST_EXISTS") {
       const name = /"([^"]*)"/.exec(message)?.[1];
-      const set = name === undefined ? undefined : this.constSets.get(name);
-      if (set) {
-        this.constSets.delete(name!);
+      // The refused set is the oldest pending one of that name (any app).
+      for (const [k, set] of this.constSets) {
+        if (name === undefined || k.slice(k.indexOf("\0") + 1) !== name) continue;
+        this.constSets.delete(k);
         set.reject(new ScoopError(code, message));
         return;
       }
+    }
+    if (code === "SCOOP_TASK_WAITING") {
+      // A notice, not a failure: the task waits for a worker that can run it.
+      if (!this.waitingNoticed.has(message)) {
+        this.waitingNoticed.add(message);
+        this.options.logger.warn({ code }, message);
+      }
+      return;
     }
     if (ref !== undefined) {
       const entry = this.pending.get(ref);
@@ -210,4 +272,8 @@ export class DistributedExecutor implements Executor {
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();
   }
+}
+
+function constKey(app: string, name: string): string {
+  return `${app}\0${name}`;
 }

@@ -5,6 +5,7 @@
 import yargs from "yargs";
 import { ScoopError } from "@scoop/protocol";
 import { startWorker } from "./worker.js";
+import { curveClient, parseSecrets, readLine, readServerKey } from "./curve.js";
 
 /** Run the CLI with these arguments; resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -17,10 +18,14 @@ export async function main(argv: string[]): Promise<number> {
       .option("module", { type: "string", array: true, default: [] as string[], describe: "Module whose exported functions become tasks (repeatable)" })
       .option("origin", { type: "boolean", default: false, describe: "Run the script's main (one worker per run)" })
       .option("id", { type: "string", describe: "Unique worker id (default host:pid)" })
-      .option("app", { type: "string", default: "default", describe: "Run or application id" })
+      .option("app", { type: "string", describe: "Run or application id (default \"default\": serve every app of a daemon broker)" })
+      .option("reconnect", { type: "boolean", describe: "When the broker is lost, join again with backoff instead of exiting (default: on, unless --app or --origin is given, as the launcher does)" })
+      .option("server-key", { type: "string", describe: "The broker's CURVE public key: its broker.pub file (or the z85 key); this worker makes its own keypair" })
+      .option("secrets-stdin", { type: "boolean", default: false, describe: "Read CURVE keys as one JSON line on standard input: {\"curveServerKey\",\"curvePublicKey\",\"curveSecretKey\"}" })
       .option("verbose", { alias: "v", type: "boolean", default: false, describe: "Log more (info level)" })
       .option("debug", { type: "boolean", default: false, describe: "Log everything (debug level)" })
       .example("$0 --broker tcp://head:5555 --module ./tasks.js", "serve the tasks of tasks.js")
+      .example("$0 --broker tcp://head:5555 --server-key broker.pub --module ./tasks.js", "the same, to a CURVE broker")
       .strict()
       .exitProcess(false)
       .fail((message, error) => {
@@ -33,6 +38,11 @@ export async function main(argv: string[]): Promise<number> {
     if (args.debug) process.env.SCOOP_LOG_LEVEL = "debug";
     else if (args.verbose) process.env.SCOOP_LOG_LEVEL = "info";
     const [script, ...scriptArgs] = args._.map(String);
+    if (args["server-key"] !== undefined && args["secrets-stdin"]) throw new ScoopError("SCOOP_USAGE", "give --server-key or --secrets-stdin, not both");
+    const curve = args["secrets-stdin"] ? parseSecrets(await readLine(process.stdin)) : args["server-key"] !== undefined ? curveClient(readServerKey(args["server-key"])) : undefined;
+    // A worker started by hand for a daemon broker outlives broker restarts; a
+    // worker of one run (the launcher passes --app, and --origin to one) ends with it.
+    const reconnect = args.reconnect ?? (args.app === undefined && !args.origin);
     const worker = await startWorker({
       broker: args.broker,
       script,
@@ -41,6 +51,8 @@ export async function main(argv: string[]): Promise<number> {
       argv: scriptArgs,
       id: args.id,
       app: args.app,
+      curve,
+      reconnect,
     });
     const stop = () => void worker.close().then(() => process.exit(130));
     process.once("SIGINT", stop);

@@ -14,13 +14,15 @@ import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { Codec, DispatchedTask, TaskOutcome } from "@scoop/protocol";
 import { ScoopError } from "@scoop/protocol";
-import { runInTaskContext, taskByName, type BrokerConnection } from "@scoop/core";
+import { runInTaskContext, taskByName, type BrokerConnection, type DistributedExecutor } from "@scoop/core";
 
 interface LocalTask {
   key: number;
   name: string;
   frames: Buffer[];
   attempt: number;
+  /** App the task belongs to, when not this worker's own (daemon workers serve many apps). */
+  app?: string;
   aborted?: boolean;
 }
 
@@ -30,6 +32,8 @@ export interface TaskRunnerOptions {
   codec: Codec;
   logger: Logger;
   workerId: string;
+  /** The worker's executor: tasks run as part of their app (its shared constants, its subtasks). */
+  executor?: DistributedExecutor;
   /** Work to keep buffered, in milliseconds of observed task time. @default 2 */
   bufferMs?: number;
   /** Most tasks buffered at once. @default 256 */
@@ -84,7 +88,8 @@ export class TaskRunner {
   private onDispatch(tasks: DispatchedTask[], payload: Buffer[]): void {
     let offset = 0;
     for (const t of tasks) {
-      this.local.push({ key: t.key, name: t.name, frames: payload.slice(offset, offset + t.frames), attempt: t.attempt });
+      const app = (t as DispatchedTask & { app?: unknown }).app;
+      this.local.push({ key: t.key, name: t.name, frames: payload.slice(offset, offset + t.frames), attempt: t.attempt, app: typeof app === "string" && app !== "" ? app : undefined });
       offset += t.frames;
     }
     this.granted = Math.max(0, this.granted - tasks.length);
@@ -144,7 +149,10 @@ export class TaskRunner {
     const started = performance.now();
     let result: unknown;
     try {
-      result = runInTaskContext({ id: task.key, name: task.name, signal: controller.signal, workerId: this.options.workerId, attempt: task.attempt }, () => fn(...args));
+      const context = { id: task.key, name: task.name, signal: controller.signal, workerId: this.options.workerId, attempt: task.attempt };
+      const call = () => runInTaskContext(context, () => fn(...args));
+      const executor = this.options.executor;
+      result = executor === undefined ? call() : executor.runAs(task.app ?? executor.app, call);
     } catch (error) {
       this.measure(started);
       this.report(task.key, false, this.encodeError(error));

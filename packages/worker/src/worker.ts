@@ -39,10 +39,33 @@ export interface WorkerOptions {
   connectTimeoutMs?: number;
   /** Milliseconds of work to keep buffered (see the README on credits). @default 2 */
   bufferMs?: number;
-  /** CURVE client options when the broker uses CURVE. */
+  /**
+   * CURVE client socket options when the broker uses CURVE: `curveServerKey`
+   * (the broker's public key), `curvePublicKey` and `curveSecretKey` (this
+   * worker's keypair; see `curveClient()` to make one). The heartbeat thread
+   * uses the same options.
+   */
   curve?: Record<string, string>;
+  /**
+   * Keep serving across broker restarts: when the broker is lost, fail what
+   * this worker owns with `SCOOP_BROKER_LOST`, then join again with backoff
+   * (the first join too is retried until the broker answers). `false`: the
+   * worker ends (`done` resolves with 1) when its broker is lost, as workers
+   * of one `scoop` run must. A refusal (`REFUSED`, e.g. another protocol
+   * version) is never retried.
+   * @default false (`scoop-worker` turns it on when run without --app and --origin)
+   */
+  reconnect?: boolean | ReconnectOptions;
   /** Logger. @default pino at `warn` on stderr */
   logger?: Logger;
+}
+
+/** Backoff of {@link WorkerOptions.reconnect}. */
+export interface ReconnectOptions {
+  /** Wait before the first retry. @default 500 */
+  initialDelayMs?: number;
+  /** Longest wait between retries (the wait doubles up to it). @default 10000 */
+  maxDelayMs?: number;
 }
 
 /** A running worker. */
@@ -74,6 +97,7 @@ export async function startWorker(options: WorkerOptions): Promise<ScoopWorker> 
     throw new InvalidOptionError(`options.broker must be the broker's endpoint, e.g. "tcp://127.0.0.1:5555" (got ${JSON.stringify(options.broker)})`);
   }
   if (options.origin && !options.script) throw new InvalidOptionError("options.script is required for the origin worker (it runs the script's main)");
+  const reconnect = resolveReconnect(options.reconnect);
   const id = options.id ?? `${hostname()}:${process.pid}`;
   const log = (options.logger ?? pino({ level: process.env.SCOOP_LOG_LEVEL ?? "warn" }, pino.destination({ fd: 2, sync: true }))).child({ component: "worker", worker: id });
   const cwd = options.cwd ?? process.cwd();
@@ -85,35 +109,104 @@ export async function startWorker(options: WorkerOptions): Promise<ScoopWorker> 
     registerModule(exportedFunctions(namespace));
   }
 
+  const app = options.app ?? "default";
   let resolveDone!: (code: number) => void;
-  const done = new Promise<number>((resolve) => (resolveDone = resolve));
-  let executor: DistributedExecutor | undefined;
-  const connection = await BrokerConnection.open({
-    endpoint: options.broker,
-    id,
-    role: options.origin ? "origin" : "worker",
-    app: options.app ?? "default",
-    tasks: registeredTaskNames(),
-    connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
-    logger: log,
-    curve: options.curve,
-    onBrokerLost(silentMs) {
-      const error = new ScoopError("SCOOP_BROKER_LOST", `lost the broker at ${options.broker}: nothing heard for ${silentMs} ms; the run cannot go on`, { address: options.broker, workerId: id });
-      log.error({ silentMs }, error.message);
-      executor?.failAll(error);
-      resolveDone(1);
-    },
-  });
-  executor = new DistributedExecutor({ connection, codec: getCodec(), logger: log, taskNames: registeredTaskNames });
-  setExecutor(executor);
-  const runner = new TaskRunner({ connection, codec: getCodec(), logger: log, workerId: id, bufferMs: options.bufferMs });
-  connection.on("SHUTDOWN", (h) => resolveDone(options.origin ? h.code : 0));
-  runner.start();
-  log.info({ role: options.origin ? "origin" : "worker", tasks: registeredTaskNames().length }, "worker joined");
+  let finished = false;
+  const done = new Promise<number>((resolve) => (resolveDone = resolve)).finally(() => (finished = true));
+  let closed = false;
+  let wake: (() => void) | undefined;
+  let session: { connection: BrokerConnection; executor: DistributedExecutor; runner: TaskRunner } | undefined;
+  let mainStarted = false;
 
-  if (options.origin) {
+  /** Join once; wire the executor and the runner to the new connection. */
+  const join = async (): Promise<void> => {
+    let executor: DistributedExecutor | undefined;
+    let runner: TaskRunner | undefined;
+    let connection: BrokerConnection | undefined = undefined;
+    connection = await BrokerConnection.open({
+      endpoint: options.broker,
+      id,
+      role: options.origin ? "origin" : "worker",
+      app,
+      tasks: registeredTaskNames(),
+      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+      logger: log,
+      curve: options.curve,
+      // A reconnecting worker outlives its broker by design: never end the process.
+      graceMs: reconnect ? 0 : undefined,
+      onBrokerLost(silentMs, reason) {
+        const error = new ScoopError(
+          "SCOOP_BROKER_LOST",
+          reconnect
+            ? `lost the broker at ${options.broker}: ${reason}; tasks this worker submitted failed, the worker joins again when the broker is back`
+            : `lost the broker at ${options.broker}: ${reason}; the run cannot go on`,
+          { address: options.broker, workerId: id },
+        );
+        log.error({ silentMs }, error.message);
+        runner?.stop();
+        executor?.failAll(error);
+        if (!reconnect || closed) {
+          resolveDone(1);
+          return;
+        }
+        void Promise.resolve(connection?.close(false)).then(() => rejoin());
+      },
+    });
+    executor = new DistributedExecutor({ connection, codec: getCodec(), logger: log, taskNames: registeredTaskNames });
+    runner = new TaskRunner({ connection, codec: getCodec(), logger: log, workerId: id, bufferMs: options.bufferMs, executor });
+    setExecutor(executor);
+    connection.on("SHUTDOWN", (h) => resolveDone(options.origin ? h.code : 0));
+    session = { connection, executor, runner };
+    runner.start();
+    log.info({ role: options.origin ? "origin" : "worker", tasks: registeredTaskNames().length }, "worker joined");
+  };
+
+  /** Join, retrying with backoff while the broker does not answer (reconnect mode). */
+  const joinWithRetry = async (): Promise<void> => {
+    let delay = reconnect ? reconnect.initialDelayMs : 0;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await join();
+        return;
+      } catch (error) {
+        const code = (error as ScoopError).code;
+        if (!reconnect || closed || code !== "SCOOP_BROKER_UNREACHABLE") throw error;
+        log.warn({ attempt, retryInMs: delay }, `${(error as Error).message}; retrying`);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = undefined;
+      if (closed) throw new ScoopError("SCOOP_CLOSED", "the worker was closed while joining its broker");
+      delay = Math.min(reconnect.maxDelayMs, delay * 2);
+    }
+  };
+
+  const rejoin = async (): Promise<void> => {
+    session = undefined;
+    if (closed || finished) return;
+    // Let the broker notice the old sockets are gone before reusing their routing ids.
+    await new Promise((r) => setTimeout(r, reconnect ? reconnect.initialDelayMs : 0));
+    try {
+      await joinWithRetry();
+      log.warn({ broker: options.broker }, "joined the broker again");
+    } catch (error) {
+      if (closed) return;
+      log.error({ err: error }, "cannot join the broker again; the worker stops");
+      resolveDone(1);
+    }
+  };
+
+  await joinWithRetry();
+
+  if (options.origin && !mainStarted) {
+    mainStarted = true;
     void runMain(script!, options.argv ?? []).then((code) => {
-      connection.send({ t: "SHUTDOWN", code });
+      session?.connection.send({ t: "SHUTDOWN", code });
       resolveDone(code);
     });
   }
@@ -124,10 +217,23 @@ export async function startWorker(options: WorkerOptions): Promise<ScoopWorker> 
     done,
     close() {
       closing ??= (async () => {
-        runner.stop();
-        await connection.close();
+        closed = true;
+        wake?.();
+        session?.runner.stop();
+        await session?.connection.close();
       })();
       return closing;
     },
   };
+}
+
+function resolveReconnect(value: WorkerOptions["reconnect"]): Required<ReconnectOptions> | undefined {
+  if (value === undefined || value === false) return undefined;
+  const o = value === true ? {} : value;
+  const initialDelayMs = o.initialDelayMs ?? 500;
+  const maxDelayMs = o.maxDelayMs ?? 10_000;
+  for (const [name, v] of [["initialDelayMs", initialDelayMs], ["maxDelayMs", maxDelayMs]] as const) {
+    if (!(typeof v === "number" && Number.isFinite(v) && v > 0)) throw new InvalidOptionError(`options.reconnect.${name} must be a positive number of milliseconds (got ${String(v)})`);
+  }
+  return { initialDelayMs, maxDelayMs: Math.max(initialDelayMs, maxDelayMs) };
 }

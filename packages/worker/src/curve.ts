@@ -1,0 +1,123 @@
+/**
+ * CURVE keys for workers: the broker's public key from a file or the command
+ * line, an ephemeral client keypair, and secrets read as one JSON line from
+ * standard input (how the launcher passes keys without putting them on a
+ * command line or in a log).
+ */
+import { generateKeyPairSync } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { InvalidOptionError, ScoopError } from "@scoop/protocol";
+
+const Z85 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+const Z85_KEY = /^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/;
+
+/** zeromq socket options of a CURVE client: `curveServerKey`, `curvePublicKey`, `curveSecretKey` (z85). */
+export interface CurveClientOptions extends Record<string, string> {
+  curveServerKey: string;
+  curvePublicKey: string;
+  curveSecretKey: string;
+}
+
+/** True if `key` is a z85-encoded CURVE key (40 characters). */
+export function isZ85Key(key: unknown): key is string {
+  return typeof key === "string" && Z85_KEY.test(key);
+}
+
+function z85Encode(bytes: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i += 4) {
+    let value = bytes[i] * 2 ** 24 + (bytes[i + 1] << 16) + (bytes[i + 2] << 8) + bytes[i + 3];
+    let chunk = "";
+    for (let j = 0; j < 5; j++) {
+      chunk = Z85[value % 85] + chunk;
+      value = Math.floor(value / 85);
+    }
+    out += chunk;
+  }
+  return out;
+}
+
+/** A fresh CURVE (X25519) keypair in z85, as zeromq's `curveKeyPair()` makes. */
+export function curveKeyPair(): { publicKey: string; secretKey: string } {
+  const { publicKey, privateKey } = generateKeyPairSync("x25519");
+  const pub = Buffer.from(publicKey.export({ format: "jwk" }).x!, "base64url");
+  const sec = Buffer.from(privateKey.export({ format: "jwk" }).d!, "base64url");
+  return { publicKey: z85Encode(pub), secretKey: z85Encode(sec) };
+}
+
+/**
+ * The broker's public key: a z85 key itself, or a file holding one (the
+ * `broker.pub` written by `scoop-broker keygen`, or a bare key).
+ * @throws {ScoopError} `SCOOP_BAD_KEY_FILE` if neither.
+ */
+export function readServerKey(fileOrKey: string): string {
+  if (!existsSync(fileOrKey) && isZ85Key(fileOrKey)) return fileOrKey;
+  let text: string;
+  try {
+    text = readFileSync(fileOrKey, "utf8");
+  } catch (error) {
+    throw new ScoopError("SCOOP_BAD_KEY_FILE", `cannot read the broker's public key ${fileOrKey}: ${(error as Error).message}; pass the broker.pub written by scoop-broker keygen`, { cause: error });
+  }
+  const quoted = /^\s*public-key\s*=\s*"(.{40})"\s*$/m.exec(text)?.[1];
+  const bare = text.split(/\r?\n/).map((l) => l.trim()).find((l) => l !== "" && !l.startsWith("#"));
+  const key = quoted ?? bare;
+  if (!isZ85Key(key)) throw new ScoopError("SCOOP_BAD_KEY_FILE", `${fileOrKey} holds no z85 public key: pass the broker.pub written by scoop-broker keygen`);
+  if (/^\s*secret-key\s*=/m.test(text)) throw new ScoopError("SCOOP_BAD_KEY_FILE", `${fileOrKey} holds the broker's SECRET key: give workers broker.pub, and keep broker.key on the broker's host`);
+  return key;
+}
+
+/** CURVE client options for a broker public key, with a fresh client keypair. */
+export function curveClient(serverKey: string): CurveClientOptions {
+  const own = curveKeyPair();
+  return { curveServerKey: serverKey, curvePublicKey: own.publicKey, curveSecretKey: own.secretKey };
+}
+
+/**
+ * Validate secrets given as JSON: `{"curveServerKey","curvePublicKey","curveSecretKey"}`
+ * (the client keypair may be omitted: one is generated).
+ * @throws {InvalidOptionError} naming the bad field, never echoing a secret.
+ */
+export function parseSecrets(line: string): CurveClientOptions {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch {
+    throw new InvalidOptionError("--secrets-stdin: standard input must be one line of JSON: {\"curveServerKey\":\"…\",\"curvePublicKey\":\"…\",\"curveSecretKey\":\"…\"}");
+  }
+  const o = (typeof raw === "object" && raw !== null ? raw : {}) as Record<string, unknown>;
+  if (!isZ85Key(o.curveServerKey)) throw new InvalidOptionError("--secrets-stdin: curveServerKey must be the broker's z85 public key (40 characters)");
+  if (o.curvePublicKey === undefined && o.curveSecretKey === undefined) return curveClient(o.curveServerKey);
+  if (!isZ85Key(o.curvePublicKey) || !isZ85Key(o.curveSecretKey)) throw new InvalidOptionError("--secrets-stdin: curvePublicKey and curveSecretKey must both be z85 keys (40 characters), or both be left out");
+  return { curveServerKey: o.curveServerKey, curvePublicKey: o.curvePublicKey, curveSecretKey: o.curveSecretKey };
+}
+
+/**
+ * Read one line (up to 64 KiB) from a stream, e.g. standard input.
+ * @throws {ScoopError} `SCOOP_NO_SECRETS` if nothing arrives within `timeoutMs` or the stream ends empty.
+ */
+export function readLine(stream: NodeJS.ReadableStream, timeoutMs = 30_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const finish = (error?: Error) => {
+      clearTimeout(timer);
+      stream.off("data", onData);
+      stream.off("end", onEnd);
+      stream.off("error", onError);
+      (stream as NodeJS.ReadStream).pause?.();
+      if (error) reject(error);
+      else resolve(text.split(/\r?\n/)[0]);
+    };
+    const onData = (chunk: Buffer | string) => {
+      text += chunk.toString();
+      if (text.includes("\n")) finish();
+      else if (text.length > 65536) finish(new ScoopError("SCOOP_NO_SECRETS", "--secrets-stdin: the first line of standard input is longer than 64 KiB"));
+    };
+    const onEnd = () => (text.trim() === "" ? finish(new ScoopError("SCOOP_NO_SECRETS", "--secrets-stdin: standard input ended without a line of secrets")) : finish());
+    const onError = (error: Error) => finish(error);
+    const timer = setTimeout(() => finish(new ScoopError("SCOOP_NO_SECRETS", `--secrets-stdin: no line of secrets on standard input within ${timeoutMs} ms`)), timeoutMs);
+    timer.unref?.();
+    stream.on("data", onData);
+    stream.on("end", onEnd);
+    stream.on("error", onError);
+  });
+}
