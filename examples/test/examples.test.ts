@@ -30,10 +30,10 @@ test("Monte Carlo pi", async () => {
   expect(Math.abs(estimate - Math.PI)).toBeLessThan(0.05);
 });
 
-test("recursive tree of 5,461 tasks", async () => {
-  const run = await scoop("-n", "2", "examples/tree.ts", "6", "4");
+test("recursive tree of 21,845 tasks on 2 workers", async () => {
+  const run = await scoop("-n", "2", "examples/tree.ts", "7", "4");
   expect(run.code).toBe(0);
-  expect(run.stdout).toContain("5461 tasks");
+  expect(run.stdout).toContain("21845 tasks");
 });
 
 test("mapReduce word count", async () => {
