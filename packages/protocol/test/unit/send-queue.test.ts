@@ -1,0 +1,43 @@
+import { SendQueue, type Frames } from "../../src/send-queue.js";
+
+test("messages go out one at a time, in order, and a failed send does not stop the rest", async () => {
+  const sent: string[] = [];
+  const errors: string[] = [];
+  let inProgress = 0;
+  const queue = new SendQueue(
+    async (frames: Frames) => {
+      if (inProgress++ > 0) throw new Error("EBUSY: two sends at once");
+      await new Promise((r) => setTimeout(r, 1));
+      inProgress--;
+      const text = Buffer.from(frames[0]).toString();
+      if (text === "bad") throw new Error("send failed");
+      sent.push(text);
+    },
+    (error) => errors.push((error as Error).message),
+  );
+  for (const m of ["a", "b", "bad", "c"]) queue.send([Buffer.from(m)]);
+  expect(queue.pending).toBe(3);
+  await queue.flushed();
+  expect(sent).toEqual(["a", "b", "c"]);
+  expect(errors).toEqual(["send failed"]);
+  expect(queue.pending).toBe(0);
+});
+
+test("a send that throws synchronously is reported and the queue goes on", async () => {
+  const errors: unknown[] = [];
+  const sent: number[] = [];
+  let calls = 0;
+  const queue = new SendQueue(
+    (frames) => {
+      if (calls++ === 0) throw new Error("sync failure");
+      sent.push(frames.length);
+      return Promise.resolve();
+    },
+    (error) => errors.push(error),
+  );
+  queue.send([Buffer.from("x")]);
+  queue.send([Buffer.from("y"), Buffer.from("z")]);
+  await queue.flushed();
+  expect(errors).toHaveLength(1);
+  expect(sent).toEqual([2]);
+});
