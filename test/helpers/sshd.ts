@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { createServer, connect } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
+import { processesTagged } from "./processes";
 
 export const SSHD = "/usr/sbin/sshd";
 
@@ -15,6 +16,7 @@ export const SSHD = "/usr/sbin/sshd";
 export function sshdUnavailable(): string | undefined {
   if (!existsSync(SSHD)) return `${SSHD} is missing: install Debian's openssh-server (.ci/run does)`;
   if (!existsSync("/usr/bin/ssh-keygen")) return "ssh-keygen is missing: install Debian's openssh-client";
+  if (process.getuid?.() !== 0) return "not root: the test sshd must log in as root with its own keys and write /run/sshd";
   return undefined;
 }
 
@@ -51,6 +53,8 @@ export interface TestSshd {
   host: string;
   port: number;
   username: string;
+  /** Tag of the sshd processes themselves (the daemon and its per-connection children), distinct from the sessions' tag. */
+  daemonTag: string;
   /** Private key file a client logs in with. */
   privateKeyPath: string;
   dir: string;
@@ -64,7 +68,11 @@ export interface TestSshd {
  */
 export async function startSshd(options: { tag: string; host?: string; port?: number; netns?: string }): Promise<TestSshd> {
   const host = options.host ?? "127.0.0.1";
-  const port = options.port ?? (await freePort(host));
+  // Inside a namespace of our own nothing listens: port 22 is free (and freePort cannot bind there).
+  const port = options.port ?? (options.netns ? 22 : await freePort(host));
+  // Sessions carry `tag` (SetEnv), sshd itself another tag: tests count the
+  // sessions' processes, and stop() reaps sshd's per-connection processes.
+  const daemonTag = `${options.tag}-sshd`;
   const dir = mkdtempSync(join(tmpdir(), "scoop-sshd-"));
   const keygen = (file: string) => execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", file]);
   keygen(join(dir, "host_key"));
@@ -91,7 +99,7 @@ export async function startSshd(options: { tag: string; host?: string; port?: nu
   writeFileSync(join(dir, "sshd_config"), `${config}\n`);
   const argv = [SSHD, "-D", "-e", "-f", join(dir, "sshd_config")];
   const cmd = options.netns ? ["ip", "netns", "exec", options.netns, ...argv] : argv;
-  const child = spawn(cmd[0], cmd.slice(1), { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, SCOOP_TEST_TAG: options.tag } });
+  const child = spawn(cmd[0], cmd.slice(1), { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, SCOOP_TEST_TAG: daemonTag } });
   let stderr = "";
   child.stderr!.on("data", (d) => (stderr += d));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
@@ -113,12 +121,14 @@ export async function startSshd(options: { tag: string; host?: string; port?: nu
     }
   } catch (error) {
     child.kill("SIGKILL");
+    await exited;
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`${(error as Error).message}\nsshd said: ${stderr}`);
   }
   return {
     host,
     port,
+    daemonTag,
     username: userInfo().username,
     privateKeyPath: join(dir, "user_key"),
     dir,
@@ -126,6 +136,17 @@ export async function startSshd(options: { tag: string; host?: string; port?: nu
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
       await exited;
+      // The daemon's exit leaves its per-connection processes running: end them too.
+      for (let i = 0; i < 100 && processesTagged(daemonTag).length > 0; i++) {
+        for (const pid of processesTagged(daemonTag)) {
+          try {
+            process.kill(pid, "SIGKILL");
+          } catch {
+            // already gone
+          }
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -220,15 +220,24 @@ export class SshHost {
     return worker;
   }
 
-  /** Run `command` on the host, giving up after `timeoutMs` (a dead connection may not say so at once). */
-  private async run(command: string, timeoutMs: number): Promise<void> {
-    if (!this.connected) return;
-    await within(this.ssh.execCommand(command).catch(() => undefined), timeoutMs);
+  /** Run `command` on the host; false if it did not finish within `timeoutMs` (a dead connection may not say so at once). */
+  private async run(command: string, timeoutMs: number): Promise<boolean> {
+    if (!this.connected) return false;
+    let finished = false;
+    await within(
+      this.ssh.execCommand(command).then(
+        () => (finished = true),
+        () => undefined,
+      ),
+      timeoutMs,
+    );
+    return finished;
   }
 
   /**
    * Stop this host's workers: SIGTERM by PID, then SIGKILL after `graceMs`;
-   * then close the connection. Bounded in time even if the host is gone.
+   * then close the connection. Bounded in time even if the host is gone (its
+   * workers then end by themselves once they stop hearing the broker).
    */
   async stop(graceMs: number): Promise<void> {
     if (this.closed) return;
@@ -236,22 +245,26 @@ export class SshHost {
     if (this.connected) await within(Promise.all([...this.pidWaits]), Math.min(graceMs, 3000));
     const signalAll = async (signal: string) => {
       const pids = [...this.pids.values()];
-      if (pids.length > 0) await this.run(`kill -${signal} ${pids.join(" ")} 2>/dev/null; true`, 3000);
+      return pids.length === 0 || (await this.run(`kill -${signal} ${pids.join(" ")} 2>/dev/null; true`, 3000));
     };
     const allExited = Promise.all(this.workers.map((w) => w.exited)).then(() => undefined);
-    await signalAll("TERM");
-    await within(allExited, graceMs);
-    await signalAll("KILL");
-    await within(allExited, 2000);
-    this.closed = true;
-    for (const channel of this.channels) channel.close();
-    this.ssh.dispose();
+    if (await signalAll("TERM")) {
+      await within(allExited, graceMs);
+      if (await signalAll("KILL")) await within(allExited, 2000);
+    } else if (this.pids.size > 0) {
+      this.log.warn({ host: this.host }, "cannot reach the host to stop its workers; they end by themselves once they stop hearing the broker");
+    }
+    this.dispose();
     await within(allExited, 2000);
   }
 
   /** Close without stopping anything (the run never started workers here). */
   dispose(): void {
     this.closed = true;
+    const sock = (this.ssh.connection as unknown as { _sock?: { destroy(): void } } | null)?._sock;
+    for (const channel of this.channels) channel.close();
     this.ssh.dispose();
+    // end() waits for a peer that may be gone: drop the socket too.
+    sock?.destroy();
   }
 }
