@@ -6,7 +6,7 @@
  */
 import { Dealer } from "zeromq";
 import { Codec, decodeMessage, encodeMessage, type Header, type Message } from "@scoop/protocol";
-import { startBroker, type Broker } from "../../src";
+import { startBroker, type Broker } from "../../src/index.js";
 
 const codec = new Codec();
 
@@ -18,12 +18,13 @@ class Peer {
   /** Beats like a live peer's heart until {@link silence}. */
   private heart: NodeJS.Timeout;
   constructor(endpoint: string, readonly id: string) {
-    this.sock = new Dealer({ routingId: id, linger: 0 });
-    this.sock.connect(endpoint);
+    const sock = new Dealer({ routingId: id, linger: 0 });
+    this.sock = sock;
+    sock.connect(endpoint);
     this.heart = setInterval(() => void this.send({ t: "HEARTBEAT" }).catch(() => undefined), 100);
     this.loop = (async () => {
       try {
-        for await (const frames of this.sock) {
+        for await (const frames of sock) {
           this.inbox.push(decodeMessage(frames));
           this.waiters.splice(0).forEach((w) => w());
         }

@@ -7,7 +7,7 @@
  */
 import { Dealer, curveKeyPair } from "zeromq";
 import { Codec, decodeMessage, encodeMessage, type Header, type Message } from "@scoop/protocol";
-import { resolveBrokerOptions, startBroker, type Broker } from "../../src/index";
+import { resolveBrokerOptions, startBroker, type Broker } from "../../src/index.js";
 
 const codec = new Codec();
 const args = (...values: unknown[]) => codec.encode(values, "args");
@@ -20,12 +20,13 @@ class Peer {
   private readonly loop: Promise<void>;
   private readonly heart: NodeJS.Timeout;
   constructor(endpoint: string, readonly id: string, socketOptions: Record<string, unknown> = {}) {
-    this.sock = new Dealer({ routingId: id, linger: 0, ...socketOptions });
-    this.sock.connect(endpoint);
+    const sock = new Dealer({ routingId: id, linger: 0, ...socketOptions });
+    this.sock = sock;
+    sock.connect(endpoint);
     this.heart = setInterval(() => void this.send({ t: "HEARTBEAT" }).catch(() => undefined), 100);
     this.loop = (async () => {
       try {
-        for await (const frames of this.sock) {
+        for await (const frames of sock) {
           this.inbox.push(decodeMessage(frames));
           this.waiters.splice(0).forEach((w) => w());
         }
@@ -265,7 +266,7 @@ test("an origin's SHUTDOWN ends its own app only", async () => {
   await origin.hello("origin", [], "run-1");
   await mine.hello("worker", [], "run-1");
   await other.hello("worker", [], "default");
-  await origin.next("WELCOME");
+  await Promise.all([origin, mine, other].map((p) => p.next("WELCOME")));
   await origin.send({ t: "SHUTDOWN", code: 3 });
   expect((await mine.next("SHUTDOWN")).header.code).toBe(3);
   await sleep(100);
