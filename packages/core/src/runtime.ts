@@ -160,7 +160,7 @@ export function requireTaskName(fn: unknown): string {
   throw new TaskNotRegisteredError(
     `${what} is not a registered task, so workers cannot run it: ` +
       (fn.name
-        ? `export it from the script scoop runs (top level, not inside main), or wrap it with defineTask("${fn.name}", ${fn.name})`
+        ? `export it from the script scoop runs (top level, not inside main), or wrap it with defineTask("${fn.name}", ${fn.name}); an app using connect() registers its task modules with registerModule(await import("./tasks.js"))`
         : `give it a name and export it from the script, or wrap it with defineTask("name", fn)`),
     { taskName: fn.name || undefined },
   );
