@@ -4,7 +4,7 @@
  * processes it starts are found by `processesTagged`).
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
@@ -46,6 +46,25 @@ async function waitForPort(host: string, port: number, timeoutMs: number): Promi
     if (Date.now() > deadline) throw new Error(`sshd did not listen on ${host}:${port} within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** PIDs of every descendant of `root`. */
+function descendants(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // ended while we looked
+    }
+  }
+  const out: number[] = [];
+  const walk = (pid: number) => (children.get(pid) ?? []).forEach((c) => (out.push(c), walk(c)));
+  walk(root);
+  return out;
 }
 
 /** A running test sshd. */
@@ -93,6 +112,9 @@ export async function startSshd(options: { tag: string; host?: string; port?: nu
     `PidFile ${join(dir, "sshd.pid")}`,
     `SetEnv SCOOP_TEST_TAG=${options.tag}`,
     "MaxSessions 64",
+    // A session whose client vanished (a cut link) ends within seconds.
+    "ClientAliveInterval 1",
+    "ClientAliveCountMax 3",
     "MaxStartups 64",
     "LogLevel ERROR",
   ].join("\n");
@@ -134,8 +156,18 @@ export async function startSshd(options: { tag: string; host?: string; port?: nu
     dir,
     process: child,
     async stop() {
+      // sshd's per-connection processes outlive the daemon (and hold its stderr pipe): end them too.
+      const sessions = child.pid === undefined ? [] : descendants(child.pid);
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
       await exited;
+      for (const pid of sessions) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+      child.stderr?.destroy();
       // The daemon's exit leaves its per-connection processes running: end them too.
       for (let i = 0; i < 100 && processesTagged(daemonTag).length > 0; i++) {
         for (const pid of processesTagged(daemonTag)) {

@@ -40,7 +40,7 @@ export function expandHostsFlag(argv: readonly string[]): string[] {
   return out;
 }
 
-const BOOLEAN_FLAGS = new Set(["verbose", "v", "quiet", "q", "debug", "tunnel", "no-tunnel", "help", "h"]);
+const BOOLEAN_FLAGS = new Set(["verbose", "v", "quiet", "q", "debug", "tunnel", "no-tunnel", "insecure", "help", "h"]);
 
 function isFile(path: string): boolean {
   try {
@@ -77,6 +77,7 @@ export async function main(argv: string[]): Promise<number> {
       .option("prolog", { type: "string", describe: "Shell file sourced on remote hosts before each worker starts" })
       .option("node", { type: "string", describe: "Node executable on remote hosts", defaultDescription: "this node's path" })
       .option("tunnel", { type: "boolean", default: false, describe: "Remote workers reach the broker through reverse SSH tunnels" })
+      .option("insecure", { type: "boolean", default: false, describe: "No CURVE encryption for workers off this machine (trusted network only)" })
       .option("broker-hostname", { alias: "external-hostname", type: "string", describe: "Address remote workers dial to reach the broker", defaultDescription: "the address each SSH connection comes from" })
       .option("log", { type: "string", describe: "Write logs to this file instead of stderr" })
       .option("verbose", { alias: "v", type: "boolean", default: false, describe: "More logs; prefix worker output with its id" })
@@ -116,6 +117,7 @@ export async function main(argv: string[]): Promise<number> {
       remoteNode: args.node,
       prolog: args.prolog,
       tunnel: args.tunnel,
+      insecure: args.insecure,
       brokerHostname: args["broker-hostname"],
       prefixOutput: args.verbose,
       logLevel: level,

@@ -15,6 +15,7 @@ import { InvalidOptionError, ScoopError } from "@scoop/protocol";
 import { spawnLocalWorker, stopLocalWorkers, workerBinPath, type LocalWorker } from "./local-workers.js";
 import { endpointPort, formatPlan, planRun, tcpEndpoint, type HostGroup, type LauncherKind, type RunPlan } from "./plan.js";
 import { isSchedulerLauncher, spawnSchedulerWorker } from "./scheduler-launch.js";
+import { RunKeys } from "./secrets.js";
 import { SshHost, type SshOptions } from "./ssh-workers.js";
 import type { LaunchedWorker, WorkerSpec } from "./worker-spec.js";
 
@@ -56,6 +57,12 @@ export interface RunOptions {
   tunnel?: boolean;
   /** Address remote workers dial. @default per SSH host, the local address of its connection; else this hostname */
   brokerHostname?: string;
+  /**
+   * Leave CURVE off although workers run off this machine (a trusted private
+   * network; needed with pbsdsh, which cannot pass keys on standard input).
+   * @default false
+   */
+  insecure?: boolean;
   /** Environment read for a batch allocation. @default process.env */
   env?: NodeJS.ProcessEnv;
   logger: Logger;
@@ -91,6 +98,7 @@ export function resolveRunOptions(options: RunOptions): Resolved {
     graceMs: options.graceMs ?? 5000,
     launcher: options.launcher ?? "auto",
     tunnel: options.tunnel ?? false,
+    insecure: options.insecure ?? false,
     logger: options.logger,
   };
 }
@@ -147,6 +155,9 @@ export async function runProgram(options: RunOptions): Promise<number> {
     env: o.env,
   });
   const app = randomUUID();
+  // Workers off this machine: per-run CURVE keys, unless told the network is trusted.
+  const keys = plan.groups.some((g) => g.launcher !== "local") && !o.insecure ? new RunKeys() : undefined;
+  if (keys) for (let i = 0; i < plan.workers; i++) keys.client(`w${i}`);
   const launches: Launch[] = [];
   let broker: Broker | undefined;
   let stopping = false;
@@ -160,13 +171,12 @@ export async function runProgram(options: RunOptions): Promise<number> {
       unknownTasks: "fail",
       livenessMs: o.livenessMs,
       heartbeatMs: o.heartbeatMs,
+      curve: keys && { ...keys.broker, allowedClients: keys.clientPublicKeys() },
+      insecure: o.insecure,
       logger: o.logger,
     });
-    log.info(formatPlan(plan, broker.endpoint));
-    if (plan.broker.bind.startsWith("tcp://0.0.0.0")) {
-      log.warn({ endpoint: broker.endpoint }, "the broker listens on every interface without encryption (CURVE is not enabled in this build): run on a trusted network, or use --tunnel");
-    }
-    return launchAll(plan, broker, o, app, launches, () => stopping, log);
+    log.info(`${formatPlan(plan, broker.endpoint)}\n  security: ${keys ? "CURVE with per-run keys" : plan.groups.some((g) => g.launcher !== "local") ? "none (--insecure)" : "none needed (loopback only)"}`);
+    return launchAll(plan, broker, o, app, launches, () => stopping, log, keys);
   })();
   try {
     const origin = await Promise.race([started, aborted]);
@@ -211,7 +221,7 @@ export async function runProgram(options: RunOptions): Promise<number> {
 }
 
 /** Start every host's workers; resolves with the origin (worker 0). */
-async function launchAll(plan: RunPlan, broker: Broker, o: Resolved, app: string, launches: Launch[], stopping: () => boolean, log: Logger): Promise<LaunchedWorker> {
+async function launchAll(plan: RunPlan, broker: Broker, o: Resolved, app: string, launches: Launch[], stopping: () => boolean, log: Logger, keys?: RunKeys): Promise<LaunchedWorker> {
   const port = endpointPort(broker.endpoint);
   const bin = workerBinPath();
   const spec = (index: number, host: string, brokerEndpoint: string): WorkerSpec => {
@@ -228,8 +238,10 @@ async function launchAll(plan: RunPlan, broker: Broker, o: Resolved, app: string
       prefix: o.prefixOutput,
       inherit: origin && !o.prefixOutput && host === "local",
       logLevel: o.logLevel,
+      secretsOnStdin: keys !== undefined,
     };
   };
+  const secrets = (index: number) => keys?.secretsLine(`w${index}`);
   const checkStopping = () => {
     if (stopping()) throw new ScoopError("SCOOP_ABORTED", "the run was stopped while starting");
   };
@@ -257,7 +269,7 @@ async function launchAll(plan: RunPlan, broker: Broker, o: Resolved, app: string
     if (group.launcher === "ssh") {
       const l = ssh.find((s) => s.group === group)!;
       for (const i of indices) {
-        const w = l.host.start(spec(i, group.host, sshEndpoint.get(l)!), bin);
+        const w = l.host.start(spec(i, group.host, sshEndpoint.get(l)!), bin, secrets(i));
         if (i === 0) origin = w;
       }
       continue;
@@ -267,9 +279,9 @@ async function launchAll(plan: RunPlan, broker: Broker, o: Resolved, app: string
     for (const i of indices) {
       const w =
         group.launcher === "local"
-          ? spawnLocalWorker(spec(i, "local", localEndpoint), log)
+          ? spawnLocalWorker(spec(i, "local", localEndpoint), log, secrets(i))
           : isSchedulerLauncher(group.launcher)
-            ? spawnSchedulerWorker(group.launcher, group.host, spec(i, group.host, remoteEndpoint), bin, { node: o.remoteNode, prolog: o.prolog }, log)
+            ? spawnSchedulerWorker(group.launcher, group.host, spec(i, group.host, remoteEndpoint), bin, { node: o.remoteNode, prolog: o.prolog }, log, secrets(i))
             : undefined;
       if (!w) throw new ScoopError("SCOOP_INTERNAL", `no launch method ${group.launcher}`);
       launch.workers.push(w);
