@@ -23,7 +23,7 @@ export function isSchedulerLauncher(kind: LauncherKind): kind is SchedulerLaunch
  * The command line that runs `shellCommand` (a POSIX shell command, see
  * {@link workerShellCommand}) on `host` inside the current allocation.
  *
- * - `srun --nodes=1 --ntasks=1 --nodelist=HOST --overlap --cpu-bind=none --mem=0 --kill-on-bad-exit=0 --quiet /bin/sh -c CMD`:
+ * - `srun --nodes=1 --ntasks=1 --nodelist=HOST --overlap --mem=0 --kill-on-bad-exit=0 --quiet /bin/sh -c CMD`:
  *   one job step per worker; `--overlap` (SLURM ≥ 20.11) lets the steps share
  *   the allocation's CPUs, `--mem=0` its memory.
  * - `pbsdsh -h HOST /bin/sh -c CMD` (PBS/Torque; no standard input).
@@ -40,7 +40,6 @@ export function schedulerCommand(kind: SchedulerLauncher, host: string, shellCom
         "--ntasks=1",
         `--nodelist=${host}`,
         "--overlap",
-        "--cpu-bind=none",
         "--mem=0",
         "--kill-on-bad-exit=0",
         "--quiet",

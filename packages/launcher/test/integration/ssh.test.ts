@@ -45,7 +45,7 @@ sshTest("workers started over SSH run the tasks; nothing is left after the run",
   expect(run.code).toBe(0);
   // Every task ran in a process an SSH session started; output came back prefixed.
   expect(run.stdout).toContain('[w0] started {"netns":1');
-  expect(run.stdout).toMatch(/"ssh":true,"tasks":\d+\}/);
+  expect(run.stdout).toMatch(/"ssh":true,"tasks":\d+/);
   expect(run.stdout).toContain('[w0] finished {"sum":20,"ssh":true}');
   await waitUntil(() => processesTagged(tag).length === 0, 15_000, "no process left behind");
 });

@@ -28,7 +28,7 @@ describe("scheduler command lines", () => {
   const cmd = "exec node w.js";
   test("srun: one overlapping step on the node, stdin only when secrets are sent", () => {
     expect(schedulerCommand("srun", "node07", cmd, { stdin: true })).toEqual([
-      "srun", "--nodes=1", "--ntasks=1", "--nodelist=node07", "--overlap", "--cpu-bind=none", "--mem=0", "--kill-on-bad-exit=0", "--quiet", "/bin/sh", "-c", cmd,
+      "srun", "--nodes=1", "--ntasks=1", "--nodelist=node07", "--overlap", "--mem=0", "--kill-on-bad-exit=0", "--quiet", "/bin/sh", "-c", cmd,
     ]);
     expect(schedulerCommand("srun", "n1", cmd)).toContain("--input=none");
   });
