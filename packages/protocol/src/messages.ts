@@ -71,6 +71,8 @@ export interface SubmittedTask {
   frames: number;
   /** Re-runs allowed if its worker is lost. */
   retries: number;
+  /** App the task belongs to, when a daemon worker submits from inside a task of another app. */
+  app?: string;
 }
 
 /** One task inside a DISPATCH. */
@@ -81,6 +83,8 @@ export interface DispatchedTask {
   frames: number;
   /** 1 for the first run, 2 for the first retry, … */
   attempt: number;
+  /** App the task belongs to, when it is not the worker's own (daemon workers serve many apps). */
+  app?: string;
 }
 
 /** One outcome inside a RESULT (worker → broker). */
@@ -115,8 +119,8 @@ export type Header =
   | { t: "DELIVER"; results: DeliveredOutcome[] }
   | { t: "CANCEL"; ids: number[] }
   | { t: "ABORT"; keys: number[] }
-  | { t: "CONST_SET"; name: string; frames: number }
-  | { t: "CONST"; name: string; frames: number }
+  | { t: "CONST_SET"; name: string; frames: number; app?: string }
+  | { t: "CONST"; name: string; frames: number; app?: string; forget?: boolean }
   | { t: "TASKS"; tasks: string[] }
   | { t: "HEARTBEAT"; of?: string }
   | { t: "SHUTDOWN"; code: number }
@@ -152,8 +156,8 @@ const record = (fields: Record<string, Check>, optional: Record<string, Check> =
   return true;
 };
 
-const submitted = record({ id: isUint, name: isString, frames: isUint, retries: isUint });
-const dispatched = record({ key: isUint, name: isString, frames: isUint, attempt: isUint });
+const submitted = record({ id: isUint, name: isString, frames: isUint, retries: isUint }, { app: isString });
+const dispatched = record({ key: isUint, name: isString, frames: isUint, attempt: isUint }, { app: isString });
 const outcome = record({ key: isUint, ok: isBool, frames: isUint });
 const delivered = record({ id: isUint, ok: isBool, frames: isUint, worker: isString, host: isString });
 
@@ -169,8 +173,8 @@ const SCHEMAS: Record<MessageTypeName, { fields: Record<string, Check>; optional
   DELIVER: { fields: { results: arrayOf(delivered) }, frames: (h) => sumFrames(h.results) },
   CANCEL: { fields: { ids: arrayOf(isUint) }, frames: () => 0 },
   ABORT: { fields: { keys: arrayOf(isUint) }, frames: () => 0 },
-  CONST_SET: { fields: { name: isString, frames: isUint }, frames: (h) => h.frames },
-  CONST: { fields: { name: isString, frames: isUint }, frames: (h) => h.frames },
+  CONST_SET: { fields: { name: isString, frames: isUint }, optional: { app: isString }, frames: (h) => h.frames },
+  CONST: { fields: { name: isString, frames: isUint }, optional: { app: isString, forget: isBool }, frames: (h) => h.frames },
   TASKS: { fields: { tasks: arrayOf(isString) }, frames: () => 0 },
   HEARTBEAT: { fields: {}, optional: { of: isString }, frames: () => 0 },
   SHUTDOWN: { fields: { code: isInt }, frames: () => 0 },
