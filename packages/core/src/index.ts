@@ -32,7 +32,7 @@ export {
 export type { TaskContext } from "./runtime.js";
 export { runMain } from "./run-main.js";
 export { connect, start, stop } from "./connect.js";
-export type { ConnectOptions, ScoopConnection, StartOptions, ScoopCluster } from "./connect.js";
+export type { ConnectOptions, ConnectCurveOptions, ScoopConnection, StartOptions, ScoopCluster } from "./connect.js";
 export { TaskNotRegisteredError, TimeoutError, CancelledError, AbortedError, RemoteTaskFailure, WorkerLostFailure } from "./errors.js";
 export type { RemoteTaskFailureOptions } from "./errors.js";
 export { ScoopError, SerializationError } from "@scoop/protocol";
