@@ -12,6 +12,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { Dealer, Router } from "zeromq";
 import { hits, WORKLOADS as w } from "./tasks.js";
+import { detectionTimes } from "./detection.js";
 
 const workers = Number(process.env.SCOOP_BENCH_WORKERS ?? availableParallelism());
 
@@ -128,6 +129,8 @@ async function main(): Promise<void> {
     ["payload 200 x 1 MB", `${Math.round((w.payloadTasks * w.payloadBytes) / 1e6 / (c.payloadMs / 1000))} MB/s`, `raw zmq: ${Math.round(raw.mbPerSec)} MB/s`, `${(((w.payloadTasks * w.payloadBytes) / 1e6 / (c.payloadMs / 1000)) / raw.mbPerSec).toFixed(2)}x of raw`],
     [`streaming map ${w.streamItems / 1e6}M items`, `${Math.round(w.streamItems / (c.streamMs / 1000))} tasks/s`, `origin RSS ${Math.round(c.rssBeforeStreamMb)} → peak ${Math.round(c.originPeakMb)} MB`, `broker RSS ${Math.round(c.brokerBeforeStreamMb)} → peak ${Math.round(c.brokerPeakMb)} MB`],
   ];
+  const detect = await detectionTimes(4);
+  rows.push(["killed-worker detection", `${Math.round(Math.min(...detect))}–${Math.round(Math.max(...detect))} ms (4 kills)`, "bound: liveness 5000 ms + 1 heartbeat", ""]);
   for (const row of rows) console.log(row.map((cell, i) => cell.padEnd([26, 34, 34, 18][i])).join(" "));
 }
 

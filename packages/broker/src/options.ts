@@ -10,7 +10,7 @@ export interface BrokerOptions {
   bind?: string | string[];
   /** How often the broker tells peers it is alive. @default 1000 */
   heartbeatMs?: number;
-  /** A peer silent for this long is declared lost and its tasks run elsewhere. @default 5000 */
+  /** A peer silent for this long is declared lost and its tasks run elsewhere. @default 4000 (with the 1 s heartbeat: a dead peer is declared lost within 5 s) */
   livenessMs?: number;
   /**
    * What happens to a task no connected worker can run: `"wait"` until one
@@ -68,7 +68,8 @@ export interface ResolvedBrokerOptions {
 export const BROKER_DEFAULTS = Object.freeze({
   bind: ["tcp://127.0.0.1:*"],
   heartbeatMs: 1000,
-  livenessMs: 5000,
+  // With one heartbeat of slack, a dead peer is declared lost within 5 s.
+  livenessMs: 4000,
   unknownTasks: "wait" as const,
   maxMessageBytes: 256 * 1024 * 1024,
   insecure: false,
