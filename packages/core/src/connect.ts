@@ -29,6 +29,11 @@ export interface ConnectOptions {
    * broker keeps an allow-list of client keys).
    */
   curve?: ConnectCurveOptions;
+  /**
+   * Most of this app's tasks at the broker at once; more wait in this process
+   * until results come back, so the broker's memory stays bounded. @default 65536
+   */
+  maxInFlight?: number;
   /** Logger. @default pino at `SCOOP_LOG_LEVEL` (warn) on stderr */
   logger?: Logger;
 }
@@ -105,7 +110,7 @@ export async function connect(options: ConnectOptions): Promise<ScoopConnection>
       executor?.failAll(error);
     },
   });
-  executor = new DistributedExecutor({ connection, codec: getCodec(), logger });
+  executor = new DistributedExecutor({ connection, codec: getCodec(), logger, maxInFlight: options.maxInFlight });
   setExecutor(executor);
   let closing: Promise<void> | undefined;
   const close = () =>

@@ -26,7 +26,17 @@ const appOf = (value: unknown): string | undefined => {
 interface Pending {
   call: TaskCall;
   sink: TaskSink;
+  /** Handed to the broker (counts against the in-flight bound). */
+  sent: boolean;
 }
+
+interface Unsent {
+  task: SubmittedTask & AppField;
+  frames: Uint8Array[];
+}
+
+/** Tasks per SUBMIT message: big maps go out in steady batches. */
+const SUBMIT_BATCH = 4096;
 
 /** Options of a {@link DistributedExecutor}. */
 export interface DistributedExecutorOptions {
@@ -35,14 +45,24 @@ export interface DistributedExecutorOptions {
   logger: Logger;
   /** Task names registered in this process (advertised to the broker before submitting, if this peer runs tasks). */
   taskNames?: () => Iterable<string>;
+  /**
+   * Most tasks of this peer at the broker (queued or running) at once; more
+   * wait here, already encoded, until results come back. Bounds the broker's
+   * memory whatever a program submits. @default 65536
+   */
+  maxInFlight?: number;
 }
 
 /** Runs tasks through a broker. */
 export class DistributedExecutor implements Executor {
   readonly kind = "distributed" as const;
   private readonly pending = new Map<number, Pending>();
-  private batch: SubmittedTask[] = [];
-  private batchFrames: Uint8Array[] = [];
+  /** Submitted here, not yet handed to the broker (in order). */
+  private unsent: Array<Unsent | undefined> = [];
+  private unsentHead = 0;
+  /** Tasks handed to the broker and not settled. */
+  private sentCount = 0;
+  private readonly maxInFlight: number;
   private flushScheduled = false;
   /** Constants by app, then by name: a daemon worker serves tasks of many apps. */
   private readonly constants = new Map<string, Map<string, unknown>>();
@@ -60,6 +80,7 @@ export class DistributedExecutor implements Executor {
   constructor(private readonly options: DistributedExecutorOptions) {
     const conn = options.connection;
     this.app = conn.options.app;
+    this.maxInFlight = options.maxInFlight ?? 65_536;
     conn.on("DELIVER", (h, payload) => this.onDeliver(h.results, payload));
     conn.on("CONST", (h, payload) => this.onConst(h, payload));
     conn.on("ERROR", (h) => this.onError(h.code, h.message, h.ref));
@@ -92,34 +113,40 @@ export class DistributedExecutor implements Executor {
     const app = this.currentApp();
     entries.forEach((entry, i) => {
       const frames = encoded[i];
-      this.pending.set(entry.call.id, entry);
+      this.pending.set(entry.call.id, { call: entry.call, sink: entry.sink, sent: false });
       const task: SubmittedTask & AppField = { id: entry.call.id, name: entry.call.name, frames: frames.length, retries: entry.call.options.retries };
       // A subtask of another app's task belongs to that app (the broker routes its constants).
       if (app !== this.app) task.app = app;
-      this.batch.push(task);
-      for (const f of frames) this.batchFrames.push(f);
+      this.unsent.push({ task, frames });
     });
-    // Coalesce submits made in the same synchronous run into one message,
-    // without delaying a lone submit past the current tick.
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      queueMicrotask(() => this.flush());
+    this.scheduleFlush();
+  }
+
+  /**
+   * Coalesce submits made in the same synchronous run into one message,
+   * without delaying a lone submit past the current tick.
+   */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => this.flush());
+  }
+
+  /** Forget a settled task; if it was at the broker, room for an unsent one. */
+  private settled(entry: Pending): void {
+    this.pending.delete(entry.call.id);
+    if (entry.sent) {
+      this.sentCount--;
+      if (this.unsentHead < this.unsent.length) this.scheduleFlush();
     }
   }
 
   cancel(id: number): boolean {
     const entry = this.pending.get(id);
     if (entry === undefined) return false;
-    this.pending.delete(id);
-    const queued = this.batch.findIndex((t) => t.id === id);
-    if (queued >= 0) {
-      // Not sent yet: just drop it from the batch.
-      const before = this.batch.slice(0, queued).reduce((n, t) => n + t.frames, 0);
-      this.batchFrames.splice(before, this.batch[queued].frames);
-      this.batch.splice(queued, 1);
-    } else {
-      this.options.connection.send({ t: "CANCEL", ids: [id] });
-    }
+    // Not sent yet: flush skips tasks that are no longer pending.
+    if (entry.sent) this.options.connection.send({ t: "CANCEL", ids: [id] });
+    this.settled(entry);
     this.checkIdle();
     return true;
   }
@@ -176,17 +203,41 @@ export class DistributedExecutor implements Executor {
     this.closedError = error;
     const entries = [...this.pending.values()];
     this.pending.clear();
+    this.unsent = [];
+    this.unsentHead = 0;
+    this.sentCount = 0;
     for (const { sink } of entries) sink.reject(error);
     this.checkIdle();
   }
 
   private flush(): void {
     this.flushScheduled = false;
-    if (this.batch.length === 0) return;
-    if (this.options.taskNames) this.options.connection.advertise(this.options.taskNames());
-    this.options.connection.send({ t: "SUBMIT", tasks: this.batch }, this.batchFrames);
-    this.batch = [];
-    this.batchFrames = [];
+    let advertised = false;
+    while (this.unsentHead < this.unsent.length && this.sentCount < this.maxInFlight) {
+      const tasks: SubmittedTask[] = [];
+      const frames: Uint8Array[] = [];
+      while (tasks.length < SUBMIT_BATCH && this.unsentHead < this.unsent.length && this.sentCount < this.maxInFlight) {
+        const next = this.unsent[this.unsentHead];
+        this.unsent[this.unsentHead++] = undefined;
+        const entry = next && this.pending.get(next.task.id);
+        if (!next || !entry) continue; // cancelled before it was sent
+        entry.sent = true;
+        this.sentCount++;
+        tasks.push(next.task);
+        for (const f of next.frames) frames.push(f);
+      }
+      if (tasks.length === 0) continue;
+      if (!advertised && this.options.taskNames) this.options.connection.advertise(this.options.taskNames());
+      advertised = true;
+      this.options.connection.send({ t: "SUBMIT", tasks }, frames);
+    }
+    if (this.unsentHead === this.unsent.length) {
+      this.unsent = [];
+      this.unsentHead = 0;
+    } else if (this.unsentHead > 4096 && this.unsentHead * 2 > this.unsent.length) {
+      this.unsent = this.unsent.slice(this.unsentHead);
+      this.unsentHead = 0;
+    }
   }
 
   private onDeliver(results: DeliveredOutcome[], payload: Buffer[]): void {
@@ -196,7 +247,7 @@ export class DistributedExecutor implements Executor {
       offset += r.frames;
       const entry = this.pending.get(r.id);
       if (entry === undefined) continue; // cancelled, or already settled
-      this.pending.delete(r.id);
+      this.settled(entry);
       let value: unknown;
       try {
         value = this.options.codec.decode(frames);
@@ -257,7 +308,7 @@ export class DistributedExecutor implements Executor {
     if (ref !== undefined) {
       const entry = this.pending.get(ref);
       if (entry) {
-        this.pending.delete(ref);
+        this.settled(entry);
         entry.sink.reject(new ScoopError(code, message, { taskName: entry.call.name }));
         this.checkIdle();
         return;
