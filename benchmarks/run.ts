@@ -130,7 +130,7 @@ async function main(): Promise<void> {
     [`streaming map ${w.streamItems / 1e6}M items`, `${Math.round(w.streamItems / (c.streamMs / 1000))} tasks/s`, `origin RSS ${Math.round(c.rssBeforeStreamMb)} → peak ${Math.round(c.originPeakMb)} MB`, `broker RSS ${Math.round(c.brokerBeforeStreamMb)} → peak ${Math.round(c.brokerPeakMb)} MB`],
   ];
   const detect = await detectionTimes(4);
-  rows.push(["killed-worker detection", `${Math.round(Math.min(...detect))}–${Math.round(Math.max(...detect))} ms (4 kills)`, "bound: liveness 5000 ms + 1 heartbeat", ""]);
+  rows.push(["killed-worker detection", `${Math.round(Math.min(...detect))}–${Math.round(Math.max(...detect))} ms (4 kills)`, "bound: liveness 4000 ms + 1 heartbeat (1000 ms)", ""]);
   for (const row of rows) console.log(row.map((cell, i) => cell.padEnd([26, 34, 34, 18][i])).join(" "));
 }
 
