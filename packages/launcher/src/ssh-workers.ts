@@ -202,7 +202,9 @@ export class SshHost {
       });
     })
       .catch((error: Error) => {
-        this.log.warn({ err: error, host: this.host, worker: spec.id }, "could not start a remote worker over SSH");
+        if (/open failed|channel open failure/i.test(error.message)) {
+          this.log.error({ host: this.host, worker: spec.id }, "the SSH server refused another session (sshd MaxSessions, 10 by default): give this host fewer workers, or raise MaxSessions in its sshd_config");
+        } else this.log.warn({ err: error, host: this.host, worker: spec.id }, "could not start a remote worker over SSH");
         return { code: 255, signal: null };
       })
       .then((result) => {
