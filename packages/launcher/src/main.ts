@@ -84,7 +84,7 @@ export async function main(argv: string[]): Promise<number> {
       .option("quiet", { alias: "q", type: "boolean", default: false, describe: "Only errors" })
       .option("debug", { type: "boolean", default: false, describe: "Log everything" })
       .option("heartbeat-ms", { type: "number", default: 1000, describe: "Heartbeat interval" })
-      .option("liveness-ms", { type: "number", default: 5000, describe: "A worker silent this long is lost; its tasks run elsewhere" })
+      .option("liveness-ms", { type: "number", default: 4000, describe: "A worker silent this long is lost; its tasks run elsewhere" })
       .example("$0 examples/hello.ts", "run on every local core")
       .example("$0 -n 8 -v sim.ts --steps 1000", "8 workers, verbose, arguments for main")
       .example("$0 --hosts node1 node2:4 sim.ts", "workers on other machines over SSH")

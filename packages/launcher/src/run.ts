@@ -35,7 +35,7 @@ export interface RunOptions {
   prefixOutput?: boolean;
   /** Level of the workers' logs. @default "warn" */
   logLevel?: string;
-  /** Broker liveness bound (a silent worker is lost after this long). @default 5000 */
+  /** Broker liveness bound (a silent worker is lost after this long). @default 4000 (with the 1 s heartbeat, a dead worker is lost within 5 s) */
   livenessMs?: number;
   /** Heartbeat interval. @default 1000 */
   heartbeatMs?: number;
@@ -93,7 +93,7 @@ export function resolveRunOptions(options: RunOptions): Resolved {
     nice,
     prefixOutput: options.prefixOutput ?? false,
     logLevel: options.logLevel ?? "warn",
-    livenessMs: options.livenessMs ?? 5000,
+    livenessMs: options.livenessMs ?? 4000,
     heartbeatMs: options.heartbeatMs ?? 1000,
     graceMs: options.graceMs ?? 5000,
     launcher: options.launcher ?? "auto",
