@@ -112,6 +112,7 @@ export async function connect(options: ConnectOptions): Promise<ScoopConnection>
   });
   executor = new DistributedExecutor({ connection, codec: getCodec(), logger, maxInFlight: options.maxInFlight });
   setExecutor(executor);
+  connection.ready();
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {

@@ -66,6 +66,9 @@ export class BrokerConnection {
   /** One send in progress at a time (zeromq.js rule); the rest wait in order. */
   private readonly out: SendQueue;
   private readonly handlers: MessageHandlers = {};
+  /** Messages received before their handler was set, until {@link ready}. */
+  private early: Message[] = [];
+  private buffering = true;
   private heart?: Heart;
   private loop?: Promise<void>;
   private closing?: Promise<void>;
@@ -110,6 +113,22 @@ export class BrokerConnection {
   /** Route messages of one type to `handler` (one handler per type). */
   on<T extends Header["t"]>(type: T, handler: NonNullable<MessageHandlers[T]>): void {
     (this.handlers as Record<string, unknown>)[type] = handler;
+    // Messages of this type that arrived before anyone listened (the broker
+    // sends constants, even SHUTDOWN, right after WELCOME) are handled now.
+    const early = this.early.filter((m) => m.header.t === type);
+    if (early.length === 0) return;
+    this.early = this.early.filter((m) => m.header.t !== type);
+    for (const m of early) this.dispatch(m);
+  }
+
+  /**
+   * Every handler is in place: from now on a message nobody handles is
+   * dropped instead of kept for a handler to come.
+   */
+  ready(): void {
+    this.buffering = false;
+    for (const m of this.early) if (m.header.t !== "HEARTBEAT") this.options.logger.debug({ type: m.header.t }, "no handler for message");
+    this.early = [];
   }
 
   /** Queue a message for the broker. Never blocks (the socket's queue is unbounded; callers bound what they send). */
@@ -199,6 +218,21 @@ export class BrokerConnection {
     this.refuse?.(new ScoopError("SCOOP_PROTOCOL_VERSION", `the broker at ${endpoint} speaks another protocol version: ${error.message}`, { address: endpoint, cause: error }));
   }
 
+  private dispatch(message: Message): void {
+    const handler = this.handlers[message.header.t] as ((h: Header, p: Buffer[]) => void) | undefined;
+    if (handler === undefined) {
+      if (message.header.t === "HEARTBEAT") return;
+      if (this.buffering && this.early.length < 10_000) this.early.push(message);
+      else this.options.logger.debug({ type: message.header.t }, "no handler for message");
+      return;
+    }
+    try {
+      handler(message.header, message.payload);
+    } catch (error) {
+      this.options.logger.error({ err: error, type: message.header.t }, "error while handling a message from the broker");
+    }
+  }
+
   private async receiveLoop(): Promise<void> {
     try {
       for await (const frames of this.sock) {
@@ -216,16 +250,7 @@ export class BrokerConnection {
           this.brokerLost(0, "it no longer knows this peer (it restarted, or declared this peer lost)");
           continue;
         }
-        const handler = this.handlers[message.header.t] as ((h: Header, p: Buffer[]) => void) | undefined;
-        if (handler === undefined) {
-          if (message.header.t !== "HEARTBEAT") this.options.logger.debug({ type: message.header.t }, "no handler for message");
-          continue;
-        }
-        try {
-          handler(message.header, message.payload);
-        } catch (error) {
-          this.options.logger.error({ err: error, type: message.header.t }, "error while handling a message from the broker");
-        }
+        this.dispatch(message);
       }
     } catch (error) {
       if (!this.closing) this.options.logger.error({ err: error }, "broker connection failed");

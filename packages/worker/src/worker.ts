@@ -158,6 +158,7 @@ export async function startWorker(options: WorkerOptions): Promise<ScoopWorker> 
     connection.on("SHUTDOWN", (h) => resolveDone(options.origin ? h.code : 0));
     session = { connection, executor, runner };
     runner.start();
+    connection.ready();
     log.info({ role: options.origin ? "origin" : "worker", tasks: registeredTaskNames().length }, "worker joined");
   };
 
