@@ -26,8 +26,10 @@ const appOf = (value: unknown): string | undefined => {
 interface Pending {
   call: TaskCall;
   sink: TaskSink;
-  /** Handed to the broker (counts against the in-flight bound). */
+  /** Handed to the broker (counts against the in-flight bounds). */
   sent: boolean;
+  /** Bytes of its argument frames. */
+  bytes: number;
 }
 
 interface Unsent {
@@ -51,6 +53,12 @@ export interface DistributedExecutorOptions {
    * memory whatever a program submits. @default 65536
    */
   maxInFlight?: number;
+  /**
+   * Most argument bytes of this peer at the broker at once (one task always
+   * goes, however big). Large payloads stream instead of piling up in the
+   * broker's and the sockets' queues. @default 16 MiB
+   */
+  maxInFlightBytes?: number;
 }
 
 /** Runs tasks through a broker. */
@@ -62,7 +70,9 @@ export class DistributedExecutor implements Executor {
   private unsentHead = 0;
   /** Tasks handed to the broker and not settled. */
   private sentCount = 0;
+  private sentBytes = 0;
   private readonly maxInFlight: number;
+  private readonly maxInFlightBytes: number;
   private flushScheduled = false;
   /** Constants by app, then by name: a daemon worker serves tasks of many apps. */
   private readonly constants = new Map<string, Map<string, unknown>>();
@@ -81,6 +91,7 @@ export class DistributedExecutor implements Executor {
     const conn = options.connection;
     this.app = conn.options.app;
     this.maxInFlight = options.maxInFlight ?? 65_536;
+    this.maxInFlightBytes = options.maxInFlightBytes ?? 16 * 2 ** 20;
     conn.on("DELIVER", (h, payload) => this.onDeliver(h.results, payload));
     conn.on("CONST", (h, payload) => this.onConst(h, payload));
     conn.on("ERROR", (h) => this.onError(h.code, h.message, h.ref));
@@ -113,7 +124,9 @@ export class DistributedExecutor implements Executor {
     const app = this.currentApp();
     entries.forEach((entry, i) => {
       const frames = encoded[i];
-      this.pending.set(entry.call.id, { call: entry.call, sink: entry.sink, sent: false });
+      let bytes = 0;
+      for (const f of frames) bytes += f.byteLength;
+      this.pending.set(entry.call.id, { call: entry.call, sink: entry.sink, sent: false, bytes });
       const task: SubmittedTask & AppField = { id: entry.call.id, name: entry.call.name, frames: frames.length, retries: entry.call.options.retries };
       // A subtask of another app's task belongs to that app (the broker routes its constants).
       if (app !== this.app) task.app = app;
@@ -137,6 +150,7 @@ export class DistributedExecutor implements Executor {
     this.pending.delete(entry.call.id);
     if (entry.sent) {
       this.sentCount--;
+      this.sentBytes -= entry.bytes;
       if (this.unsentHead < this.unsent.length) this.scheduleFlush();
     }
   }
@@ -206,23 +220,30 @@ export class DistributedExecutor implements Executor {
     this.unsent = [];
     this.unsentHead = 0;
     this.sentCount = 0;
+    this.sentBytes = 0;
     for (const { sink } of entries) sink.reject(error);
     this.checkIdle();
+  }
+
+  /** Below both in-flight bounds (a lone task always goes, however big). */
+  private hasRoom(): boolean {
+    return this.sentCount === 0 || (this.sentCount < this.maxInFlight && this.sentBytes < this.maxInFlightBytes);
   }
 
   private flush(): void {
     this.flushScheduled = false;
     let advertised = false;
-    while (this.unsentHead < this.unsent.length && this.sentCount < this.maxInFlight) {
+    while (this.unsentHead < this.unsent.length && this.hasRoom()) {
       const tasks: SubmittedTask[] = [];
       const frames: Uint8Array[] = [];
-      while (tasks.length < SUBMIT_BATCH && this.unsentHead < this.unsent.length && this.sentCount < this.maxInFlight) {
+      while (tasks.length < SUBMIT_BATCH && this.unsentHead < this.unsent.length && this.hasRoom()) {
         const next = this.unsent[this.unsentHead];
         this.unsent[this.unsentHead++] = undefined;
         const entry = next && this.pending.get(next.task.id);
         if (!next || !entry) continue; // cancelled before it was sent
         entry.sent = true;
         this.sentCount++;
+        this.sentBytes += entry.bytes;
         tasks.push(next.task);
         for (const f of next.frames) frames.push(f);
       }
