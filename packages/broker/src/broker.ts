@@ -483,7 +483,12 @@ export class Broker extends EventEmitter<BrokerEvents> {
     // Tasks it was running go back to the queue (at-least-once execution).
     for (const task of peer.running.values()) {
       task.worker = undefined;
-      if (task.attempt <= task.retries) {
+      if (why === "left") {
+        // A goodbye (a recycling worker, a stopped one) is no crash: requeue
+        // without spending the task's retries, which are for lost workers.
+        requeued++;
+        this.queue.pushFront(task);
+      } else if (task.attempt <= task.retries) {
         task.attempt++;
         requeued++;
         this.counters.retried++;

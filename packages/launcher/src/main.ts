@@ -71,6 +71,8 @@ export async function main(argv: string[]): Promise<number> {
       .option("launcher", { type: "string", choices: LAUNCHERS as string[], default: "auto", describe: "How workers start: local for this machine, srun/pbsdsh/qrsh/blaunch inside an allocation, else ssh" })
       .option("path", { alias: "p", type: "string", describe: "Working directory of the workers (the same path on every host)" })
       .option("nice", { type: "number", default: 0, describe: "Niceness of the workers (0-19)" })
+      .option("max-tasks-per-worker", { type: "number", describe: "Replace a worker with a fresh process after this many tasks (leaky task code)" })
+      .option("max-worker-memory-mb", { type: "number", describe: "Replace a worker with a fresh process once its memory passes this many MB" })
       .option("ssh-user", { type: "string", describe: "SSH login name", defaultDescription: "current user" })
       .option("ssh-port", { type: "number", describe: "SSH port", defaultDescription: "22" })
       .option("ssh-key", { type: "string", describe: "SSH private key file (ssh-agent is used too when SSH_AUTH_SOCK is set)" })
@@ -110,6 +112,8 @@ export async function main(argv: string[]): Promise<number> {
       workers: args.n,
       cwd: args.path,
       nice: args.nice,
+      maxTasksPerWorker: args["max-tasks-per-worker"],
+      maxWorkerMemoryMb: args["max-worker-memory-mb"],
       hosts: args.hosts === undefined ? undefined : [args.hosts].flat(),
       hostfile: args.hostfile,
       launcher: args.launcher as LauncherKind | "auto",

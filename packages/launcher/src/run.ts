@@ -11,7 +11,7 @@ import { hostname } from "node:os";
 import { resolve } from "node:path";
 import type { Logger } from "pino";
 import { startBroker, type Broker } from "@scoop/broker";
-import { InvalidOptionError, ScoopError } from "@scoop/protocol";
+import { EXIT_RECYCLED, InvalidOptionError, ScoopError } from "@scoop/protocol";
 import { spawnLocalWorker, stopLocalWorkers, workerBinPath, type LocalWorker } from "./local-workers.js";
 import { endpointPort, formatPlan, planRun, tcpEndpoint, type HostGroup, type LauncherKind, type RunPlan } from "./plan.js";
 import { isSchedulerLauncher, spawnSchedulerWorker } from "./scheduler-launch.js";
@@ -65,13 +65,17 @@ export interface RunOptions {
   insecure?: boolean;
   /** Environment read for a batch allocation. @default process.env */
   env?: NodeJS.ProcessEnv;
+  /** A worker (not the origin) that has run this many tasks leaves and a fresh process replaces it. @default never */
+  maxTasksPerWorker?: number;
+  /** A worker (not the origin) whose resident memory passes this many MB leaves and a fresh process replaces it. @default never */
+  maxWorkerMemoryMb?: number;
   logger: Logger;
   /** Aborting ends the run: workers are stopped and the run resolves with 130. */
   signal?: AbortSignal;
 }
 
-type Resolved = Required<Omit<RunOptions, "signal" | "workers" | "hosts" | "hostfile" | "ssh" | "remoteNode" | "prolog" | "brokerHostname" | "env">> &
-  Pick<RunOptions, "signal" | "workers" | "hosts" | "hostfile" | "ssh" | "remoteNode" | "prolog" | "brokerHostname" | "env">;
+type Optional = "signal" | "workers" | "hosts" | "hostfile" | "ssh" | "remoteNode" | "prolog" | "brokerHostname" | "env" | "maxTasksPerWorker" | "maxWorkerMemoryMb";
+type Resolved = Required<Omit<RunOptions, Optional>> & Pick<RunOptions, Optional>;
 
 /** Validated {@link RunOptions}. */
 export function resolveRunOptions(options: RunOptions): Resolved {
@@ -84,6 +88,9 @@ export function resolveRunOptions(options: RunOptions): Resolved {
   if (workers !== undefined && (!Number.isSafeInteger(workers) || workers < 1)) throw new InvalidOptionError(`the number of workers must be a positive integer (got ${workers})`);
   const nice = options.nice ?? 0;
   if (!Number.isInteger(nice) || nice < 0 || nice > 19) throw new InvalidOptionError(`nice must be an integer from 0 to 19 (got ${nice})`);
+  for (const [name, value] of [["maxTasksPerWorker", options.maxTasksPerWorker], ["maxWorkerMemoryMb", options.maxWorkerMemoryMb]] as const) {
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < 1)) throw new InvalidOptionError(`${name} must be a positive integer (got ${value})`);
+  }
   return {
     ...options,
     script,
@@ -179,23 +186,30 @@ export async function runProgram(options: RunOptions): Promise<number> {
     return launchAll(plan, broker, o, app, launches, () => stopping, log, keys);
   })();
   try {
-    const origin = await Promise.race([started, aborted]);
-    if (typeof origin === "number") return origin;
+    const launched = await Promise.race([started, aborted]);
+    if (typeof launched === "number") return launched;
+    const origin = launched.origin;
     const b = broker!;
     // Once the origin ends the run, workers leave on their own: not worth a warning.
     let ending = false;
     b.on("shutdown", () => (ending = true));
     let originDone = false;
-    for (const launch of launches) {
-      for (const w of launch.workers) {
-        if (w === origin) continue;
-        void w.exited.then(({ code, signal }) => {
-          if (!ending && !stopping && b.state === "running" && !originDone) {
-            log.warn({ worker: w.id, host: w.host, code, signal }, launch.lost() ? "lost the host of a worker; its tasks run elsewhere" : "a worker process ended during the run");
+    const watch = (w: LaunchedWorker, launch: Launch | undefined) => {
+      void w.exited.then(({ code, signal }) => {
+        if (ending || stopping || b.state !== "running" || originDone) return;
+        if (code === EXIT_RECYCLED) {
+          // It left after its task or memory limit: a fresh process takes its place.
+          const fresh = launched.respawn(w);
+          if (fresh) {
+            log.info({ worker: w.id, replacement: fresh.id }, "a worker recycled itself; started a fresh one");
+            watch(fresh, launch);
           }
-        });
-      }
-    }
+          return;
+        }
+        log.warn({ worker: w.id, host: w.host, code, signal }, launch?.lost() ? "lost the host of a worker; its tasks run elsewhere" : "a worker process ended during the run");
+      });
+    };
+    for (const launch of launches) for (const w of launch.workers) if (w !== origin) watch(w, launch);
     const code = await Promise.race([
       origin.exited.then((e) => {
         originDone = true;
@@ -221,13 +235,21 @@ export async function runProgram(options: RunOptions): Promise<number> {
 }
 
 /** Start every host's workers; resolves with the origin (worker 0). */
-async function launchAll(plan: RunPlan, broker: Broker, o: Resolved, app: string, launches: Launch[], stopping: () => boolean, log: Logger, keys?: RunKeys): Promise<LaunchedWorker> {
+/** What {@link launchAll} started: the origin, and how to replace a worker that recycled itself. */
+interface Launched {
+  origin: LaunchedWorker;
+  /** Start a fresh worker in place of `worker` (same host, same keys, new id). */
+  respawn(worker: LaunchedWorker): LaunchedWorker | undefined;
+}
+
+async function launchAll(plan: RunPlan, broker: Broker, o: Resolved, app: string, launches: Launch[], stopping: () => boolean, log: Logger, keys?: RunKeys): Promise<Launched> {
   const port = endpointPort(broker.endpoint);
   const bin = workerBinPath();
-  const spec = (index: number, host: string, brokerEndpoint: string): WorkerSpec => {
+  const spec = (index: number, host: string, brokerEndpoint: string, generation = 0): WorkerSpec => {
     const origin = index === 0;
     return {
-      id: `w${index}`,
+      // A replacement gets a new id: the broker may not have seen its predecessor leave yet.
+      id: generation === 0 ? `w${index}` : `w${index}.${generation}`,
       broker: brokerEndpoint,
       app,
       script: o.script,
@@ -239,6 +261,8 @@ async function launchAll(plan: RunPlan, broker: Broker, o: Resolved, app: string
       inherit: origin && !o.prefixOutput && host === "local",
       logLevel: o.logLevel,
       secretsOnStdin: keys !== undefined,
+      maxTasks: origin ? undefined : o.maxTasksPerWorker,
+      maxMemoryMb: origin ? undefined : o.maxWorkerMemoryMb,
     };
   };
   const secrets = (index: number) => keys?.secretsLine(`w${index}`);
@@ -263,30 +287,44 @@ async function launchAll(plan: RunPlan, broker: Broker, o: Resolved, app: string
   const localEndpoint = tcpEndpoint("127.0.0.1", port);
   const remoteEndpoint = tcpEndpoint(plan.broker.advertise ?? hostname(), port);
   let origin: LaunchedWorker | undefined;
+  const where = new Map<LaunchedWorker, { index: number; start: (generation: number) => LaunchedWorker }>();
+  let generation = 0;
   for (const group of plan.groups) {
     checkStopping();
     const indices = Array.from({ length: group.workers }, (_, i) => group.firstIndex + i);
+    let startOne: (i: number, generation: number) => LaunchedWorker;
     if (group.launcher === "ssh") {
       const l = ssh.find((s) => s.group === group)!;
-      for (const i of indices) {
-        const w = l.host.start(spec(i, group.host, sshEndpoint.get(l)!), bin, secrets(i));
-        if (i === 0) origin = w;
-      }
-      continue;
+      startOne = (i, g) => l.host.start(spec(i, group.host, sshEndpoint.get(l)!, g), bin, secrets(i));
+    } else {
+      const launch = new ProcessLaunch(group);
+      launches.push(launch);
+      startOne = (i, g) => {
+        const w =
+          group.launcher === "local"
+            ? spawnLocalWorker(spec(i, "local", localEndpoint, g), log, secrets(i))
+            : isSchedulerLauncher(group.launcher)
+              ? spawnSchedulerWorker(group.launcher, group.host, spec(i, group.host, remoteEndpoint, g), bin, { node: o.remoteNode, prolog: o.prolog }, log, secrets(i))
+              : undefined;
+        if (!w) throw new ScoopError("SCOOP_INTERNAL", `no launch method ${group.launcher}`);
+        launch.workers.push(w);
+        return w;
+      };
     }
-    const launch = new ProcessLaunch(group);
-    launches.push(launch);
     for (const i of indices) {
-      const w =
-        group.launcher === "local"
-          ? spawnLocalWorker(spec(i, "local", localEndpoint), log, secrets(i))
-          : isSchedulerLauncher(group.launcher)
-            ? spawnSchedulerWorker(group.launcher, group.host, spec(i, group.host, remoteEndpoint), bin, { node: o.remoteNode, prolog: o.prolog }, log, secrets(i))
-            : undefined;
-      if (!w) throw new ScoopError("SCOOP_INTERNAL", `no launch method ${group.launcher}`);
-      launch.workers.push(w);
+      const w = startOne(i, 0);
+      where.set(w, { index: i, start: (g) => startOne(i, g) });
       if (i === 0) origin = w;
     }
   }
-  return origin!;
+  return {
+    origin: origin!,
+    respawn(worker) {
+      const at = where.get(worker);
+      if (at === undefined || stopping()) return undefined;
+      const w = at.start(++generation);
+      where.set(w, at);
+      return w;
+    },
+  };
 }

@@ -23,6 +23,10 @@ export interface WorkerSpec {
   logLevel: string;
   /** The worker reads its secrets (CURVE keys) as one JSON line on standard input. */
   secretsOnStdin?: boolean;
+  /** Leave after this many tasks (the launcher starts a fresh worker). */
+  maxTasks?: number;
+  /** Leave once resident memory passes this many MB (the launcher starts a fresh worker). */
+  maxMemoryMb?: number;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -40,6 +44,8 @@ export function workerArgs(spec: WorkerSpec): string[] {
   for (const m of spec.modules ?? []) args.push("--module", m);
   if (spec.origin) args.push("--origin");
   if (spec.secretsOnStdin) args.push("--secrets-stdin");
+  if (spec.maxTasks !== undefined) args.push("--max-tasks", String(spec.maxTasks));
+  if (spec.maxMemoryMb !== undefined) args.push("--max-memory-mb", String(spec.maxMemoryMb));
   if (spec.script) args.push("--", spec.script, ...(spec.argv ?? []));
   return args;
 }

@@ -22,3 +22,4 @@ export type {
 } from "./messages.js";
 export { SendQueue } from "./send-queue.js";
 export type { Frames } from "./send-queue.js";
+export { EXIT_RECYCLED } from "./exit-codes.js";

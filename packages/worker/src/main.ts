@@ -21,6 +21,8 @@ export async function main(argv: string[]): Promise<number> {
       .option("app", { type: "string", describe: "Run or application id (default \"default\": serve every app of a daemon broker)" })
       .option("reconnect", { type: "boolean", describe: "When the broker is lost, join again with backoff instead of exiting (default: on, unless --app or --origin is given, as the launcher does)" })
       .option("server-key", { type: "string", describe: "The broker's CURVE public key: its broker.pub file (or the z85 key); this worker makes its own keypair" })
+      .option("max-tasks", { type: "number", describe: "Leave after this many tasks, with exit code 75 (the launcher starts a fresh worker)" })
+      .option("max-memory-mb", { type: "number", describe: "Leave once resident memory passes this many MB, with exit code 75" })
       .option("secrets-stdin", { type: "boolean", default: false, describe: "Read CURVE keys as one JSON line on standard input: {\"curveServerKey\",\"curvePublicKey\",\"curveSecretKey\"}" })
       .option("verbose", { alias: "v", type: "boolean", default: false, describe: "Log more (info level)" })
       .option("debug", { type: "boolean", default: false, describe: "Log everything (debug level)" })
@@ -53,6 +55,8 @@ export async function main(argv: string[]): Promise<number> {
       app: args.app,
       curve,
       reconnect,
+      maxTasks: args["max-tasks"],
+      maxMemoryMb: args["max-memory-mb"],
     });
     const stop = () => void worker.close().then(() => process.exit(130));
     process.once("SIGINT", stop);

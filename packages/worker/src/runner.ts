@@ -40,6 +40,10 @@ export interface TaskRunnerOptions {
   maxBuffered?: number;
   /** Longest run of tasks before results are flushed and other events get a turn. @default 5 */
   sliceMs?: number;
+  /** Retire after this many tasks or above this resident memory (MB): stop asking for work, finish, then {@link onRetired}. */
+  recycle?: { maxTasks?: number; maxMemoryMb?: number };
+  /** Called once, when a retiring runner holds no task any more (results sent). */
+  onRetired?: (why: string) => void;
 }
 
 /** Executes dispatched tasks and reports their outcomes. */
@@ -56,6 +60,9 @@ export class TaskRunner {
   private drainScheduled = false;
   private flushScheduled = false;
   private stopped = false;
+  /** Why this runner is retiring (recycling), once it is. */
+  private retiring?: string;
+  private lastMemoryCheck = 0;
   private readonly host = hostname();
   private readonly bufferMs: number;
   private readonly maxBuffered: number;
@@ -225,11 +232,32 @@ export class TaskRunner {
       this.results = [];
       this.resultFrames = [];
     }
+    this.checkRecycle();
     this.topUp();
   }
 
+  /** Past a recycling limit: take no more work; once nothing is held, retire. */
+  private checkRecycle(): void {
+    const limits = this.options.recycle;
+    if (limits === undefined || this.stopped) return;
+    if (this.retiring === undefined) {
+      if (limits.maxTasks !== undefined && this.completed >= limits.maxTasks) this.retiring = `ran ${this.completed} tasks (limit ${limits.maxTasks})`;
+      else if (limits.maxMemoryMb !== undefined && performance.now() - this.lastMemoryCheck > 100) {
+        this.lastMemoryCheck = performance.now();
+        const mb = process.memoryUsage.rss() / 2 ** 20;
+        if (mb > limits.maxMemoryMb) this.retiring = `uses ${Math.round(mb)} MB (limit ${limits.maxMemoryMb})`;
+      }
+    }
+    // Credit already granted may bring a few more tasks before the broker
+    // reads our goodbye: it queues those again for another worker.
+    if (this.retiring !== undefined && this.buffered === 0 && this.running.size === 0 && this.results.length === 0) {
+      this.stopped = true;
+      this.options.onRetired?.(this.retiring);
+    }
+  }
+
   private topUp(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.retiring !== undefined) return;
     const target = Math.min(this.maxBuffered, Math.max(1, Math.ceil(this.bufferMs / Math.max(this.avgMs, 1e-3))));
     const want = target - this.granted - this.buffered;
     if (want <= 0) return;

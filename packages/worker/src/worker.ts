@@ -4,7 +4,7 @@
  */
 import { hostname } from "node:os";
 import pino, { type Logger } from "pino";
-import { InvalidOptionError, ScoopError } from "@scoop/protocol";
+import { EXIT_RECYCLED, InvalidOptionError, ScoopError } from "@scoop/protocol";
 import {
   BrokerConnection,
   DistributedExecutor,
@@ -56,6 +56,14 @@ export interface WorkerOptions {
    * @default false (`scoop-worker` turns it on when run without --app and --origin)
    */
   reconnect?: boolean | ReconnectOptions;
+  /**
+   * Leave after this many tasks: finish what it holds, say goodbye, and end
+   * with {@link EXIT_RECYCLED} so the launcher starts a fresh process (for
+   * task code that leaks). Ignored for the origin. @default never
+   */
+  maxTasks?: number;
+  /** Leave (like `maxTasks`) once resident memory passes this many MB. Ignored for the origin. @default never */
+  maxMemoryMb?: number;
   /** Logger. @default pino at `warn` on stderr */
   logger?: Logger;
 }
@@ -153,7 +161,19 @@ export async function startWorker(options: WorkerOptions): Promise<ScoopWorker> 
       },
     });
     executor = new DistributedExecutor({ connection, codec: getCodec(), logger: log, taskNames: registeredTaskNames });
-    runner = new TaskRunner({ connection, codec: getCodec(), logger: log, workerId: id, bufferMs: options.bufferMs, executor });
+    runner = new TaskRunner({
+      connection,
+      codec: getCodec(),
+      logger: log,
+      workerId: id,
+      bufferMs: options.bufferMs,
+      executor,
+      recycle: options.origin ? undefined : { maxTasks: options.maxTasks, maxMemoryMb: options.maxMemoryMb },
+      onRetired: (why) => {
+        log.info({ why, tasks: runner?.completed }, "recycling: leaving for a fresh worker");
+        resolveDone(EXIT_RECYCLED);
+      },
+    });
     setExecutor(executor);
     connection.on("SHUTDOWN", (h) => resolveDone(options.origin ? h.code : 0));
     session = { connection, executor, runner };

@@ -121,3 +121,17 @@ test("cancel(), a deadline and cancelling a map reach running tasks and their ch
   }
   await waitUntil(() => processesTagged(tag).length === 0, 10_000, "no process left behind");
 });
+
+test.each([
+  ["--max-tasks-per-worker", "40"],
+  ["--max-worker-memory-mb", "1"],
+])("workers recycle themselves (%s %s): fresh ones take their place and every task completes once", async (flag, value) => {
+  const tag = newTag();
+  tags.push(tag);
+  const run = await runCli(SCOOP_BIN, ["-n", "3", flag, value, fixture("recycle.ts")], { tag, timeoutMs: 120_000 });
+  expect(run.code).toBe(0);
+  expect(run.stdout).toContain("results 300 in order true");
+  // A replacement (w1.1, w2.3…) ran tasks: the first worker left and a fresh process took over.
+  expect(run.stdout).toMatch(/workers .*w[12]\.\d+/);
+  await waitUntil(() => processesTagged(tag).length === 0, 10_000, "no process left behind");
+});
