@@ -94,7 +94,7 @@ function resolveCallOptions(options: CallOptions, where: string): ResolvedCallOp
  */
 function taskNameFor(fn: unknown, exec: Executor): string {
   if (exec.kind === "serial" && !runtime.managed && typeof fn === "function" && fn.name && taskName(fn as Fn) === undefined && taskByName(fn.name) === undefined) {
-    return defineTask(fn.name, fn as Fn) && fn.name;
+    defineTask(fn.name, fn as Fn);
   }
   return requireTaskName(fn);
 }
