@@ -61,7 +61,7 @@ function* counter(n: number): Generator<number> {
 
 export async function main(): Promise<void> {
   const w = WORKLOADS;
-  const time = async (fn: () => Promise<unknown>) => {
+  const time = async (fn: () => PromiseLike<unknown>) => {
     const start = performance.now();
     await fn();
     return performance.now() - start;

@@ -2,7 +2,7 @@
  * Every example runs through the real CLI, a real broker and real worker
  * processes, prints what the README says, and leaves no process behind.
  */
-import { killTagged, newTag, processesTagged, runCli, SCOOP_BIN, waitUntil } from "../../test/helpers/processes";
+import { killTagged, newTag, processesTagged, runCli, SCOOP_BIN, waitUntil } from "../../test/helpers/processes.js";
 
 const tags: string[] = [];
 afterAll(() => tags.forEach(killTagged));

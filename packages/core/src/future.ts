@@ -18,6 +18,15 @@ export interface WaitOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * A finished {@link Future} as `asCompleted` hands it back: the very same
+ * object, typed without `then`. TypeScript types `for await (const f of …)`
+ * as the awaited value of a thenable, which would claim `f` is the task's
+ * result; it is the future. Read it with `f.result()` or `f.exception()`
+ * (both return at once: it is done).
+ */
+export type DoneFuture<T> = Omit<Future<T>, "then" | "catch" | "finally">;
+
 /** True if `value` is a SCOOP future (from any copy of `@scoop/core` in the process). */
 export function isFuture(value: unknown): value is Future<unknown> {
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;

@@ -5,7 +5,7 @@
 import { InvalidOptionError, ScoopError } from "@scoop/protocol";
 import type { Executor, TaskCall, TaskSink } from "./executor.js";
 import { AbortedError, TimeoutError } from "./errors.js";
-import { Future, waitFor } from "./future.js";
+import { Future, waitFor, type DoneFuture } from "./future.js";
 import { SerialExecutor } from "./serial-executor.js";
 import { currentTask, defineTask, requireTaskName, runtime, taskByName, taskName } from "./runtime.js";
 
@@ -517,10 +517,10 @@ function checkFutures<T>(fs: Iterable<Future<T>>, where: string): Future<T>[] {
  * ones included. Throws `SCOOP_TIMEOUT` if they are not all done in `timeoutMs`.
  *
  * ```ts
- * for await (const f of futures.asCompleted(fs)) console.log(await f.exception() ?? await f);
+ * for await (const f of futures.asCompleted(fs)) console.log(await f.exception() ?? await f.result());
  * ```
  */
-export function asCompleted<T>(fs: Iterable<Future<T>>, options: WaitManyOptions = {}): AsyncIterableIterator<Future<T>> {
+export function asCompleted<T>(fs: Iterable<Future<T>>, options: WaitManyOptions = {}): AsyncIterableIterator<DoneFuture<T>> {
   const list = checkFutures(fs, "asCompleted");
   const ready: Future<T>[] = [];
   let remaining = list.length;
@@ -536,7 +536,7 @@ export function asCompleted<T>(fs: Iterable<Future<T>>, options: WaitManyOptions
   const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
   // Hand-written on purpose: an async generator would await the (thenable)
   // futures it yields and hand out their values instead.
-  const iterator: AsyncIterableIterator<Future<T>> = {
+  const iterator: AsyncIterableIterator<DoneFuture<T>> = {
     async next() {
       if (ready.length === 0 && remaining > 0) {
         try {

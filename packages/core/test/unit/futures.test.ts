@@ -3,6 +3,7 @@
  * must give (ordering, deadlines, cancellation, callbacks, errors).
  */
 import {
+  type DoneFuture,
   ALL_COMPLETED,
   FIRST_COMPLETED,
   FIRST_EXCEPTION,
@@ -322,8 +323,10 @@ describe("map and friends", () => {
 describe("asCompleted and wait", () => {
   test("asCompleted hands back the futures themselves, failed ones included", async () => {
     const fs = [futures.submit(slowEcho, 1, 40), futures.submit(fail, "boom"), futures.submit(slowEcho, 3, 5)];
-    const seen: Future<unknown>[] = [];
+    const seen: DoneFuture<unknown>[] = [];
     for await (const f of futures.asCompleted(fs)) seen.push(f);
+    expect(await seen[0].exception()).toMatchObject({ code: "SCOOP_TASK_FAILED" });
+    expect(await seen[1].result()).toBe(3);
     expect(seen.every((f) => f instanceof Future)).toBe(true);
     expect(seen).toEqual([fs[1], fs[2], fs[0]]);
   });

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { encode } from "@msgpack/msgpack";
 import { Dealer } from "zeromq";
 import { encodeMessage, PROTOCOL_VERSION, SendQueue, type Header } from "@scoop/protocol";
-import { BROKER_BIN, killTagged, newTag, processesTagged, REPO, WORKER_BIN, waitUntil } from "../../../../test/helpers/processes";
+import { BROKER_BIN, killTagged, newTag, processesTagged, REPO, WORKER_BIN, waitUntil } from "../../../../test/helpers/processes.js";
 
 const fixture = (name: string) => join(__dirname, "../fixtures", name);
 const tags: string[] = [];

@@ -6,9 +6,9 @@
  */
 import { appendFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { killTagged, newTag, processesTagged, SCOOP_BIN, startCli, waitUntil } from "../../../../test/helpers/processes";
-import { createHosts, netnsUnavailable, type TestHost } from "../../../../test/helpers/netns";
-import { sshdUnavailable, startSshd, type TestSshd } from "../../../../test/helpers/sshd";
+import { killTagged, newTag, processesTagged, SCOOP_BIN, startCli, waitUntil } from "../../../../test/helpers/processes.js";
+import { createHosts, netnsUnavailable, type TestHost } from "../../../../test/helpers/netns.js";
+import { sshdUnavailable, startSshd, type TestSshd } from "../../../../test/helpers/sshd.js";
 
 const fixture = (name: string) => join(__dirname, "../fixtures", name);
 const unavailable = sshdUnavailable() ?? netnsUnavailable();

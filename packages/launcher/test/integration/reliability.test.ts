@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import { BROKER_BIN, killTagged, newTag, processesTagged, REPO, runCli, SCOOP_BIN, startCli, WORKER_BIN, waitUntil } from "../../../../test/helpers/processes";
+import { BROKER_BIN, killTagged, newTag, processesTagged, REPO, runCli, SCOOP_BIN, startCli, WORKER_BIN, waitUntil } from "../../../../test/helpers/processes.js";
 
 const fixture = (name: string) => join(__dirname, "../fixtures", name);
 const tags: string[] = [];

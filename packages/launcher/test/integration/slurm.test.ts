@@ -5,8 +5,8 @@
  */
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { killTagged, newTag, processesTagged, REPO, SCOOP_BIN, waitUntil } from "../../../../test/helpers/processes";
-import { slurmUnavailable, startSlurm, type TestSlurm } from "../../../../test/helpers/slurm";
+import { killTagged, newTag, processesTagged, REPO, SCOOP_BIN, waitUntil } from "../../../../test/helpers/processes.js";
+import { slurmUnavailable, startSlurm, type TestSlurm } from "../../../../test/helpers/slurm.js";
 
 const fixture = (name: string) => join(__dirname, "../fixtures", name);
 const unavailable = slurmUnavailable();

@@ -9,7 +9,7 @@ import {
   pbsHosts,
   sgeHosts,
   slurmHosts,
-} from "../../src/hosts";
+} from "../../src/hosts.js";
 
 const codeOf = (fn: () => unknown) => {
   try {

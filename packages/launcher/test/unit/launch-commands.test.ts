@@ -1,6 +1,6 @@
-import { schedulerCommand } from "../../src/scheduler-launch";
-import { remoteWorkerCommand } from "../../src/ssh-workers";
-import { shellQuote, workerArgs, workerShellCommand, type WorkerSpec } from "../../src/worker-spec";
+import { schedulerCommand } from "../../src/scheduler-launch.js";
+import { remoteWorkerCommand } from "../../src/ssh-workers.js";
+import { shellQuote, workerArgs, workerShellCommand, type WorkerSpec } from "../../src/worker-spec.js";
 
 const spec: WorkerSpec = { id: "w1", broker: "tcp://head:5555", app: "run-1", script: "/home/me/sim.ts", argv: ["--steps", "it's"], cwd: "/home/me", nice: 5, logLevel: "warn", secretsOnStdin: true };
 

@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
-import { chooseLauncher, endpointPort, formatPlan, isLocalHost, planRun, tcpEndpoint } from "../../src/plan";
-import { expandHostsFlag } from "../../src/main";
-import { RunKeys } from "../../src/secrets";
+import { chooseLauncher, endpointPort, formatPlan, isLocalHost, planRun, tcpEndpoint } from "../../src/plan.js";
+import { expandHostsFlag } from "../../src/main.js";
+import { RunKeys } from "../../src/secrets.js";
 
 const codeOf = (fn: () => unknown) => {
   try {
