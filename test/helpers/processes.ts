@@ -96,3 +96,27 @@ export function killTagged(tag: string): void {
     }
   }
 }
+
+/** Start `node args…` tagged with `tag`, collecting its stdout and stderr into `output`. */
+export function spawnTagged(args: string[], tag: string, output: string[]): ChildProcess {
+  const child = spawn(process.execPath, args, { cwd: REPO, env: { ...process.env, SCOOP_TEST_TAG: tag }, stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout!.on("data", (d) => output.push(String(d)));
+  child.stderr!.on("data", (d) => output.push(String(d)));
+  return child;
+}
+
+/** Resolves when `child` has exited (at once if it already has). */
+export function exited(child: ChildProcess): Promise<void> {
+  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => child.once("exit", () => r()));
+}
+
+/** A small seeded generator (mulberry32): random schedules that are the same on every run. */
+export function seeded(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), s | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

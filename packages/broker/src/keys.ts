@@ -5,9 +5,7 @@
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { ScoopError } from "@scoop/protocol";
-import { isZ85Key } from "./options.js";
-import { newKeyPair } from "./zap.js";
+import { ScoopError, curveKeyPair, isZ85Key } from "@scoop/protocol";
 
 /** A CURVE keypair (z85). */
 export interface KeyPair {
@@ -42,7 +40,7 @@ export function writeBrokerKeys(dir: string, options: { force?: boolean } = {}):
   if (!options.force && (existsSync(secretFile) || existsSync(publicFile))) {
     throw new ScoopError("SCOOP_KEY_EXISTS", `${secretFile} or ${publicFile} already exists: pick another directory, or remove them first (workers holding the old public key will no longer connect)`);
   }
-  const { publicKey, secretKey } = newKeyPair();
+  const { publicKey, secretKey } = curveKeyPair();
   const stamp = new Date().toISOString();
   writeFileSync(secretFile, `# SCOOP broker CURVE keypair, made ${stamp}. SECRET: keep it on the broker's host.\npublic-key = "${publicKey}"\nsecret-key = "${secretKey}"\n`, { mode: 0o600 });
   chmodSync(secretFile, 0o600);

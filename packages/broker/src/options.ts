@@ -1,4 +1,4 @@
-import { InvalidOptionError, ScoopError } from "@scoop/protocol";
+import { InvalidOptionError, ScoopError, isZ85Key } from "@scoop/protocol";
 import type { Logger } from "pino";
 
 /** Options of {@link startBroker}. */
@@ -75,12 +75,7 @@ export const BROKER_DEFAULTS = Object.freeze({
   insecure: false,
 });
 
-const Z85_KEY = /^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/;
-
-/** True if `key` looks like a z85-encoded CURVE key (40 characters of the z85 alphabet). */
-export function isZ85Key(key: unknown): key is string {
-  return typeof key === "string" && Z85_KEY.test(key);
-}
+export { isZ85Key };
 
 /** True if a ZeroMQ endpoint only accepts connections from this host (loopback TCP, ipc, inproc). */
 export function isLoopbackEndpoint(endpoint: string): boolean {

@@ -10,28 +10,11 @@
  * allow-list accepts any client that knows its public key, as without ZAP.
  */
 import { randomUUID } from "node:crypto";
-import { Reply, curveKeyPair } from "zeromq";
+import { Reply } from "zeromq";
+import { z85Encode } from "@scoop/protocol";
 import type { Logger } from "pino";
 
 const ZAP_ENDPOINT = "inproc://zeromq.zap.01";
-
-/** z85 alphabet, to turn the 32-byte key of a ZAP request into the z85 text users configure. */
-const Z85 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
-
-/** Encode bytes (length a multiple of 4) as z85. */
-export function z85Encode(bytes: Uint8Array): string {
-  let out = "";
-  for (let i = 0; i < bytes.length; i += 4) {
-    let value = ((bytes[i] << 24) >>> 0) + (bytes[i + 1] << 16) + (bytes[i + 2] << 8) + bytes[i + 3];
-    const chunk: string[] = [];
-    for (let j = 0; j < 5; j++) {
-      chunk.unshift(Z85[value % 85]);
-      value = Math.floor(value / 85);
-    }
-    out += chunk.join("");
-  }
-  return out;
-}
 
 interface Domain {
   allowed: Set<string>;
@@ -108,7 +91,3 @@ export async function registerAllowList(allowed: readonly string[], log: Logger)
   };
 }
 
-/** A fresh CURVE keypair (z85). */
-export function newKeyPair(): { publicKey: string; secretKey: string } {
-  return curveKeyPair();
-}

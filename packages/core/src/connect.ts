@@ -8,8 +8,7 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
-import { curveKeyPair } from "zeromq";
-import { InvalidOptionError, ScoopError } from "@scoop/protocol";
+import { InvalidOptionError, ScoopError, curveKeyPair, isZ85Key } from "@scoop/protocol";
 import { BrokerConnection } from "./connection.js";
 import { DistributedExecutor } from "./distributed-executor.js";
 import { getCodec, getLogger, registerModule, runtime, setExecutor } from "./runtime.js";
@@ -48,15 +47,14 @@ export interface ConnectCurveOptions {
   secretKey?: string;
 }
 
-const Z85_KEY = /^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/;
 
 /** zeromq socket options of a CURVE client, generating its keypair if none is given. @throws {InvalidOptionError} */
 export function curveClientOptions(curve: ConnectCurveOptions): Record<string, string> {
   const bad = (what: string) => new InvalidOptionError(`connect: options.curve.${what} must be a z85 CURVE key of 40 characters (the broker's is in the broker.pub written by scoop-broker keygen)`);
-  if (typeof curve?.serverKey !== "string" || !Z85_KEY.test(curve.serverKey)) throw bad("serverKey");
+  if (typeof curve?.serverKey !== "string" || !isZ85Key(curve.serverKey)) throw bad("serverKey");
   if ((curve.publicKey === undefined) !== (curve.secretKey === undefined)) throw new InvalidOptionError("connect: give both options.curve.publicKey and options.curve.secretKey, or neither (a keypair is then generated)");
-  if (curve.publicKey !== undefined && !Z85_KEY.test(curve.publicKey)) throw bad("publicKey");
-  if (curve.secretKey !== undefined && !Z85_KEY.test(curve.secretKey)) throw bad("secretKey");
+  if (curve.publicKey !== undefined && !isZ85Key(curve.publicKey)) throw bad("publicKey");
+  if (curve.secretKey !== undefined && !isZ85Key(curve.secretKey)) throw bad("secretKey");
   const own = curve.publicKey !== undefined ? { publicKey: curve.publicKey, secretKey: curve.secretKey! } : curveKeyPair();
   return { curveServerKey: curve.serverKey, curvePublicKey: own.publicKey, curveSecretKey: own.secretKey };
 }

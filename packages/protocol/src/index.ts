@@ -23,3 +23,5 @@ export type {
 export { SendQueue } from "./send-queue.js";
 export type { Frames } from "./send-queue.js";
 export { EXIT_RECYCLED } from "./exit-codes.js";
+export { curveKeyPair, isZ85Key, z85Encode } from "./curve-keys.js";
+export type { CurveKeyPair } from "./curve-keys.js";

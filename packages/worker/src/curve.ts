@@ -4,45 +4,14 @@
  * standard input (how the launcher passes keys without putting them on a
  * command line or in a log).
  */
-import { generateKeyPairSync } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { InvalidOptionError, ScoopError } from "@scoop/protocol";
-
-const Z85 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
-const Z85_KEY = /^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/;
+import { InvalidOptionError, ScoopError, curveKeyPair, isZ85Key } from "@scoop/protocol";
 
 /** zeromq socket options of a CURVE client: `curveServerKey`, `curvePublicKey`, `curveSecretKey` (z85). */
 export interface CurveClientOptions extends Record<string, string> {
   curveServerKey: string;
   curvePublicKey: string;
   curveSecretKey: string;
-}
-
-/** True if `key` is a z85-encoded CURVE key (40 characters). */
-export function isZ85Key(key: unknown): key is string {
-  return typeof key === "string" && Z85_KEY.test(key);
-}
-
-function z85Encode(bytes: Uint8Array): string {
-  let out = "";
-  for (let i = 0; i < bytes.length; i += 4) {
-    let value = bytes[i] * 2 ** 24 + (bytes[i + 1] << 16) + (bytes[i + 2] << 8) + bytes[i + 3];
-    let chunk = "";
-    for (let j = 0; j < 5; j++) {
-      chunk = Z85[value % 85] + chunk;
-      value = Math.floor(value / 85);
-    }
-    out += chunk;
-  }
-  return out;
-}
-
-/** A fresh CURVE (X25519) keypair in z85, as zeromq's `curveKeyPair()` makes. */
-export function curveKeyPair(): { publicKey: string; secretKey: string } {
-  const { publicKey, privateKey } = generateKeyPairSync("x25519");
-  const pub = Buffer.from(publicKey.export({ format: "jwk" }).x!, "base64url");
-  const sec = Buffer.from(privateKey.export({ format: "jwk" }).d!, "base64url");
-  return { publicKey: z85Encode(pub), secretKey: z85Encode(sec) };
 }
 
 /**

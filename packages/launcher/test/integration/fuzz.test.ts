@@ -4,36 +4,15 @@
  * app) runs through it. The workload must finish with correct results and
  * the broker must still be serving.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { encode } from "@msgpack/msgpack";
 import { Dealer } from "zeromq";
 import { encodeMessage, PROTOCOL_VERSION, SendQueue, type Header } from "@scoop/protocol";
-import { BROKER_BIN, killTagged, newTag, processesTagged, REPO, WORKER_BIN, waitUntil } from "../../../../test/helpers/processes.js";
+import { BROKER_BIN, exited, killTagged, newTag, processesTagged, seeded, spawnTagged, waitUntil, WORKER_BIN } from "../../../../test/helpers/processes.js";
 
 const fixture = (name: string) => join(__dirname, "../fixtures", name);
 const tags: string[] = [];
 afterAll(() => tags.forEach(killTagged));
-
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function spawnTagged(args: string[], tag: string, output: string[]): ChildProcess {
-  const child = spawn(process.execPath, args, { cwd: REPO, env: { ...process.env, SCOOP_TEST_TAG: tag }, stdio: ["ignore", "pipe", "pipe"] });
-  child.stdout!.on("data", (d) => output.push(String(d)));
-  child.stderr!.on("data", (d) => output.push(String(d)));
-  return child;
-}
-
-const exited = (child: ChildProcess) =>
-  child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => child.once("exit", () => r()));
 
 /** One malformed or hostile message, chosen by `random`. */
 function badMessage(random: () => number, i: number): Uint8Array[] {

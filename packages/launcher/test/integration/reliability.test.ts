@@ -3,34 +3,12 @@
  * tasks are re-run and every future settles once (chaos), and a broker that
  * dies takes every worker down with it within the liveness bound.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import { BROKER_BIN, killTagged, newTag, processesTagged, REPO, runCli, SCOOP_BIN, startCli, WORKER_BIN, waitUntil } from "../../../../test/helpers/processes.js";
+import { BROKER_BIN, exited, killTagged, newTag, processesTagged, runCli, SCOOP_BIN, seeded, spawnTagged, startCli, waitUntil, WORKER_BIN } from "../../../../test/helpers/processes.js";
 
 const fixture = (name: string) => join(__dirname, "../fixtures", name);
 const tags: string[] = [];
 afterAll(() => tags.forEach(killTagged));
-
-/** A small seeded generator (mulberry32): the chaos schedule is the same on every run. */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function spawnTagged(args: string[], tag: string, output: string[]): ChildProcess {
-  const child = spawn(process.execPath, args, { cwd: REPO, env: { ...process.env, SCOOP_TEST_TAG: tag }, stdio: ["ignore", "pipe", "pipe"] });
-  child.stdout!.on("data", (d) => output.push(String(d)));
-  child.stderr!.on("data", (d) => output.push(String(d)));
-  return child;
-}
-
-const exited = (child: ChildProcess) =>
-  child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => child.once("exit", () => r()));
 
 test("a worker in a 30 s synchronous task is never declared lost (liveness 5 s)", async () => {
   const tag = newTag();
@@ -123,15 +101,16 @@ test("cancel(), a deadline and cancelling a map reach running tasks and their ch
 });
 
 test.each([
-  ["--max-tasks-per-worker", "40"],
+  ["--max-tasks-per-worker", "10"],
   ["--max-worker-memory-mb", "1"],
 ])("workers recycle themselves (%s %s): fresh ones take their place and every task completes once", async (flag, value) => {
   const tag = newTag();
   tags.push(tag);
-  const run = await runCli(SCOOP_BIN, ["-n", "3", flag, value, fixture("recycle.ts")], { tag, timeoutMs: 120_000 });
+  const run = await runCli(SCOOP_BIN, ["-n", "3", "-v", flag, value, fixture("recycle.ts")], { tag, timeoutMs: 120_000 });
   expect(run.code).toBe(0);
   expect(run.stdout).toContain("results 300 in order true");
-  // A replacement (w1.1, w2.3…) ran tasks: the first worker left and a fresh process took over.
-  expect(run.stdout).toMatch(/workers .*w[12]\.\d+/);
+  // A first-generation worker ran tasks, left, and the launcher started a fresh one.
+  expect(run.stdout).toMatch(/workers .*w[12]/);
+  expect(run.stderr).toMatch(/a worker recycled itself; started a fresh one \(worker=w[12]/);
   await waitUntil(() => processesTagged(tag).length === 0, 10_000, "no process left behind");
 });

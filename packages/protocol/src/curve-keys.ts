@@ -1,0 +1,42 @@
+/**
+ * CURVE keys as ZeroMQ writes them: z85 text of 40 characters. One place for
+ * every package (broker, workers, apps, launcher) to make and check them.
+ */
+import { generateKeyPairSync } from "node:crypto";
+
+const Z85 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+const Z85_KEY = /^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/;
+
+/** A CURVE keypair, z85-encoded (40 characters each). */
+export interface CurveKeyPair {
+  publicKey: string;
+  secretKey: string;
+}
+
+/** True if `key` is a z85-encoded CURVE key (40 characters). */
+export function isZ85Key(key: unknown): key is string {
+  return typeof key === "string" && Z85_KEY.test(key);
+}
+
+/** Z85-encode bytes (length a multiple of 4), as ZeroMQ does for keys. */
+export function z85Encode(bytes: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i += 4) {
+    let value = bytes[i] * 2 ** 24 + (bytes[i + 1] << 16) + (bytes[i + 2] << 8) + bytes[i + 3];
+    let chunk = "";
+    for (let j = 0; j < 5; j++) {
+      chunk = Z85[value % 85] + chunk;
+      value = Math.floor(value / 85);
+    }
+    out += chunk;
+  }
+  return out;
+}
+
+/** A fresh CURVE (X25519) keypair in z85, as zeromq's `curveKeyPair()` makes (without loading zeromq). */
+export function curveKeyPair(): CurveKeyPair {
+  const { publicKey, privateKey } = generateKeyPairSync("x25519");
+  const pub = Buffer.from(publicKey.export({ format: "jwk" }).x!, "base64url");
+  const sec = Buffer.from(privateKey.export({ format: "jwk" }).d!, "base64url");
+  return { publicKey: z85Encode(pub), secretKey: z85Encode(sec) };
+}
