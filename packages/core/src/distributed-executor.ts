@@ -10,6 +10,7 @@ import type { Codec, DeliveredOutcome, SubmittedTask } from "@scoop/protocol";
 import { ScoopError } from "@scoop/protocol";
 import type { BrokerConnection } from "./connection.js";
 import type { Executor, TaskCall, TaskSink } from "./executor.js";
+import { ConstWaiters } from "./const-waiters.js";
 import { remoteFailure } from "./remote-failure.js";
 
 /**
@@ -77,7 +78,7 @@ export class DistributedExecutor implements Executor {
   /** Constants by app, then by name: a daemon worker serves tasks of many apps. */
   private readonly constants = new Map<string, Map<string, unknown>>();
   /** Waiters by `app\0name`. */
-  private readonly constWaiters = new Map<string, Set<(value: unknown) => void>>();
+  private readonly constWaiters = new ConstWaiters();
   private readonly constSets = new Map<string, { resolve(): void; reject(e: unknown): void }>();
   /** App of the task running now, when it is not this peer's own. */
   private readonly appContext = new AsyncLocalStorage<string>();
@@ -174,38 +175,10 @@ export class DistributedExecutor implements Executor {
     return done;
   }
 
-  getConst(name: string, options: { timeoutMs?: number; signal?: AbortSignal }): Promise<unknown> {
+  async getConst(name: string, options: { timeoutMs?: number; signal?: AbortSignal }): Promise<unknown> {
     const app = this.currentApp();
-    const scope = this.constants.get(app);
-    if (scope?.has(name)) return Promise.resolve(scope.get(name));
-    const k = constKey(app, name);
-    return new Promise((resolve, reject) => {
-      let waiters = this.constWaiters.get(k);
-      if (waiters === undefined) this.constWaiters.set(k, (waiters = new Set()));
-      const cleanup = () => {
-        waiters!.delete(onValue);
-        clearTimeout(timer);
-        options.signal?.removeEventListener("abort", onAbort);
-      };
-      const onValue = (value: unknown) => {
-        cleanup();
-        resolve(value);
-      };
-      const onAbort = () => {
-        cleanup();
-        reject(new ScoopError("SCOOP_ABORTED", `waiting for shared constant "${name}" was aborted`, { cause: options.signal?.reason }));
-      };
-      const timer =
-        options.timeoutMs === undefined
-          ? undefined
-          : setTimeout(() => {
-              cleanup();
-              reject(new ScoopError("SCOOP_TIMEOUT", `shared constant "${name}" was not set within ${options.timeoutMs} ms: set it with shared.setConst() before tasks read it`));
-            }, options.timeoutMs);
-      waiters.add(onValue);
-      if (options.signal?.aborted) onAbort();
-      else options.signal?.addEventListener("abort", onAbort, { once: true });
-    });
+    if (!this.constants.get(app)?.has(name)) await this.constWaiters.wait(constKey(app, name), name, options);
+    return this.constants.get(app)?.get(name);
   }
 
   async shutdown(wait: boolean): Promise<void> {
@@ -303,8 +276,7 @@ export class DistributedExecutor implements Executor {
     const k = constKey(app, name);
     this.constSets.get(k)?.resolve();
     this.constSets.delete(k);
-    for (const waiter of this.constWaiters.get(k) ?? []) waiter(value);
-    this.constWaiters.delete(k);
+    this.constWaiters.wake(k);
   }
 
   private onError(code: string, message: string, ref?: number): void {

@@ -461,18 +461,12 @@ export function mapAsCompleted<F extends Fn>(fn: F, ...inputs: [...Inputs, MapOp
  * @throws {ScoopError} `SCOOP_EMPTY_REDUCE` for an empty input without `initial`.
  */
 export async function mapReduce<F extends Fn, A = Result<F>>(fn: F, op: (acc: A, value: Result<F>) => A, ...inputs: [...Inputs, ReduceOptions<A>] | Inputs): Promise<A> {
-  const { inputs: its, options } = splitOptions<ReduceOptions<A>>([...inputs], "mapReduce");
-  if (typeof op !== "function") throw new InvalidOptionError(`mapReduce: the reduction operator must be a function (got ${typeof op})`);
-  let acc = options.initial as A;
-  let empty = !("initial" in options);
-  for await (const value of new MapRun<Result<F>>(fn, its, options, true, "mapReduce")) {
-    if (empty) {
-      acc = value as unknown as A;
-      empty = false;
-    } else acc = op(acc, value);
-  }
-  if (empty) throw new ScoopError("SCOOP_EMPTY_REDUCE", `mapReduce of task "${requireTaskName(fn)}" got no input, so there is nothing to reduce: pass { initial } to give the result of an empty input`);
-  return acc;
+  let acc: { value: A } | undefined;
+  for await (const value of folds(fn, op, inputs, "mapReduce")) acc = { value };
+  if (acc !== undefined) return acc.value;
+  const { options } = splitOptions<ReduceOptions<A>>([...inputs], "mapReduce");
+  if ("initial" in options) return options.initial as A;
+  throw new ScoopError("SCOOP_EMPTY_REDUCE", `mapReduce of task "${requireTaskName(fn)}" got no input, so there is nothing to reduce: pass { initial } to give the result of an empty input`);
 }
 
 /**
@@ -481,19 +475,24 @@ export async function mapReduce<F extends Fn, A = Result<F>>(fn: F, op: (acc: A,
  * the first element is `op(initial, r0)`. An empty input gives `[]`.
  */
 export async function mapScan<F extends Fn, A = Result<F>>(fn: F, op: (acc: A, value: Result<F>) => A, ...inputs: [...Inputs, ReduceOptions<A>] | Inputs): Promise<A[]> {
-  const { inputs: its, options } = splitOptions<ReduceOptions<A>>([...inputs], "mapScan");
-  if (typeof op !== "function") throw new InvalidOptionError(`mapScan: the reduction operator must be a function (got ${typeof op})`);
   const out: A[] = [];
+  for await (const acc of folds(fn, op, inputs, "mapScan")) out.push(acc);
+  return out;
+}
+
+/** Each partial fold of `op` over the ordered results of `fn` (from `initial` if given): what mapReduce and mapScan share. */
+async function* folds<F extends Fn, A>(fn: F, op: (acc: A, value: Result<F>) => A, inputs: unknown[], where: string): AsyncGenerator<A> {
+  const { inputs: its, options } = splitOptions<ReduceOptions<A>>([...inputs], where);
+  if (typeof op !== "function") throw new InvalidOptionError(`${where}: the reduction operator must be a function (got ${typeof op})`);
   let acc = options.initial as A;
   let empty = !("initial" in options);
-  for await (const value of new MapRun<Result<F>>(fn, its, options, true, "mapScan")) {
+  for await (const value of new MapRun<Result<F>>(fn, its, options, true, where)) {
     if (empty) {
       acc = value as unknown as A;
       empty = false;
     } else acc = op(acc, value);
-    out.push(acc);
+    yield acc;
   }
-  return out;
 }
 
 /** Options of {@link asCompleted} and {@link wait}. */

@@ -6,8 +6,8 @@
  */
 import type { Executor, TaskCall, TaskSink } from "./executor.js";
 import { ScoopError } from "@scoop/protocol";
-import { AbortedError, TimeoutError } from "./errors.js";
-import { waitFor } from "./future.js";
+import { ConstWaiters } from "./const-waiters.js";
+import { AbortedError } from "./errors.js";
 import { remoteFailure } from "./remote-failure.js";
 import { getCodec, runInTaskContext } from "./runtime.js";
 
@@ -26,7 +26,7 @@ export class SerialExecutor implements Executor {
   /** Started async tasks, by id: cancelling one aborts its signal. */
   private readonly running = new Map<number, AbortController>();
   private readonly constants = new Map<string, unknown>();
-  private readonly constWaiters = new Map<string, Set<() => void>>();
+  private readonly constWaiters = new ConstWaiters();
   private idleWaiters: Array<() => void> = [];
 
   submit(entries: ReadonlyArray<{ call: TaskCall; sink: TaskSink }>): void {
@@ -59,33 +59,11 @@ export class SerialExecutor implements Executor {
     const codec = getCodec();
     if (this.constants.has(name)) throw new ScoopError("SCOOP_CONST_EXISTS", `shared constant "${name}" is already set: constants are read-only, use a new name`);
     this.constants.set(name, codec.decode(codec.encode(value, `shared constant "${name}"`)));
-    for (const wake of this.constWaiters.get(name) ?? []) wake();
-    this.constWaiters.delete(name);
+    this.constWaiters.wake(name);
   }
 
   async getConst(name: string, options: { timeoutMs?: number; signal?: AbortSignal }): Promise<unknown> {
-    if (!this.constants.has(name)) {
-      let wake: (() => void) | undefined;
-      try {
-        await waitFor(
-          (w) => {
-            wake = w;
-            let set = this.constWaiters.get(name);
-            if (!set) this.constWaiters.set(name, (set = new Set()));
-            set.add(w);
-          },
-          options.timeoutMs,
-          options.signal,
-          `shared constant "${name}"`,
-        );
-      } catch (error) {
-        if (wake) this.constWaiters.get(name)?.delete(wake);
-        if (error instanceof TimeoutError) {
-          throw new TimeoutError(`shared constant "${name}" was not set within ${options.timeoutMs} ms: set it with shared.setConst() before tasks read it`);
-        }
-        throw error;
-      }
-    }
+    if (!this.constants.has(name)) await this.constWaiters.wait(name, name, options);
     return this.constants.get(name);
   }
 
