@@ -2,19 +2,12 @@
  * Every example runs through the real CLI, a real broker and real worker
  * processes, prints what the README says, and leaves no process behind.
  */
-import { killTagged, newTag, processesTagged, runCli, SCOOP_BIN, waitUntil } from "../../test/helpers/processes.js";
+import { killTagged, newTag, processesTagged, runCli, runScoop, waitUntil } from "../../test/helpers/processes.js";
 
 const tags: string[] = [];
 afterAll(() => tags.forEach(killTagged));
 
-async function scoop(...args: string[]) {
-  const tag = newTag();
-  tags.push(tag);
-  const run = await runCli(SCOOP_BIN, args, { tag });
-  // Nothing left: the launcher reaps its workers before it exits.
-  await waitUntil(() => processesTagged(tag).length === 0, 10_000, "no process left behind");
-  return run;
-}
+const scoop = (...args: string[]) => runScoop(tags, ...args);
 
 test("hello prints its 16 lines", async () => {
   const run = await scoop("-n", "2", "examples/hello.ts");

@@ -120,3 +120,16 @@ export function seeded(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * Run `scoop args…` to its end under a fresh tag (recorded in `tags` for
+ * clean-up), then wait until none of its processes is left: the launcher must
+ * reap every worker before it exits.
+ */
+export async function runScoop(tags: string[], ...args: string[]): Promise<CliRun> {
+  const tag = newTag();
+  tags.push(tag);
+  const run = await runCli(SCOOP_BIN, args, { tag });
+  await waitUntil(() => processesTagged(tag).length === 0, 10_000, "no process left behind");
+  return run;
+}

@@ -4,19 +4,13 @@
  * any ending, Ctrl-C and SIGTERM included.
  */
 import { join } from "node:path";
-import { killTagged, newTag, processesTagged, runCli, SCOOP_BIN, startCli, waitUntil } from "../../../../test/helpers/processes.js";
+import { killTagged, newTag, processesTagged, runScoop, SCOOP_BIN, startCli, waitUntil } from "../../../../test/helpers/processes.js";
 
 const fixture = (name: string) => join(__dirname, "../fixtures", name);
 const tags: string[] = [];
 afterAll(() => tags.forEach(killTagged));
 
-async function scoop(...args: string[]) {
-  const tag = newTag();
-  tags.push(tag);
-  const run = await runCli(SCOOP_BIN, args, { tag });
-  await waitUntil(() => processesTagged(tag).length === 0, 10_000, "no process left behind");
-  return run;
-}
+const scoop = (...args: string[]) => runScoop(tags, ...args);
 
 test("the origin's main return value is the run's exit code", async () => {
   const run = await scoop("-n", "2", fixture("exit-code.ts"), "7");
