@@ -1,137 +1,136 @@
 /**
- * `pnpm bench`: each figure of the cluster next to a baseline measured in the
- * same run on the same machine. Prints a table; never fails on noise.
+ * `pnpm bench`: each SCOOP figure next to a peer measured in the same run on
+ * the same machine (Piscina, raw ZeroMQ, serial calls), with the ratio.
+ * Prints a table; never fails on noise.
  *
- * Baselines: serial in-process calls for compute (π, tree), and raw ZeroMQ
- * for transport (no-op throughput, round-trip latency, payload bandwidth),
- * through the same topology as SCOOP (client → ROUTER relay → worker).
+ * W0 whole `scoop -n N` command (start, 200-task map, exit)
+ * W1 futures.map(noop, 20,000 ints), and 1,000,000 streamed
+ * W2 2,000 sequential `await futures.submit(noop, i)`, median round trip
+ * W3 64 Monte Carlo tasks of ~90 ms after a warm-up map of 200 no-ops;
+ *    parallel efficiency = serial ÷ (N × parallel), SCOOP_BENCH_W3_RUNS runs (10)
+ * W4 binary tree of depth 13 (16,383 tasks), tasks/s
+ * W5 futures.map(sum, 200 Float64Arrays of 1 MiB), MiB/s
+ *
+ * SCOOP_BENCH_WORKERS sets N (default: the number of cores).
  */
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { Dealer, Router } from "zeromq";
-import { hits, WORKLOADS as w } from "./tasks.js";
+import { WORKLOADS as w, hits, median, serialTree } from "./kernels.js";
+import { piscina, rawZmq } from "./peers.js";
 import { detectionTimes } from "./detection.js";
 
 const workers = Number(process.env.SCOOP_BENCH_WORKERS ?? availableParallelism());
+const w3Runs = Number(process.env.SCOOP_BENCH_W3_RUNS ?? 10);
+const here = import.meta.dirname;
+const scoopBin = resolve(here, "../packages/launcher/dist/cli.js");
+const env = (extra: Record<string, string>) => ({ ...process.env, SCOOP_BENCH_WORKERS: String(workers), ...extra });
 
-function serialTree(depth: number, branching: number): number {
-  if (depth === 0) return 1;
-  let total = 1;
-  for (let i = 0; i < branching; i++) total += serialTree(depth - 1, branching);
-  return total;
+/** Spawn a process; resolves with its stdout and wall time once it exits 0. */
+function runProcess(args: string[], extraEnv: Record<string, string> = {}, onStdout?: (chunk: string, pid: number) => void) {
+  const start = performance.now();
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"], env: env(extraEnv) });
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => {
+    out += d.toString();
+    onStdout?.(d.toString(), child.pid!);
+  });
+  return new Promise<{ stdout: string; ms: number }>((ok, fail) =>
+    child.on("exit", (code) => (code === 0 ? ok({ stdout: out, ms: performance.now() - start }) : fail(new Error(`${args.join(" ")} exited with ${code}`)))),
+  );
 }
 
-/** Raw ZeroMQ through a relay: pipelined messages/s, sequential round trip µs, and MB/s for 1 MB frames. */
-async function rawZmq(): Promise<{ msgsPerSec: number; roundTripUs: number; mbPerSec: number }> {
-  const relay = new Router({ linger: 0, sendHighWaterMark: 0 });
-  await relay.bind("tcp://127.0.0.1:*");
-  const endpoint = relay.lastEndpoint!;
-  const client = new Dealer({ routingId: "c", linger: 0, sendHighWaterMark: 0 });
-  const server = new Dealer({ routingId: "s", linger: 0, sendHighWaterMark: 0 });
-  client.connect(endpoint);
-  server.connect(endpoint);
-  await server.send("ready");
-  await client.send("ready");
-  // Relay: client → server and back, like broker routing.
-  const relayLoop = (async () => {
-    try {
-      for await (const [from, ...frames] of relay) {
-        if (frames[0].toString() === "ready") continue;
-        await relay.send([from.toString() === "c" ? "s" : "c", ...frames]);
-      }
-    } catch {}
-  })();
-  const serverLoop = (async () => {
-    try {
-      for await (const frames of server) await server.send(frames.length > 1 ? [frames[0]] : frames);
-    } catch {}
-  })();
-  await new Promise((r) => setTimeout(r, 200));
-  const recv = async () => (await client.receive())[0];
-  // Pipelined throughput with a window of 1000 in flight.
-  const n = w.noopTasks;
-  let start = performance.now();
-  let sent = 0;
-  let got = 0;
-  while (got < n) {
-    while (sent < n && sent - got < 1000) await client.send(Buffer.from([sent++ & 0xff]));
-    await recv();
-    got++;
+/** Samples per Monte Carlo task so one takes about `w.mcTaskMs` here. */
+function calibrateMc(): number {
+  hits(2_000_000, 1); // JIT
+  const probe = 4_000_000;
+  const times: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const start = performance.now();
+    hits(probe, i + 1);
+    times.push(performance.now() - start);
   }
-  const msgsPerSec = n / ((performance.now() - start) / 1000);
-  start = performance.now();
-  for (let i = 0; i < w.latencyRounds; i++) {
-    await client.send(Buffer.from([1]));
-    await recv();
-  }
-  const roundTripUs = ((performance.now() - start) * 1000) / w.latencyRounds;
-  const big = Buffer.alloc(w.payloadBytes, 1);
-  start = performance.now();
-  for (let i = 0; i < w.payloadTasks; i++) {
-    await client.send([Buffer.from([0]), big]);
-    await recv();
-  }
-  const mbPerSec = (w.payloadTasks * w.payloadBytes) / 1e6 / ((performance.now() - start) / 1000);
-  client.close();
-  server.close();
-  relay.close();
-  await Promise.all([relayLoop, serverLoop]);
-  return { msgsPerSec, roundTripUs, mbPerSec };
+  return Math.round((probe * w.mcTaskMs) / median(times));
 }
 
 /** The cluster half, through the real `scoop` CLI; its origin prints one JSON line. */
-async function cluster(): Promise<Record<string, number>> {
-  const here = import.meta.dirname;
-  const bin = resolve(here, "../packages/launcher/dist/cli.js");
-  const child = spawn(process.execPath, [bin, "-n", String(workers), resolve(here, "tasks.ts")], { stdio: ["ignore", "pipe", "inherit"] });
-  const lines: string[] = [];
+async function cluster(mcSamples: number): Promise<Record<string, any>> {
   // The broker runs inside the launcher process: sample its resident memory
   // while the streaming map runs (the origin prints STREAM_START).
+  let launcherPid = 0;
   const brokerRssMb = () => {
     try {
-      return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+      return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${launcherPid}/status`, "utf8"))?.[1] ?? 0) / 1024;
     } catch {
       return 0; // the process has ended
     }
   };
   let brokerBeforeStreamMb = -1;
   let brokerPeakMb = 0;
-  child.stdout.on("data", (d: Buffer) => {
-    lines.push(d.toString());
-    if (brokerBeforeStreamMb < 0 && d.toString().includes("STREAM_START")) brokerPeakMb = brokerBeforeStreamMb = brokerRssMb();
-  });
   const sampler = setInterval(() => {
     if (brokerBeforeStreamMb >= 0) brokerPeakMb = Math.max(brokerPeakMb, brokerRssMb());
   }, 100);
-  const code = await new Promise<number>((r) => child.on("exit", (c) => r(c ?? 1)));
-  clearInterval(sampler);
-  if (code !== 0) throw new Error(`the cluster benchmark exited with ${code}`);
-  return { ...JSON.parse(lines.join("").trim().split("\n").pop()!), brokerBeforeStreamMb, brokerPeakMb };
+  try {
+    const { stdout } = await runProcess([scoopBin, "-n", String(workers), resolve(here, "tasks.ts")], { SCOOP_BENCH_MC_SAMPLES: String(mcSamples), SCOOP_BENCH_W3_RUNS: String(w3Runs) }, (chunk, pid) => {
+      launcherPid = pid;
+      if (brokerBeforeStreamMb < 0 && chunk.includes("STREAM_START")) brokerPeakMb = brokerBeforeStreamMb = brokerRssMb();
+    });
+    return { ...JSON.parse(stdout.trim().split("\n").pop()!), brokerBeforeStreamMb, brokerPeakMb };
+  } finally {
+    clearInterval(sampler);
+  }
 }
 
+const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const ratio = (x: number, peer: number) => `${(x / peer).toFixed(2)}x`;
+
 async function main(): Promise<void> {
-  console.log(`SCOOP benchmarks: ${workers} workers on ${availableParallelism()} cores, Node ${process.version}`);
+  console.log(`SCOOP benchmarks: ${workers} workers on ${availableParallelism()} cores, Node ${process.version}; W3 ${w3Runs} runs`);
+  // W0 first, on a quiet machine: three whole commands each side, medians.
+  const w0: number[] = [];
+  const w0Peer: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    w0.push((await runProcess([scoopBin, "-n", String(workers), resolve(here, "w0.ts")])).ms);
+    w0Peer.push((await runProcess([...process.execArgv, resolve(here, "w0-piscina.ts")])).ms);
+  }
   const raw = await rawZmq();
+  const mcSamples = calibrateMc();
+  // Serial W3: 16 of the 64 tasks, scaled (all tasks cost the same).
   let start = performance.now();
-  for (let i = 0; i < w.piTasks; i++) hits(w.piSamples, i + 1);
-  const piSerialMs = performance.now() - start;
+  for (let i = 0; i < 16; i++) hits(mcSamples, i + 1);
+  const mcSerialMs = ((performance.now() - start) * w.mcTasks) / 16;
   start = performance.now();
-  const treeNodes = serialTree(w.treeDepth, w.treeBranching);
-  const treeSerialMs = performance.now() - start;
-  const c = await cluster();
-  const rows: Array<[string, string, string, string]> = [
-    ["no-op map throughput", `${Math.round(w.noopTasks / (c.noopMs / 1000))} tasks/s`, `raw zmq relay: ${Math.round(raw.msgsPerSec)} msg/s`, `${((w.noopTasks / (c.noopMs / 1000)) / raw.msgsPerSec).toFixed(2)}x of raw`],
-    ["submit-and-wait latency", `${Math.round((c.latencyMs * 1000) / w.latencyRounds)} µs`, `raw zmq round trip: ${Math.round(raw.roundTripUs)} µs`, `${((c.latencyMs * 1000) / w.latencyRounds / raw.roundTripUs).toFixed(2)}x of raw`],
-    ["Monte Carlo π (CPU)", `${Math.round(c.piMs)} ms`, `serial: ${Math.round(piSerialMs)} ms`, `efficiency ${(piSerialMs / (workers * c.piMs)).toFixed(2)}`],
-    ["nested tree", `${Math.round(treeNodes / (c.treeMs / 1000))} tasks/s (${treeNodes} tasks)`, `serial calls: ${Math.round(treeSerialMs * 1000)} µs total`, ""],
-    ["payload 200 x 1 MB", `${Math.round((w.payloadTasks * w.payloadBytes) / 1e6 / (c.payloadMs / 1000))} MB/s`, `raw zmq: ${Math.round(raw.mbPerSec)} MB/s`, `${(((w.payloadTasks * w.payloadBytes) / 1e6 / (c.payloadMs / 1000)) / raw.mbPerSec).toFixed(2)}x of raw`],
-    [`streaming map ${w.streamItems / 1e6}M items`, `${Math.round(w.streamItems / (c.streamMs / 1000))} tasks/s`, `origin RSS ${Math.round(c.rssBeforeStreamMb)} → peak ${Math.round(c.originPeakMb)} MB`, `broker RSS ${Math.round(c.brokerBeforeStreamMb)} → peak ${Math.round(c.brokerPeakMb)} MB`],
+  const treeNodes = serialTree(w.treeDepth);
+  const treeSerialUs = (performance.now() - start) * 1000;
+  const pool = await piscina(workers, mcSamples, w3Runs);
+  const c = await cluster(mcSamples);
+
+  const mib = (w.payloadTasks * w.payloadBytes) / 2 ** 20;
+  const noopRate = w.noopTasks / (c.noopMs / 1000);
+  const eff = (c.mcMs as number[]).map((ms) => mcSerialMs / (workers * ms));
+  const effPeer = pool.mcMs.map((ms) => mcSerialMs / (workers * ms));
+  const payloadRate = mib / (c.payloadMs / 1000);
+  const treeRate = c.treeNodes / (c.treeMs / 1000);
+  const rows: string[][] = [
+    ["workload", "SCOOP", "peer (same run)", "SCOOP ÷ peer"],
+    ["W0 scoop -n N, 200 tasks", `${fmt(median(w0))} ms`, `Piscina process: ${fmt(median(w0Peer))} ms`, ratio(median(w0), median(w0Peer))],
+    ["W1 map(noop, 20,000)", `${fmt(noopRate)} tasks/s`, `Piscina: ${fmt(pool.noopPerSec)} tasks/s`, ratio(noopRate, pool.noopPerSec)],
+    ["", "", `raw zmq pipelined: ${fmt(raw.msgsPerSec)} msg/s`, ratio(noopRate, raw.msgsPerSec)],
+    ["W1 map(noop, 1M streamed)", `${fmt(w.streamItems / (c.streamMs / 1000))} tasks/s`, `origin RSS ${fmt(c.rssBeforeStreamMb)} → ${fmt(c.originPeakMb)} MiB`, `broker RSS ${fmt(c.brokerBeforeStreamMb)} → ${fmt(c.brokerPeakMb)} MiB`],
+    ["W2 submit+await, median", `${fmt(c.latencyUs)} µs`, `Piscina: ${fmt(pool.latencyUs)} µs`, ratio(c.latencyUs, pool.latencyUs)],
+    ["", "", `raw zmq round trip: ${fmt(raw.roundTripUs)} µs`, ratio(c.latencyUs, raw.roundTripUs)],
+    ["W3 efficiency, median", fmt(median(eff), 2), `Piscina: ${fmt(median(effPeer), 2)}`, ratio(median(eff), median(effPeer))],
+    ["W3 efficiency, each run", eff.map((e) => e.toFixed(2)).join(" "), `Piscina: ${effPeer.map((e) => e.toFixed(2)).join(" ")}`, `min ${fmt(Math.min(...eff), 2)}`],
+    ["W3 tasks per worker", (c.mcSplit as number[][]).map((s) => s.join("/")).join(" "), `serial ${fmt(mcSerialMs)} ms (${fmt(mcSamples)} samples/task)`, ""],
+    ["W4 tree depth 13", `${fmt(treeRate)} tasks/s (${c.treeNodes})`, `serial calls: ${fmt(treeSerialUs)} µs for ${treeNodes}`, ""],
+    ["W5 map(sum, 200 × 1 MiB)", `${fmt(payloadRate)} MiB/s`, `Piscina: ${fmt(pool.mibPerSec)} MiB/s`, ratio(payloadRate, pool.mibPerSec)],
+    ["", "", `raw zmq pipelined: ${fmt(raw.mibPerSec)} MiB/s`, ratio(payloadRate, raw.mibPerSec)],
   ];
   const detect = await detectionTimes(4);
-  rows.push(["killed-worker detection", `${Math.round(Math.min(...detect))}–${Math.round(Math.max(...detect))} ms (4 kills)`, "bound: liveness 4000 ms + 1 heartbeat (1000 ms)", ""]);
-  for (const row of rows) console.log(row.map((cell, i) => cell.padEnd([26, 34, 34, 18][i])).join(" "));
+  rows.push(["killed-worker detection", `${fmt(Math.min(...detect))}–${fmt(Math.max(...detect))} ms (4 kills)`, "bound: liveness 4000 ms + 1 heartbeat", ""]);
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)) + 2);
+  for (const row of rows) console.log(row.map((cell, i) => cell.padEnd(widths[i])).join("").trimEnd());
 }
 
 void main().catch((error) => {

@@ -1,57 +1,26 @@
-// Tasks and the distributed half of the benchmarks: run by `scoop` (see run.ts),
-// its main measures each workload on the cluster and prints one JSON line.
-import { futures } from "@scoop/core";
+// Tasks and the distributed half of the benchmarks: run by `scoop` (see
+// run.ts); its main measures each workload on the cluster and prints one JSON
+// line. Workload parameters come from run.ts through the environment.
+import { currentTask, futures } from "@scoop/core";
+import { WORKLOADS as w, hits, median, noop as noopKernel, sum as sumKernel } from "./kernels.js";
 
-export function noop(x: number): number {
-  return x;
+export const noop = noopKernel;
+export const sum = sumKernel;
+
+/** W3's task: Monte Carlo hits, and which worker ran it (to show how the work was spread). */
+export function monteCarlo(samples: number, seed: number): [number, string] {
+  return [hits(samples, seed), currentTask()?.workerId ?? "?"];
 }
 
-/** Monte Carlo π hits (same generator as examples/pi.ts). */
-export function hits(samples: number, seed: number): number {
-  let s = seed >>> 0;
-  let inside = 0;
-  for (let i = 0; i < samples; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const x = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    s = (s + 0x6d2b79f5) >>> 0;
-    t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const y = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    if (x * x + y * y <= 1) inside++;
-  }
-  return inside;
-}
-
-/** A node of a full tree: submits its children and counts the nodes. */
-export async function tree(depth: number, branching: number): Promise<number> {
+/** W4's node of a full binary tree: submits its two children, awaits them, counts the nodes. */
+export async function tree(depth: number): Promise<number> {
   if (depth === 0) return 1;
-  const children = [];
-  for (let i = 0; i < branching; i++) children.push(futures.submit(tree, depth - 1, branching));
-  let total = 1;
-  for (const c of children) total += await c;
-  return total;
+  const left = futures.submit(tree, depth - 1);
+  const right = futures.submit(tree, depth - 1);
+  return 1 + (await left) + (await right);
 }
 
-/** Receives a large typed array and returns its length (the data goes one way). */
-export function payloadSize(data: Float64Array): number {
-  return data.length;
-}
-
-export const WORKLOADS = {
-  noopTasks: 20_000,
-  latencyRounds: 2_000,
-  piTasks: 32,
-  piSamples: 2_000_000,
-  treeDepth: 7, // 4^0 + … + 4^7 = 21,845 tasks
-  treeBranching: 4,
-  payloadTasks: 200,
-  payloadBytes: 1 << 20,
-  streamItems: 1_000_000,
-};
-
-/** Resident set size of this process, MB. */
+/** Resident set size of this process, MiB. */
 const rssMb = () => process.memoryUsage().rss / 2 ** 20;
 
 /** An input that is never held in memory: the map reads it as results are taken. */
@@ -59,33 +28,57 @@ function* counter(n: number): Generator<number> {
   for (let i = 0; i < n; i++) yield i;
 }
 
+const time = async (fn: () => PromiseLike<unknown>) => {
+  const start = performance.now();
+  await fn();
+  return performance.now() - start;
+};
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
 export async function main(): Promise<void> {
-  const w = WORKLOADS;
-  const time = async (fn: () => PromiseLike<unknown>) => {
+  const mcSamples = Number(process.env.SCOOP_BENCH_MC_SAMPLES ?? 2_000_000);
+  const w3Runs = Number(process.env.SCOOP_BENCH_W3_RUNS ?? 10);
+  await futures.map(noop, range(2000)); // warm-up: workers joined, code hot
+  // W1
+  const noopMs = await time(() => futures.map(noop, range(w.noopTasks)));
+  // W2: each round trip timed on its own; the median is reported.
+  const trips: number[] = [];
+  for (let i = 0; i < w.latencyRounds; i++) {
     const start = performance.now();
-    await fn();
-    return performance.now() - start;
-  };
-  await futures.map(noop, Array.from({ length: 2000 }, (_, i) => i)); // warm-up: workers joined, code hot
-  const noopMs = await time(() => futures.map(noop, Array.from({ length: w.noopTasks }, (_, i) => i)));
-  const latencyMs = await time(async () => {
-    for (let i = 0; i < w.latencyRounds; i++) await futures.submit(noop, i);
-  });
-  const piMs = await time(() => futures.map(hits, Array(w.piTasks).fill(w.piSamples), Array.from({ length: w.piTasks }, (_, i) => i + 1)));
-  const treeMs = await time(() => futures.submit(tree, w.treeDepth, w.treeBranching));
+    await futures.submit(noop, i);
+    trips.push(performance.now() - start);
+  }
+  const latencyUs = median(trips) * 1000;
+  // W3: after a warm-up of tiny tasks (credits sized for them), equal long tasks.
+  const mcMs: number[] = [];
+  const mcSplit: number[][] = [];
+  for (let run = 0; run < w3Runs; run++) {
+    await futures.map(noop, range(w.warmupTasks));
+    const start = performance.now();
+    const out = await futures.map(monteCarlo, Array(w.mcTasks).fill(mcSamples), range(w.mcTasks).map((i) => i + 1));
+    mcMs.push(performance.now() - start);
+    const byWorker = new Map<string, number>();
+    for (const [, worker] of out) byWorker.set(worker, (byWorker.get(worker) ?? 0) + 1);
+    mcSplit.push([...byWorker.values()].sort((a, b) => b - a));
+  }
+  // W4
+  let treeNodes = 0;
+  const treeMs = await time(async () => (treeNodes = await futures.submit(tree, w.treeDepth)));
+  // W5
   const arrays = Array.from({ length: 4 }, () => new Float64Array(w.payloadBytes / 8).fill(1));
-  const payloadMs = await time(() => futures.map(payloadSize, Array.from({ length: w.payloadTasks }, (_, i) => arrays[i % 4])));
-  // Streaming map: memory must stay flat however long the input.
+  const payloadMs = await time(() => futures.map(sum, range(w.payloadTasks).map((i) => arrays[i % 4])));
+  // W1 streamed: memory must stay flat however long the input.
   global.gc?.();
   const rssBeforeStreamMb = rssMb();
   let originPeakMb = rssBeforeStreamMb;
   const sampler = setInterval(() => (originPeakMb = Math.max(originPeakMb, rssMb())), 100);
   console.log("STREAM_START"); // tells run.ts to start watching the broker's memory
-  let sum = 0;
+  let total = 0;
   const streamMs = await time(async () => {
-    for await (const x of futures.map(noop, counter(w.streamItems))) sum += x;
+    for await (const x of futures.map(noop, counter(w.streamItems))) total += x;
   });
   clearInterval(sampler);
-  if (sum !== (w.streamItems * (w.streamItems - 1)) / 2) throw new Error(`streaming map lost results (sum ${sum})`);
-  console.log(JSON.stringify({ noopMs, latencyMs, piMs, treeMs, payloadMs, streamMs, rssBeforeStreamMb, originPeakMb }));
+  if (total !== (w.streamItems * (w.streamItems - 1)) / 2) throw new Error(`streaming map lost results (sum ${total})`);
+  console.log(JSON.stringify({ noopMs, latencyUs, mcMs, mcSplit, treeMs, treeNodes, payloadMs, streamMs, rssBeforeStreamMb, originPeakMb }));
 }
