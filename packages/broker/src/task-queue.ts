@@ -1,7 +1,14 @@
 /**
- * Queued tasks, one FIFO per task name, so a worker is only offered tasks it
- * advertised. Across names, the oldest task goes first; retried tasks jump
- * the line (they have waited longest).
+ * Queued tasks, one FIFO per (task name, priority) lane, so a worker is only
+ * offered tasks it advertised.
+ *
+ * Order: a task's rank is its queueing time minus `priority × agingMs` (a
+ * "virtual deadline"), ties broken by arrival. So a higher priority goes
+ * first, one priority is FIFO, and nothing starves: a task is overtaken only
+ * by tasks of higher priority that arrive less than `Δpriority × agingMs`
+ * after it, so it waits at most that long behind newcomers. Retried tasks
+ * jump the line (they have waited longest). Taking a task costs one look at
+ * the head of each lane, whatever the number of workers.
  */
 
 /** A task the broker holds, queued or running. `P` is the broker's peer type. */
@@ -17,9 +24,13 @@ export interface QueuedTask<P = unknown> {
   readonly retries: number;
   attempt: number;
   readonly app: string;
+  /** Higher runs first (see the module comment for aging). @default 0 */
+  readonly priority?: number;
   /** Worker running it, when dispatched. */
   worker?: P;
-  /** Position in the global order (lower first). @internal */
+  /** Virtual deadline: queueing time − priority × agingMs (lower first). @internal */
+  rank?: number;
+  /** Arrival order, to break rank ties (lower first). @internal */
   order?: number;
   /** True while it sits in a queue. @internal */
   queued?: boolean;
@@ -54,48 +65,71 @@ class Fifo<T> {
   }
 }
 
+/** One lane: the queued tasks of one name and one priority, in rank order. */
+interface Lane<P> {
+  readonly name: string;
+  readonly fifo: Fifo<QueuedTask<P>>;
+}
+
+/** Options of a {@link TaskQueue}. */
+export interface TaskQueueOptions {
+  /** Waiting this long is worth one priority level. @default 10000 */
+  agingMs?: number;
+  /** Clock in milliseconds (monotonic). @default performance.now */
+  now?: () => number;
+}
+
 /** The broker's queue of tasks waiting for a worker. */
 export class TaskQueue<P = unknown> {
-  private readonly byName = new Map<string, Fifo<QueuedTask<P>>>();
+  private readonly lanes = new Map<string, Lane<P>>();
+  private readonly agingMs: number;
+  private readonly now: () => number;
   private nextOrder = 0;
   private nextFrontOrder = -1;
   private count = 0;
+
+  constructor(options: TaskQueueOptions = {}) {
+    this.agingMs = options.agingMs ?? 10_000;
+    this.now = options.now ?? (() => performance.now());
+  }
 
   /** Number of queued tasks. */
   get size(): number {
     return this.count;
   }
 
-  /** Queue at the back. */
+  /** Queue behind the tasks of its priority. */
   push(task: QueuedTask<P>): void {
+    task.rank = this.now() - (task.priority ?? 0) * this.agingMs;
     task.order = this.nextOrder++;
-    this.fifo(task.name).push(task);
+    this.lane(task).fifo.push(task);
     task.queued = true;
     this.count++;
   }
 
   /** Queue at the front (a retry). */
   pushFront(task: QueuedTask<P>): void {
+    task.rank = -Infinity;
     task.order = this.nextFrontOrder--;
-    this.fifo(task.name).unshift(task);
+    this.lane(task).fifo.unshift(task);
     task.queued = true;
     this.count++;
   }
 
-  /** Take the oldest task whose name is in `names`. */
+  /** Take the first task (lowest rank) whose name is in `names`. */
   shift(names: ReadonlySet<string>): QueuedTask<P> | undefined {
-    let best: Fifo<QueuedTask<P>> | undefined;
-    let bestOrder = Infinity;
-    for (const [name, fifo] of this.byName) {
-      if (!names.has(name)) continue;
-      const head = this.liveHead(fifo, name);
-      if (head !== undefined && head.order! < bestOrder) {
-        best = fifo;
-        bestOrder = head.order!;
+    let best: Lane<P> | undefined;
+    let bestHead: QueuedTask<P> | undefined;
+    for (const [id, lane] of this.lanes) {
+      if (!names.has(lane.name)) continue;
+      const head = this.liveHead(id, lane);
+      if (head !== undefined && (bestHead === undefined || before(head, bestHead))) {
+        best = lane;
+        bestHead = head;
       }
     }
     if (best === undefined) return undefined;
-    const task = best.shift()!;
+    const task = best.fifo.shift()!;
     task.queued = false;
     this.count--;
     return task;
@@ -110,37 +144,47 @@ export class TaskQueue<P = unknown> {
 
   /** Names that have queued tasks. */
   names(): string[] {
-    return [...this.byName.keys()].filter((name) => this.liveHead(this.byName.get(name)!, name) !== undefined);
+    const names = new Set<string>();
+    for (const [id, lane] of this.lanes) if (this.liveHead(id, lane) !== undefined) names.add(lane.name);
+    return [...names];
   }
 
-  /** Remove and return every queued task of one name. */
+  /** Remove and return every queued task of one name, in rank order. */
   drain(name: string): QueuedTask<P>[] {
-    const fifo = this.byName.get(name);
-    if (fifo === undefined) return [];
     const out: QueuedTask<P>[] = [];
-    for (let task = fifo.shift(); task !== undefined; task = fifo.shift()) {
-      if (!task.queued) continue;
-      task.queued = false;
-      this.count--;
-      out.push(task);
+    for (const [id, lane] of this.lanes) {
+      if (lane.name !== name) continue;
+      for (let task = lane.fifo.shift(); task !== undefined; task = lane.fifo.shift()) {
+        if (!task.queued) continue;
+        task.queued = false;
+        this.count--;
+        out.push(task);
+      }
+      this.lanes.delete(id);
     }
-    this.byName.delete(name);
-    return out;
+    return out.sort((a, b) => (before(a, b) ? -1 : 1));
   }
 
-  private fifo(name: string): Fifo<QueuedTask<P>> {
-    let fifo = this.byName.get(name);
-    if (fifo === undefined) this.byName.set(name, (fifo = new Fifo()));
-    return fifo;
+  private lane(task: QueuedTask<P>): Lane<P> {
+    const id = `${task.priority ?? 0}\0${task.name}`;
+    let lane = this.lanes.get(id);
+    if (lane === undefined) this.lanes.set(id, (lane = { name: task.name, fifo: new Fifo() }));
+    return lane;
   }
 
-  /** Head of a FIFO after dropping tombstones; forgets empty FIFOs. */
-  private liveHead(fifo: Fifo<QueuedTask<P>>, name: string): QueuedTask<P> | undefined {
+  /** Head of a lane after dropping tombstones; forgets empty lanes. */
+  private liveHead(id: string, lane: Lane<P>): QueuedTask<P> | undefined {
+    const fifo = lane.fifo;
     while (fifo.length > 0 && !fifo.peek()!.queued) fifo.shift();
     if (fifo.length === 0) {
-      this.byName.delete(name);
+      this.lanes.delete(id);
       return undefined;
     }
     return fifo.peek();
   }
+}
+
+/** True if `a` goes before `b`. */
+function before(a: QueuedTask<unknown>, b: QueuedTask<unknown>): boolean {
+  return a.rank! < b.rank! || (a.rank === b.rank && a.order! < b.order!);
 }

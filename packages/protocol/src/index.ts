@@ -5,6 +5,7 @@ export type { CodecOptions, ClassCodecOptions, FunctionNaming } from "./codec.js
 export {
   PROTOCOL_VERSION,
   MAX_HEADER_BYTES,
+  MAX_PRIORITY,
   MessageType,
   encodeMessage,
   decodeMessage,

@@ -73,6 +73,10 @@ export interface SubmittedTask {
   retries: number;
   /** App the task belongs to, when a daemon worker submits from inside a task of another app. */
   app?: string;
+  /** Higher is dispatched first (FIFO within one priority; waiting ages a task up). @default 0 */
+  priority?: number;
+  /** Id of the task's random stream (32 hex digits), forwarded untouched to the worker that runs it. */
+  rng?: string;
 }
 
 /** One task inside a DISPATCH. */
@@ -85,6 +89,8 @@ export interface DispatchedTask {
   attempt: number;
   /** App the task belongs to, when it is not the worker's own (daemon workers serve many apps). */
   app?: string;
+  /** Id of the task's random stream, as submitted. */
+  rng?: string;
 }
 
 /** One outcome inside a RESULT (worker → broker). */
@@ -156,8 +162,12 @@ const record = (fields: Record<string, Check>, optional: Record<string, Check> =
   return true;
 };
 
-const submitted = record({ id: isUint, name: isString, frames: isUint, retries: isUint }, { app: isString });
-const dispatched = record({ key: isUint, name: isString, frames: isUint, attempt: isUint }, { app: isString });
+/** Priorities are integers of modest size: they only order tasks. */
+export const MAX_PRIORITY = 1_000_000;
+const isPriority: Check = (v) => isInt(v) && Math.abs(v as number) <= MAX_PRIORITY;
+const isStreamId: Check = (v) => typeof v === "string" && /^[0-9a-f]{32}$/.test(v);
+const submitted = record({ id: isUint, name: isString, frames: isUint, retries: isUint }, { app: isString, priority: isPriority, rng: isStreamId });
+const dispatched = record({ key: isUint, name: isString, frames: isUint, attempt: isUint }, { app: isString, rng: isStreamId });
 const outcome = record({ key: isUint, ok: isBool, frames: isUint });
 const delivered = record({ id: isUint, ok: isBool, frames: isUint, worker: isString, host: isString });
 

@@ -19,7 +19,9 @@ const samples: Array<[Header, number]> = [
   [{ t: "WELCOME", broker: "b", heartbeatMs: 1000, livenessMs: 5000 }, 0],
   [{ t: "REFUSED", code: "SCOOP_PROTOCOL_VERSION", message: "no" }, 0],
   [{ t: "SUBMIT", tasks: [{ id: 1, name: "sq", frames: 1, retries: 3 }, { id: 2, name: "sq", frames: 2, retries: 0 }] }, 3],
+  [{ t: "SUBMIT", tasks: [{ id: 3, name: "sq", frames: 0, retries: 0, priority: -5, rng: "0123456789abcdef0123456789abcdef" }] }, 0],
   [{ t: "DISPATCH", tasks: [{ key: 9, name: "sq", frames: 1, attempt: 1 }] }, 1],
+  [{ t: "DISPATCH", tasks: [{ key: 9, name: "sq", frames: 0, attempt: 2, rng: "0123456789abcdef0123456789abcdef" }] }, 0],
   [{ t: "CREDIT", n: 4 }, 0],
   [{ t: "RESULT", results: [{ key: 9, ok: true, frames: 1 }] }, 1],
   [{ t: "DELIVER", results: [{ id: 1, ok: false, frames: 1, worker: "w1", host: "h" }] }, 1],
@@ -72,6 +74,9 @@ describe("decodeMessage rejects bad input with a ProtocolError", () => {
     expect(codeOf([header({ v: 1, t: "CREDIT", n: -1 })])).toBe("SCOOP_MALFORMED_MESSAGE");
     expect(codeOf([header({ v: 1, t: "CREDIT", n: 1.5 })])).toBe("SCOOP_MALFORMED_MESSAGE");
     expect(codeOf([header({ v: 1, t: "SUBMIT", tasks: [{ id: 1, name: 5, frames: 0, retries: 0 }] })])).toBe("SCOOP_MALFORMED_MESSAGE");
+    expect(codeOf([header({ v: 1, t: "SUBMIT", tasks: [{ id: 1, name: "f", frames: 0, retries: 0, priority: 1.5 }] })])).toBe("SCOOP_MALFORMED_MESSAGE");
+    expect(codeOf([header({ v: 1, t: "SUBMIT", tasks: [{ id: 1, name: "f", frames: 0, retries: 0, priority: 2e6 }] })])).toBe("SCOOP_MALFORMED_MESSAGE");
+    expect(codeOf([header({ v: 1, t: "SUBMIT", tasks: [{ id: 1, name: "f", frames: 0, retries: 0, rng: "XYZ" }] })])).toBe("SCOOP_MALFORMED_MESSAGE");
     expect(codeOf([header({ v: 1, t: "HELLO", id: "w", role: "king", host: "h", pid: 1, app: "a", tasks: [] })])).toBe("SCOOP_MALFORMED_MESSAGE");
     expect(codeOf([header({ v: 1, t: "ERROR", code: "X", message: "m", ref: "x" })])).toBe("SCOOP_MALFORMED_MESSAGE");
   });
