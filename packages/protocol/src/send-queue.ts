@@ -48,37 +48,51 @@ export class SendQueue {
   }
 
   private start(frames: Frames): void {
-    this.busy = true;
-    let sending: Promise<void>;
-    try {
-      sending = this.sendNow(frames);
-    } catch (error) {
-      this.onError(error, frames);
-      this.next();
+    // A loop, not recursion: a socket that throws at once (closed) must not
+    // overflow the stack when thousands of messages wait.
+    for (;;) {
+      this.busy = true;
+      let sending: Promise<void>;
+      try {
+        sending = this.sendNow(frames);
+      } catch (error) {
+        this.onError(error, frames);
+        const following = this.take();
+        if (following === undefined) return;
+        frames = following;
+        continue;
+      }
+      const sent = frames;
+      sending.then(
+        () => this.next(),
+        (error: unknown) => {
+          this.onError(error, sent);
+          this.next();
+        },
+      );
       return;
     }
-    sending.then(
-      () => this.next(),
-      (error: unknown) => {
-        this.onError(error, frames);
-        this.next();
-      },
-    );
   }
 
   private next(): void {
+    const frames = this.take();
+    if (frames !== undefined) this.start(frames);
+  }
+
+  /** The next waiting message; when none waits, mark idle and wake `flushed()` waiters. */
+  private take(): Frames | undefined {
     this.busy = false;
     if (this.head >= this.queue.length) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const resolve of waiters) resolve();
-      return;
+      return undefined;
     }
     const frames = this.queue[this.head++];
     if (this.head === this.queue.length) {
       this.queue.length = 0;
       this.head = 0;
     }
-    this.start(frames);
+    return frames;
   }
 }

@@ -41,3 +41,23 @@ test("a send that throws synchronously is reported and the queue goes on", async
   expect(errors).toHaveLength(1);
   expect(sent).toEqual([2]);
 });
+
+test("a closed socket that throws at once with 100,000 messages waiting does not overflow the stack", async () => {
+  let release!: () => void;
+  let closed = false;
+  let failures = 0;
+  const queue = new SendQueue(
+    (frames: Frames) => {
+      if (closed) throw new Error("socket closed");
+      return new Promise<void>((r) => (release = r));
+    },
+    () => failures++,
+  );
+  queue.send([Buffer.from("first")]);
+  for (let i = 0; i < 100_000; i++) queue.send([Buffer.from("x")]);
+  closed = true;
+  release();
+  await queue.flushed();
+  expect(failures).toBe(100_000);
+  expect(queue.pending).toBe(0);
+});
