@@ -20,6 +20,7 @@ import { readFileSync } from "node:fs";
 import { WORKLOADS as w, hits, median, serialTree } from "./kernels.js";
 import { piscina, rawZmq } from "./peers.js";
 import { detectionTimes } from "./detection.js";
+import { brokerScale, printScale } from "./broker-scale.js";
 
 const workers = Number(process.env.SCOOP_BENCH_WORKERS ?? availableParallelism());
 const w3Runs = Number(process.env.SCOOP_BENCH_W3_RUNS ?? 10);
@@ -131,6 +132,7 @@ async function main(): Promise<void> {
   rows.push(["killed-worker detection", `${fmt(Math.min(...detect))}–${fmt(Math.max(...detect))} ms (4 kills)`, "bound: liveness 4000 ms + 1 heartbeat", ""]);
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)) + 2);
   for (const row of rows) console.log(row.map((cell, i) => cell.padEnd(widths[i])).join("").trimEnd());
+  printScale(await brokerScale());
 }
 
 void main().catch((error) => {
