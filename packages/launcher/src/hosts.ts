@@ -36,25 +36,59 @@ export function mergeHosts(hosts: readonly HostSlots[]): HostSlots[] {
   return [...byName.values()];
 }
 
+/** Characters no host name holds: whitespace, and what SCOOP's hostfiles use as separators. */
+const NOT_A_HOST = /[\s/=,#"'`;]/;
+
+/** A host name from `where`, or a {@link ScoopError} naming the place and what was expected. */
+function hostName(name: string, where: string): string {
+  if (name === "" || NOT_A_HOST.test(name)) throw badInput(`${where}: ${JSON.stringify(name)} is not a host name (expected a name or address such as node01 or 10.0.0.7)`);
+  return name;
+}
+
+/** A worker count column: `8`, or SCOOP's `workers=8` (any `word=8`). */
+const COUNT = /^(?:[A-Za-z_]+=)?(\d+)$/;
+/** What looks like a count but is not a valid one (`-2`, `2.5`, `workers=x`). */
+const BAD_COUNT = /^(?:[A-Za-z_]+=.*|[-+]?\d*\.?\d+)$/;
+
 /**
- * Parse a hostfile in SCOOP's format: `hostname [workers]` per line; `#`
- * starts a comment; blank lines are ignored. A host listed twice adds up.
+ * Parse a hostfile as SCOOP reads it, one host per line:
+ *
+ * - `hostname` alone: as many workers as it has cores;
+ * - `hostname 8` or `hostname workers=8` (SCOOP's documented form; any
+ *   `word=8` is read the same): 8 workers; `0` means its cores, as in SCOOP;
+ * - extra columns are ignored (`host 2 3 4` → 2, `host X 2` → 2: the first
+ *   count after the name wins), but a line whose columns hold no count at all
+ *   (`host four`) is refused, as are counts that cannot be one (`-2`, `2.5`,
+ *   `workers=x`);
+ * - a SLURM node list (`node[01-04] 2`) expands to one entry per node;
+ * - `#` starts a comment; blank lines are ignored; a host listed twice adds up.
+ *
+ * @throws {ScoopError} `SCOOP_BAD_HOSTS` naming the file, the line and what was expected.
  */
 export function parseHostfile(text: string, name = "hostfile"): HostSlots[] {
   const hosts: HostSlots[] = [];
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = raw.replace(/#.*/, "").trim();
     if (line === "") return;
-    const fields = line.split(/\s+/);
-    if (fields.length > 2) throw badInput(`${name} line ${i + 1}: expected "hostname [workers]" (got ${JSON.stringify(raw.trim())})`);
-    const [host, count] = fields;
-    if (count === undefined) {
-      hosts.push({ host });
-      return;
+    const where = `${name} line ${i + 1} (${JSON.stringify(raw.trim())})`;
+    const [first, ...columns] = line.split(/\s+/);
+    const names = /[[\]]/.test(first) ? parseSlurmNodelist(first) : [first];
+    for (const host of names) hostName(host, where);
+    let slots: number | undefined;
+    let found = false;
+    for (const column of columns) {
+      const m = COUNT.exec(column);
+      if (m) {
+        const n = Number(m[1]);
+        if (!Number.isSafeInteger(n)) break;
+        slots = n === 0 ? undefined : n;
+        found = true;
+        break;
+      }
+      if (BAD_COUNT.test(column)) throw badInput(`${where}: the worker count must be a whole number of workers, as in "node01 8" or "node01 workers=8" (got ${JSON.stringify(column)})`);
     }
-    const slots = Number(count);
-    if (!Number.isSafeInteger(slots) || slots < 1) throw badInput(`${name} line ${i + 1}: the worker count must be a positive integer (got ${JSON.stringify(count)})`);
-    hosts.push({ host, slots });
+    if (!found && columns.length > 0) throw badInput(`${where}: expected "hostname [workers]", e.g. "node01 8" or "node01 workers=8", or the host name alone for all its cores`);
+    for (const host of names) hosts.push(slots === undefined ? { host } : { host, slots });
   });
   if (hosts.length === 0) throw badInput(`${name} lists no host`);
   return mergeHosts(hosts);
@@ -138,12 +172,19 @@ export function slurmHosts(env: NodeJS.ProcessEnv): HostSlots[] {
   return nodes.map((host, i) => ({ host, slots: perNode[i] }));
 }
 
-/** Hosts of a PBS/Torque allocation: PBS_NODEFILE lists one host per slot. */
+/**
+ * Hosts of a PBS/Torque allocation: PBS_NODEFILE names one host per slot,
+ * separated by any whitespace (one per line, or several on one line as in
+ * SCOOP's own test fixture).
+ */
 export function pbsHosts(env: NodeJS.ProcessEnv, read = (p: string) => readFileSync(p, "utf8")): HostSlots[] {
   if (!env.PBS_NODEFILE) throw badInput("PBS_NODEFILE is not set: run inside a PBS job");
-  const lines = read(env.PBS_NODEFILE).split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
-  if (lines.length === 0) throw badInput(`PBS_NODEFILE ${env.PBS_NODEFILE} lists no host`);
-  return mergeHosts(lines.map((host) => ({ host, slots: 1 })));
+  const hosts: HostSlots[] = [];
+  read(env.PBS_NODEFILE).split(/\r?\n/).forEach((line, i) => {
+    for (const host of line.trim().split(/\s+/).filter(Boolean)) hosts.push({ host: hostName(host, `PBS_NODEFILE ${env.PBS_NODEFILE} line ${i + 1}`), slots: 1 });
+  });
+  if (hosts.length === 0) throw badInput(`PBS_NODEFILE ${env.PBS_NODEFILE} lists no host`);
+  return mergeHosts(hosts);
 }
 
 /** Hosts of an SGE allocation: PE_HOSTFILE lines are `host slots queue processors`. */

@@ -67,7 +67,7 @@ export async function main(argv: string[]): Promise<number> {
       .parserConfiguration({ "halt-at-non-option": true, "camel-case-expansion": false })
       .option("n", { alias: "workers", type: "number", describe: "Number of workers, the origin included", defaultDescription: "every slot of the hosts; this machine: number of cores" })
       .option("hosts", { alias: "host", type: "string", describe: "Hosts to run workers on: name or name:workers; several follow one flag (--hosts a b c)" })
-      .option("hostfile", { type: "string", describe: "File of hosts: `hostname [workers]` per line, # comments" })
+      .option("hostfile", { type: "string", describe: "SCOOP hostfile: `hostname`, `hostname 8` or `hostname workers=8` per line, # comments" })
       .option("launcher", { type: "string", choices: LAUNCHERS as string[], default: "auto", describe: "How workers start: local for this machine, srun/pbsdsh/qrsh/blaunch inside an allocation, else ssh" })
       .option("path", { alias: "p", type: "string", describe: "Working directory of the workers (the same path on every host)" })
       .option("nice", { type: "number", default: 0, describe: "Niceness of the workers (0-19)" })

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   detectScheduler,
   distributeWorkers,
@@ -10,6 +12,12 @@ import {
   sgeHosts,
   slurmHosts,
 } from "../../src/hosts.js";
+
+/** SCOOP's own test fixtures (test/hostfilesim.txt, pbshostssim.txt, sgehostssim.txt), same shapes. */
+const fixture = (name: string) => join(__dirname, "..", "fixtures", "hostfiles", name);
+const readFixture = (p: string) => readFileSync(p, "utf8");
+/** What SCOOP's tests expect of each of its fixtures: 16 workers in all. */
+const SCOOP_HOSTS = [{ host: "host1", slots: 8 }, { host: "host2", slots: 4 }, { host: "host3", slots: 2 }, { host: "host4", slots: 2 }];
 
 const codeOf = (fn: () => unknown) => {
   try {
@@ -25,11 +33,33 @@ describe("hostfile (SCOOP format)", () => {
     const text = "# cluster\nnode1 4\n\nnode2   # no count: its cores\n  node3 2  # trailing comment\nnode1 2\n";
     expect(parseHostfile(text)).toEqual([{ host: "node1", slots: 6 }, { host: "node2" }, { host: "node3", slots: 2 }]);
   });
-  test("errors name the line", () => {
-    expect(codeOf(() => parseHostfile("a 0"))).toBe("SCOOP_BAD_HOSTS");
-    expect(() => parseHostfile("ok 1\nbad x")).toThrow(/line 2/);
-    expect(() => parseHostfile("a 1 2")).toThrow(/line 1/);
+  test("errors name the line and what was expected", () => {
+    expect(codeOf(() => parseHostfile("a -2"))).toBe("SCOOP_BAD_HOSTS");
+    expect(() => parseHostfile("ok 1\nbad x")).toThrow(/line 2 .*expected "hostname \[workers\]"/);
+    expect(() => parseHostfile("a 2.5")).toThrow(/line 1 .*whole number/);
+    expect(() => parseHostfile("a workers=x")).toThrow(/line 1 .*whole number/);
+    expect(() => parseHostfile("workers=4 a")).toThrow(/line 1 .*not a host name/);
     expect(() => parseHostfile("# nothing\n")).toThrow(/no host/);
+  });
+  test("SCOOP's hostfile fixture: worker=8, a count, extra columns, a column before the count", () => {
+    expect(parseHostfile(readFixture(fixture("scoop-hostfile.txt")))).toEqual(SCOOP_HOSTS);
+    expect(distributeWorkers(parseHostfile(readFixture(fixture("scoop-hostfile.txt"))), undefined, () => 1).reduce((n, p) => n + p.workers, 0)).toBe(16);
+  });
+  test("every dialect SCOOP reads, each on its own line", () => {
+    expect(parseHostfile(readFixture(fixture("dialects.txt")))).toEqual([
+      { host: "node1", slots: 4 },
+      { host: "node2", slots: 3 },
+      { host: "node3" },
+      { host: "node4" },
+      { host: "node5", slots: 2 },
+      { host: "node6", slots: 2 },
+      { host: "rack1", slots: 1 },
+      { host: "rack2", slots: 1 },
+    ]);
+    expect(parseHostfile("a workers=3")).toEqual([{ host: "a", slots: 3 }]);
+    expect(parseHostfile("a worker=3")).toEqual([{ host: "a", slots: 3 }]);
+    expect(parseHostfile("a slots=3")).toEqual([{ host: "a", slots: 3 }]);
+    expect(parseHostfile("a\tX 2")).toEqual([{ host: "a", slots: 2 }]);
   });
   test("--hosts values", () => {
     expect(parseHostList(["a", "b:3", "a"])).toEqual([{ host: "a" }, { host: "b", slots: 3 }]);
@@ -71,6 +101,18 @@ describe("PBS, SGE, LSF", () => {
   test("PBS_NODEFILE: one line per slot", () => {
     const read = () => "n1\nn1\nn2\n\nn1\n";
     expect(pbsHosts({ PBS_NODEFILE: "/x" }, read)).toEqual([{ host: "n1", slots: 3 }, { host: "n2", slots: 1 }]);
+  });
+  test("PBS_NODEFILE: SCOOP's fixtures, many hosts on one line and one per line, give 16 workers", () => {
+    for (const file of ["pbs-one-line.txt", "pbs-multi-line.txt"]) {
+      const hosts = pbsHosts({ PBS_NODEFILE: fixture(file) });
+      expect(hosts).toEqual(SCOOP_HOSTS);
+      expect(distributeWorkers(hosts, undefined, () => 1).reduce((n, p) => n + p.workers, 0)).toBe(16);
+    }
+    expect(pbsHosts({ PBS_NODEFILE: "/x" }, () => "a  b\tb\r\nc\n")).toEqual([{ host: "a", slots: 1 }, { host: "b", slots: 2 }, { host: "c", slots: 1 }]);
+    expect(() => pbsHosts({ PBS_NODEFILE: "/x" }, () => "a\nb=2\n")).toThrow(/line 2.*not a host name/);
+  });
+  test("PE_HOSTFILE: SCOOP's fixture", () => {
+    expect(sgeHosts({ PE_HOSTFILE: fixture("sge-pe-hostfile.txt") })).toEqual(SCOOP_HOSTS);
   });
   test("PE_HOSTFILE: host slots queue processors", () => {
     const read = () => "n1.example 4 all.q@n1 UNDEFINED\nn2 2 all.q@n2 UNDEFINED\n";
