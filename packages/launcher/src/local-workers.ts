@@ -7,8 +7,8 @@ import { createRequire } from "node:module";
 import { setPriority } from "node:os";
 import { dirname, join } from "node:path";
 import type { Logger } from "pino";
-import { createLinePrefixer } from "./output.js";
-import { workerArgs, type LaunchedWorker, type WorkerSpec } from "./worker-spec.js";
+import { createLinePrefixer, outputSink } from "./output.js";
+import { signalExitCode, workerArgs, type LaunchedWorker, type WorkerSpec } from "./worker-spec.js";
 
 /** Path of the `scoop-worker` bin this launcher starts. */
 export function workerBinPath(): string {
@@ -17,9 +17,6 @@ export function workerBinPath(): string {
   return join(dirname(pkg), "dist", "cli.js");
 }
 
-
-
-const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGSEGV: 11, SIGTERM: 15 };
 
 /** A worker process on this machine. */
 export interface LocalWorker extends LaunchedWorker {
@@ -48,8 +45,8 @@ export function spawnWorkerCommand(argv: readonly string[], spec: WorkerSpec & {
   }
   if (!spec.inherit) {
     const tag = spec.prefix ? `[${spec.id}] ` : "";
-    child.stdout!.pipe(createLinePrefixer(tag)).pipe(process.stdout, { end: false });
-    child.stderr!.pipe(createLinePrefixer(tag)).pipe(process.stderr, { end: false });
+    child.stdout!.pipe(createLinePrefixer(tag)).pipe(outputSink("stdout"), { end: false });
+    child.stderr!.pipe(createLinePrefixer(tag)).pipe(outputSink("stderr"), { end: false });
   }
   if (spec.nice && child.pid !== undefined && spec.host === undefined) {
     try {
@@ -63,7 +60,7 @@ export function spawnWorkerCommand(argv: readonly string[], spec: WorkerSpec & {
       log.error({ err: error, worker: spec.id, command: argv[0] }, `could not start ${argv[0]} for a worker: check that it is installed and on PATH`);
       resolve({ code: 127, signal: null });
     });
-    child.once("exit", (code, signal) => resolve({ code: code ?? 128 + (SIGNAL_NUMBERS[signal ?? ""] ?? 0), signal }));
+    child.once("exit", (code, signal) => resolve({ code: code ?? signalExitCode(signal), signal }));
   });
   return { id: spec.id, host: spec.host ?? "localhost", child, exited };
 }

@@ -5,7 +5,7 @@ import { statSync } from "node:fs";
 import pino, { type Logger } from "pino";
 import yargs from "yargs";
 import { ScoopError } from "@scoop/protocol";
-import { humanLogDestination } from "./output.js";
+import { humanLogDestination, onOutputClosed, writeOutput } from "./output.js";
 import { LAUNCHERS, type LauncherKind } from "./plan.js";
 import { runProgram } from "./run.js";
 
@@ -55,11 +55,17 @@ export async function main(argv: string[]): Promise<number> {
   let verbose = false;
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
-    process.stderr.write(`scoop: ${signal} received, stopping the workers\n`);
+    writeOutput("stderr", `scoop: ${signal} received, stopping the workers\n`);
     controller.abort(signal);
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
+  // `scoop … | head`: the reader of our output went away. Stop as a SIGPIPE would, but reap the workers first.
+  const offOutputClosed = onOutputClosed((name) => {
+    if (controller.signal.aborted) return;
+    writeOutput(name === "stdout" ? "stderr" : "stdout", `scoop: ${name} was closed by its reader (EPIPE), stopping the workers\n`);
+    controller.abort("SIGPIPE");
+  });
   try {
     const args = await yargs(expandHostsFlag(argv))
       .scriptName("scoop")
@@ -131,11 +137,12 @@ export async function main(argv: string[]): Promise<number> {
       signal: controller.signal,
     });
   } catch (error) {
-    if (error instanceof ScoopError && !verbose) process.stderr.write(`scoop: ${error.message}\n`);
-    else process.stderr.write(`scoop: ${(error as Error)?.stack ?? String(error)}\n`);
+    if (error instanceof ScoopError && !verbose) writeOutput("stderr", `scoop: ${error.message}\n`);
+    else writeOutput("stderr", `scoop: ${(error as Error)?.stack ?? String(error)}\n`);
     return 1;
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
+    offOutputClosed();
   }
 }

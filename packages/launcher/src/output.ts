@@ -1,4 +1,4 @@
-import { Transform } from "node:stream";
+import { Transform, Writable } from "node:stream";
 
 /** A stream that prefixes every line with `tag` (no-op when `tag` is empty); a partial last line is kept until it ends. */
 export function createLinePrefixer(tag: string): Transform {
@@ -25,7 +25,7 @@ const SKIP = new Set(["level", "time", "pid", "hostname", "msg", "component"]);
  * A pino destination for people: `scoop: warning: <message> (worker=w1 code=1)`
  * on stderr, one line per record. Files given with `--log` keep JSON.
  */
-export function humanLogDestination(write: (line: string) => void = (line) => process.stderr.write(line)): { write(record: string): void } {
+export function humanLogDestination(write: (line: string) => void = (line) => writeOutput("stderr", line)): { write(record: string): void } {
   return {
     write(record: string) {
       let r: Record<string, unknown>;
@@ -42,4 +42,71 @@ export function humanLogDestination(write: (line: string) => void = (line) => pr
       write(`scoop: ${level}: ${String(r.msg ?? "")}${fields.length ? ` (${fields.join(" ")})` : ""}\n`);
     },
   };
+}
+
+/** Name of a standard output stream of the launcher. */
+export type OutputName = "stdout" | "stderr";
+
+const sinks = new Map<OutputName, { sink: Writable; closed: boolean }>();
+const closedListeners = new Set<(name: OutputName, error: Error) => void>();
+
+/**
+ * Where worker output is forwarded to: the launcher's stdout or stderr,
+ * guarded against a reader that went away (`scoop … | head -2`). The first
+ * error on the stream (EPIPE) is reported once to {@link onOutputClosed}
+ * listeners, never left unhandled; from then on output is dropped, so workers
+ * never block on a pipe nobody reads while they are being stopped. One sink
+ * per stream; every worker pipes into it.
+ */
+export function outputSink(name: OutputName): Writable {
+  let entry = sinks.get(name);
+  if (entry) return entry.sink;
+  const stream = name === "stdout" ? process.stdout : process.stderr;
+  let waiting: (() => void) | undefined;
+  const state = { closed: false };
+  stream.on("error", (error: Error) => {
+    if (state.closed) return;
+    state.closed = true;
+    const done = waiting;
+    waiting = undefined;
+    done?.();
+    for (const listener of closedListeners) listener(name, error);
+  });
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      if (state.closed || stream.write(chunk)) return done();
+      waiting = done;
+      stream.once("drain", () => {
+        if (waiting !== done) return;
+        waiting = undefined;
+        done();
+      });
+    },
+  });
+  // Every worker's output is piped here: as many listeners as workers.
+  sink.setMaxListeners(0);
+  entry = { sink, get closed() { return state.closed; } };
+  sinks.set(name, entry);
+  return sink;
+}
+
+/** Whether the reader of the launcher's `name` stream went away. */
+export function outputClosed(name: OutputName): boolean {
+  return sinks.get(name)?.closed ?? false;
+}
+
+/**
+ * Call `listener` once per stream whose reader goes away (EPIPE). Guards
+ * both streams from now on. Returns a function that removes the listener.
+ */
+export function onOutputClosed(listener: (name: OutputName, error: Error) => void): () => void {
+  outputSink("stdout");
+  outputSink("stderr");
+  closedListeners.add(listener);
+  return () => closedListeners.delete(listener);
+}
+
+/** Write to the launcher's stream `name` unless its reader went away. */
+export function writeOutput(name: OutputName, text: string): void {
+  if (!outputClosed(name)) (name === "stdout" ? process.stdout : process.stderr).write(text);
 }

@@ -17,7 +17,7 @@ import { endpointPort, formatPlan, planRun, tcpEndpoint, type HostGroup, type La
 import { isSchedulerLauncher, spawnSchedulerWorker } from "./scheduler-launch.js";
 import { RunKeys } from "./secrets.js";
 import { SshHost, type SshOptions } from "./ssh-workers.js";
-import type { LaunchedWorker, WorkerSpec } from "./worker-spec.js";
+import { signalExitCode, type LaunchedWorker, type WorkerSpec } from "./worker-spec.js";
 
 /** Options of {@link runProgram}. */
 export interface RunOptions {
@@ -70,7 +70,11 @@ export interface RunOptions {
   /** A worker (not the origin) whose resident memory passes this many MB leaves and a fresh process replaces it. @default never */
   maxWorkerMemoryMb?: number;
   logger: Logger;
-  /** Aborting ends the run: workers are stopped and the run resolves with 130. */
+  /**
+   * Aborting ends the run: workers are stopped and the run resolves with
+   * 128 + the signal's number when the reason is a signal name (`"SIGTERM"`:
+   * 143, `"SIGPIPE"`: 141), else 130.
+   */
   signal?: AbortSignal;
 }
 
@@ -168,9 +172,10 @@ export async function runProgram(options: RunOptions): Promise<number> {
   const launches: Launch[] = [];
   let broker: Broker | undefined;
   let stopping = false;
+  const abortCode = () => signalExitCode(typeof o.signal?.reason === "string" ? o.signal.reason : undefined, 130);
   const aborted = new Promise<number>((resolveAbort) => {
-    if (o.signal?.aborted) resolveAbort(130);
-    o.signal?.addEventListener("abort", () => resolveAbort(130), { once: true });
+    if (o.signal?.aborted) resolveAbort(abortCode());
+    o.signal?.addEventListener("abort", () => resolveAbort(abortCode()), { once: true });
   });
   const started = (async () => {
     broker = await startBroker({
@@ -213,6 +218,11 @@ export async function runProgram(options: RunOptions): Promise<number> {
     const code = await Promise.race([
       origin.exited.then((e) => {
         originDone = true;
+        if (e.signal !== null && !stopping && !o.signal?.aborted) {
+          // Killed from outside (OOM killer, kill -9): the origin could not say so itself.
+          const { queued, running } = b.stats();
+          log.error(`the origin (worker ${origin.id} on ${origin.host}${pidOf(origin)}) was killed by ${e.signal}: main did not finish; ${queued + running} task(s) were in flight and are dropped; the run stops with exit code ${e.code}`);
+        }
         return e.code;
       }),
       aborted,
@@ -234,7 +244,12 @@ export async function runProgram(options: RunOptions): Promise<number> {
   }
 }
 
-/** Start every host's workers; resolves with the origin (worker 0). */
+/** `, pid N` for a local worker process, else nothing. */
+function pidOf(worker: LaunchedWorker): string {
+  const pid = (worker as Partial<LocalWorker>).child?.pid;
+  return pid === undefined ? "" : `, pid ${pid}`;
+}
+
 /** What {@link launchAll} started: the origin, and how to replace a worker that recycled itself. */
 interface Launched {
   origin: LaunchedWorker;

@@ -9,8 +9,8 @@ import { connect as netConnect } from "node:net";
 import { NodeSSH, type Config, type SSHExecCommandOptions } from "node-ssh";
 import type { Logger } from "pino";
 import { ScoopError } from "@scoop/protocol";
-import { createLinePrefixer } from "./output.js";
-import { shellQuote, workerShellCommand, type LaunchedWorker, type WorkerSpec } from "./worker-spec.js";
+import { createLinePrefixer, outputSink } from "./output.js";
+import { shellQuote, signalExitCode, workerShellCommand, type LaunchedWorker, type WorkerSpec } from "./worker-spec.js";
 
 export { shellQuote };
 
@@ -50,7 +50,6 @@ type ClientChannel = Parameters<NonNullable<SSHExecCommandOptions["onChannel"]>>
 
 type Exit = { code: number; signal: NodeJS.Signals | null };
 
-const SIGNALS: Record<string, number> = { HUP: 1, INT: 2, QUIT: 3, KILL: 9, SEGV: 11, TERM: 15 };
 
 /** Workers on one remote host, over one SSH connection. */
 export class SshHost {
@@ -160,8 +159,8 @@ export class SshHost {
     const tag = spec.prefix ? `[${spec.id}] ` : "";
     const out = createLinePrefixer(tag);
     const err = createLinePrefixer(tag);
-    out.pipe(process.stdout, { end: false });
-    err.pipe(process.stderr, { end: false });
+    out.pipe(outputSink("stdout"), { end: false });
+    err.pipe(outputSink("stderr"), { end: false });
     const command = remoteWorkerCommand(spec, binPath, this.options);
     this.log.debug({ host: this.host, worker: spec.id, command }, "starting a remote worker");
     let pidSeen!: () => void;
@@ -191,7 +190,7 @@ export class SshHost {
           if (rest) err.write(rest);
         });
         channel.on("exit", (code: number | null, signal?: string) => {
-          exit = signal ? { code: 128 + (SIGNALS[signal] ?? 0), signal: `SIG${signal}` as NodeJS.Signals } : { code: code ?? 255, signal: null };
+          exit = signal ? { code: signalExitCode(`SIG${signal}`), signal: `SIG${signal}` as NodeJS.Signals } : { code: code ?? 255, signal: null };
         });
         channel.on("close", () => {
           this.channels.delete(channel);

@@ -2,6 +2,7 @@
  * What a worker process runs, wherever it runs (this machine, SSH, a batch
  * scheduler), and the `scoop-worker` arguments that say it.
  */
+import { constants as osConstants } from "node:os";
 
 /** What one worker process runs, wherever it runs. */
 export interface WorkerSpec {
@@ -36,6 +37,12 @@ export interface LaunchedWorker {
   readonly host: string;
   /** Exit code, or 128 + signal number when killed by a signal. */
   readonly exited: Promise<{ code: number; signal: NodeJS.Signals | null }>;
+}
+
+/** The shell's exit status of a process ended by `signal`: 128 + its number (SIGABRT 134, SIGKILL 137, SIGTERM 143). */
+export function signalExitCode(signal: NodeJS.Signals | string | null | undefined, fallback = 128): number {
+  const n = signal ? (osConstants.signals as Record<string, number>)[signal] : undefined;
+  return n === undefined ? fallback : 128 + n;
 }
 
 /** Arguments of `scoop-worker` for a spec. */

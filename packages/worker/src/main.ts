@@ -2,14 +2,33 @@
  * `scoop-worker`: join a broker and run tasks (or, with --origin, the program).
  * The launcher starts these; operators start them by hand or in images.
  */
+import { constants as osConstants } from "node:os";
 import yargs from "yargs";
 import { ScoopError } from "@scoop/protocol";
-import { startWorker } from "./worker.js";
+import { startWorker, type ScoopWorker } from "./worker.js";
 import { curveClient, parseSecrets, readLine, readServerKey } from "./curve.js";
 
 /** Run the CLI with these arguments; resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
   let verbose = false;
+  let worker: ScoopWorker | undefined;
+  let stopping = false;
+  /** Leave the broker (so nothing waits for this worker's liveness timeout), then exit with `code`. */
+  const stop = (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    void Promise.resolve(worker?.close()).finally(() => process.exit(code));
+  };
+  const onSignal = (signal: NodeJS.Signals) => stop(128 + (osConstants.signals[signal] ?? 2));
+  // The reader of our output went away (`scoop … | head` closes the origin's
+  // stdout): stop as a SIGPIPE would, without an unhandled EPIPE.
+  for (const [name, stream] of [["stdout", process.stdout], ["stderr", process.stderr]] as const) {
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (stopping) return;
+      if (name === "stdout") process.stderr.write(`scoop-worker: stdout was closed by its reader (${error.code ?? error.message}); the worker stops\n`);
+      stop(128 + osConstants.signals.SIGPIPE);
+    });
+  }
   try {
     const args = await yargs(argv)
       .scriptName("scoop-worker")
@@ -45,7 +64,7 @@ export async function main(argv: string[]): Promise<number> {
     // A worker started by hand for a daemon broker outlives broker restarts; a
     // worker of one run (the launcher passes --app, and --origin to one) ends with it.
     const reconnect = args.reconnect ?? (args.app === undefined && !args.origin);
-    const worker = await startWorker({
+    worker = await startWorker({
       broker: args.broker,
       script,
       modules: args.module,
@@ -58,9 +77,8 @@ export async function main(argv: string[]): Promise<number> {
       maxTasks: args["max-tasks"],
       maxMemoryMb: args["max-memory-mb"],
     });
-    const stop = () => void worker.close().then(() => process.exit(130));
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
     const code = await worker.done;
     await worker.close();
     return code;

@@ -55,7 +55,10 @@ test("a missing script and wrong flags are usage errors", async () => {
   expect(unknownFlag.stderr).toMatch(/bogus-flag/);
 });
 
-test.each(["SIGINT", "SIGTERM"] as const)("%s in the middle of a run leaves no process behind", async (signal) => {
+test.each([
+  ["SIGINT", 130],
+  ["SIGTERM", 143],
+] as const)("%s in the middle of a run leaves no process behind; exit %i (128 + the signal's number)", async (signal, code) => {
   const tag = newTag();
   tags.push(tag);
   const run = startCli(SCOOP_BIN, ["-n", "2", fixture("long-run.ts")], { tag });
@@ -64,7 +67,7 @@ test.each(["SIGINT", "SIGTERM"] as const)("%s in the middle of a run leaves no p
   expect(processesTagged(tag).length).toBeGreaterThanOrEqual(3);
   run.child.kill(signal);
   const end = await run.done;
-  expect(end.code).toBe(130);
+  expect(end.code).toBe(code);
   expect(end.stdout).not.toContain("finished");
   await waitUntil(() => processesTagged(tag).length === 0, 10_000, "no process left behind");
 });

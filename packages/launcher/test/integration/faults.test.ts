@@ -1,0 +1,67 @@
+/**
+ * Faults a run must survive or report (issue 14): the origin killed by a
+ * signal, a reader that closes the output early (`scoop … | head -2`), and
+ * the exit codes of signals. Real processes; every test ends with no process
+ * of the run left.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { killTagged, newTag, processesTagged, SCOOP_BIN, startCli, waitUntil, type CliProcess } from "../../../../test/helpers/processes.js";
+
+const fixture = (name: string) => join(__dirname, "../fixtures", name);
+const tags: string[] = [];
+afterAll(() => tags.forEach(killTagged));
+
+function start(...args: string[]): { tag: string; run: CliProcess } {
+  const tag = newTag();
+  tags.push(tag);
+  return { tag, run: startCli(SCOOP_BIN, args, { tag }) };
+}
+
+/** PID of the run's origin worker (the one started with --origin). */
+function originPid(tag: string): number | undefined {
+  return processesTagged(tag).find((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").includes("--origin");
+    } catch {
+      return false;
+    }
+  });
+}
+
+const nothingLeft = (tag: string) => waitUntil(() => processesTagged(tag).length === 0, 10_000, "no process left behind");
+/** Lines of `text` that match `re`. */
+const linesMatching = (text: string, re: RegExp) => text.split("\n").filter((l) => re.test(l));
+
+test.each([
+  ["SIGKILL", 137],
+  ["SIGABRT", 134],
+] as const)("the origin killed by %s mid-map: one line says which worker, which signal, that main did not finish and what was in flight; exit %i", async (signal, code) => {
+  const { tag, run } = start("-n", "2", fixture("long-run.ts"));
+  await waitUntil(() => run.output().stdout.includes("started"), 30_000, "the run to start");
+  const pid = originPid(tag);
+  expect(pid).toBeDefined();
+  process.kill(pid!, signal);
+  const end = await run.done;
+  expect(end.code).toBe(code);
+  expect(end.stdout).not.toContain("finished");
+  const told = linesMatching(end.stderr, /the origin/);
+  expect(told).toHaveLength(1);
+  expect(told[0]).toMatch(new RegExp(`^scoop: error: the origin \\(worker w0 on localhost, pid ${pid}\\) was killed by ${signal}: main did not finish; \\d+ task\\(s\\) were in flight`));
+  await nothingLeft(tag);
+});
+
+test.each([
+  ["the origin writes to the pipe itself", []],
+  ["the launcher forwards the output (-v)", ["-v"]],
+] as const)("scoop … | head -2 (%s): the run stops, says why in one line, leaves no process", async (_, flags) => {
+  const { tag, run } = start(...flags, "-n", "2", fixture("chatty.ts"));
+  await waitUntil(() => run.output().stdout.split("\n").length > 2, 30_000, "two lines of output");
+  // What `head -2` does once it has its lines: close its end of the pipe.
+  run.child.stdout!.destroy();
+  const end = await run.done;
+  expect(end.code).toBe(141);
+  expect(linesMatching(end.stderr, /closed by its reader/)).toHaveLength(1);
+  expect(end.stderr).not.toMatch(/Unhandled|EPIPE.*\n\s+at /);
+  await nothingLeft(tag);
+});
