@@ -15,7 +15,7 @@ import { encodeMessage } from "@scoop/protocol";
 const HEART_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const zmq = require(workerData.zmqPath);
-const { endpoint, routingId, heartbeat, heartbeatMs, livenessMs, graceMs, curve } = workerData;
+const { endpoint, routingId, heartbeat, heartbeatMs, livenessMs, graceMs, curve, closed } = workerData;
 const sock = new zmq.Dealer({ routingId, linger: 0, sendHighWaterMark: 4, ...curve });
 sock.connect(endpoint);
 let lastSeen = Date.now();
@@ -50,6 +50,9 @@ parentPort.on("message", (m) => {
     stopped = true;
     clearInterval(timer);
     sock.close();
+    // The main thread may be blocked in its exit handler, waiting for this.
+    Atomics.store(closed, 0, 1);
+    Atomics.notify(closed, 0);
     parentPort.close();
   }
 });
@@ -73,10 +76,28 @@ export interface Heart {
   stop(): Promise<void>;
 }
 
+/**
+ * Threads whose socket must be closed before the process exits. A zeromq
+ * socket still open in a worker thread when the process exits (a task that
+ * calls `process.exit()`) aborts the process natively ("terminate called
+ * after throwing an instance of 'Napi::Error'", zeromq.js issue 411), so one
+ * exit handler asks each thread to close its socket and waits for it, briefly.
+ */
+const openHearts = new Set<{ thread: Worker; closed: Int32Array }>();
+const EXIT_WAIT_MS = 500;
+
+function closeHeartsOnExit(): void {
+  for (const heart of openHearts) heart.thread.postMessage("stop");
+  const deadline = Date.now() + EXIT_WAIT_MS;
+  for (const heart of openHearts) Atomics.wait(heart.closed, 0, 0, Math.max(0, deadline - Date.now()));
+  openHearts.clear();
+}
+
 /** Start the heartbeat thread of a worker. */
 export function startHeart(options: HeartOptions): Heart {
   const require = createRequire(__filename);
   const heartbeat = Buffer.concat(encodeMessage({ t: "HEARTBEAT", of: options.workerId }));
+  const closed = new Int32Array(new SharedArrayBuffer(4));
   const thread = new Worker(HEART_SOURCE, {
     eval: true,
     workerData: {
@@ -88,13 +109,23 @@ export function startHeart(options: HeartOptions): Heart {
       livenessMs: options.livenessMs,
       graceMs: options.graceMs,
       curve: options.curve ?? {},
+      closed,
     },
   });
+  const entry = { thread, closed };
+  if (openHearts.size === 0) process.on("exit", closeHeartsOnExit);
+  openHearts.add(entry);
   thread.unref();
   thread.on("message", (m: { type: string; silentMs: number }) => {
     if (m.type === "broker-lost") options.onBrokerLost(m.silentMs);
   });
-  const exited = new Promise<void>((resolve) => thread.once("exit", () => resolve()));
+  const exited = new Promise<void>((resolve) =>
+    thread.once("exit", () => {
+      openHearts.delete(entry);
+      if (openHearts.size === 0) process.off("exit", closeHeartsOnExit);
+      resolve();
+    }),
+  );
   let stopping: Promise<void> | undefined;
   return {
     stop() {

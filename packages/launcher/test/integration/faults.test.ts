@@ -4,7 +4,8 @@
  * the exit codes of signals. Real processes; every test ends with no process
  * of the run left.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { killTagged, newTag, processesTagged, SCOOP_BIN, startCli, waitUntil, type CliProcess } from "../../../../test/helpers/processes.js";
 
@@ -63,5 +64,18 @@ test.each([
   expect(end.code).toBe(141);
   expect(linesMatching(end.stderr, /closed by its reader/)).toHaveLength(1);
   expect(end.stderr).not.toMatch(/Unhandled|EPIPE.*\n\s+at /);
+  await nothingLeft(tag);
+});
+
+test("a task calling process.exit() on a worker: no native abort, its task runs again elsewhere, the run goes on", async () => {
+  const marker = join(tmpdir(), `scoop-exit-${process.pid}-${Date.now()}`);
+  const { tag, run } = start("-n", "3", fixture("exit-in-task.ts"), marker);
+  const end = await run.done;
+  expect(existsSync(marker)).toBe(true); // a worker did exit mid-task
+  rmSync(marker, { force: true });
+  expect(end.stderr).not.toContain("Napi::Error");
+  expect(end.stderr).not.toContain("terminate called");
+  expect(end.stdout).toContain("done 40");
+  expect(end.code).toBe(0);
   await nothingLeft(tag);
 });
