@@ -5,3 +5,9 @@ export type { BrokerOptions, BrokerCurveOptions, ResolvedBrokerOptions } from ".
 export { writeBrokerKeys, readBrokerKeys, readPublicKeys } from "./keys.js";
 export type { KeyPair, BrokerKeyFiles } from "./keys.js";
 export { main } from "./main.js";
+export { TraceWriter } from "./trace.js";
+export type { TraceEvent, TraceFile } from "./trace.js";
+export { startDashboard, DASHBOARD_DEFAULTS } from "./dashboard.js";
+export type { Dashboard, DashboardOptions, DashboardSample } from "./dashboard.js";
+export { createBrokerMetrics } from "./metrics.js";
+export type { BrokerMetrics, SnapshotSource } from "./metrics.js";

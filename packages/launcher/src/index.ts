@@ -28,3 +28,7 @@ export type { SchedulerLauncher } from "./scheduler-launch.js";
 export { main, expandHostsFlag } from "./main.js";
 export { startCluster } from "./cluster.js";
 export type { ClusterOptions, LocalCluster } from "./cluster.js";
+export { ProgressView, formatProgress, formatEta } from "./progress.js";
+export type { ProgressOptions } from "./progress.js";
+export { readTrace, summarizeTrace, traceReportHtml, writeTraceReport } from "./trace-report.js";
+export type { TraceSummary } from "./trace-report.js";

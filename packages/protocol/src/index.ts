@@ -26,3 +26,22 @@ export type { Frames } from "./send-queue.js";
 export { EXIT_RECYCLED } from "./exit-codes.js";
 export { curveKeyPair, isZ85Key, z85Encode } from "./curve-keys.js";
 export type { CurveKeyPair } from "./curve-keys.js";
+export { SCOOP_EVENT_TYPES, MAX_INCIDENTS } from "./events.js";
+export type {
+  ScoopEvent,
+  ScoopEventType,
+  ScoopEventOf,
+  PeerSummary,
+  TaskQueuedEvent,
+  TaskStartedEvent,
+  TaskFinishedEvent,
+  TaskRetriedEvent,
+  TaskCancelledEvent,
+  WorkerJoinedEvent,
+  WorkerGoneEvent,
+  WorkerStatsEvent,
+  MapProgressEvent,
+  MapSummary,
+  WorkerSnapshot,
+  BrokerSnapshot,
+} from "./events.js";

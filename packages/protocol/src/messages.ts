@@ -10,6 +10,7 @@
  */
 import { decode as msgpackDecode, encode as msgpackEncode } from "@msgpack/msgpack";
 import { ProtocolError } from "./errors.js";
+import type { BrokerSnapshot, ScoopEvent } from "./events.js";
 
 /** Version of the wire protocol. Peers of another version are refused at join. */
 export const PROTOCOL_VERSION = 1;
@@ -53,6 +54,12 @@ export const MessageType = {
   BYE: "BYE",
   /** broker → peer: your message could not be served. */
   ERROR: "ERROR",
+  /** monitor → broker: send me a snapshot; broker → monitor: the snapshot. */
+  STATUS: "STATUS",
+  /** monitor → broker: start (`on`) or stop sending me the event stream. */
+  WATCH: "WATCH",
+  /** broker → monitor: events of the run (batched). */
+  EVENTS: "EVENTS",
 } as const;
 
 /** A message type name. */
@@ -77,6 +84,12 @@ export interface SubmittedTask {
   priority?: number;
   /** Id of the task's random stream (32 hex digits), forwarded untouched to the worker that runs it. */
   rng?: string;
+  /** Broker key of the task that submitted it (for traces), when a task did. */
+  parent?: number;
+  /** Owner-local id of the map it belongs to (for progress), when a map submitted it. */
+  map?: number;
+  /** Number of tasks of that map, when known up front: sent with the map's first task. */
+  total?: number;
 }
 
 /** One task inside a DISPATCH. */
@@ -128,10 +141,13 @@ export type Header =
   | { t: "CONST_SET"; name: string; frames: number; app?: string }
   | { t: "CONST"; name: string; frames: number; app?: string; forget?: boolean }
   | { t: "TASKS"; tasks: string[] }
-  | { t: "HEARTBEAT"; of?: string }
+  | { t: "HEARTBEAT"; of?: string; cpu?: number; rss?: number }
   | { t: "SHUTDOWN"; code: number }
-  | { t: "BYE" }
-  | { t: "ERROR"; code: string; message: string; ref?: number };
+  | { t: "BYE"; reason?: "recycled" }
+  | { t: "ERROR"; code: string; message: string; ref?: number }
+  | { t: "STATUS"; snapshot?: BrokerSnapshot }
+  | { t: "WATCH"; on: boolean }
+  | { t: "EVENTS"; events: ScoopEvent[] };
 
 /** A validated message: its header and its payload frames. */
 export interface Message<H extends Header = Header> {
@@ -153,6 +169,8 @@ const isUint: Check = (v) => typeof v === "number" && Number.isSafeInteger(v) &&
 const isInt: Check = (v) => typeof v === "number" && Number.isSafeInteger(v);
 const isBool: Check = (v) => typeof v === "boolean";
 const isRole: Check = (v) => v === "origin" || v === "worker" || v === "client";
+const isNumber: Check = (v) => typeof v === "number" && Number.isFinite(v);
+const isObject: Check = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
 const arrayOf = (item: Check): Check => (v) => Array.isArray(v) && v.every(item);
 const record = (fields: Record<string, Check>, optional: Record<string, Check> = {}): Check => (v) => {
   if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
@@ -166,7 +184,7 @@ const record = (fields: Record<string, Check>, optional: Record<string, Check> =
 export const MAX_PRIORITY = 1_000_000;
 const isPriority: Check = (v) => isInt(v) && Math.abs(v as number) <= MAX_PRIORITY;
 const isStreamId: Check = (v) => typeof v === "string" && /^[0-9a-f]{32}$/.test(v);
-const submitted = record({ id: isUint, name: isString, frames: isUint, retries: isUint }, { app: isString, priority: isPriority, rng: isStreamId });
+const submitted = record({ id: isUint, name: isString, frames: isUint, retries: isUint }, { app: isString, priority: isPriority, rng: isStreamId, parent: isUint, map: isUint, total: isUint });
 const dispatched = record({ key: isUint, name: isString, frames: isUint, attempt: isUint }, { app: isString, rng: isStreamId });
 const outcome = record({ key: isUint, ok: isBool, frames: isUint });
 const delivered = record({ id: isUint, ok: isBool, frames: isUint, worker: isString, host: isString });
@@ -186,10 +204,13 @@ const SCHEMAS: Record<MessageTypeName, { fields: Record<string, Check>; optional
   CONST_SET: { fields: { name: isString, frames: isUint }, optional: { app: isString }, frames: (h) => h.frames },
   CONST: { fields: { name: isString, frames: isUint }, optional: { app: isString, forget: isBool }, frames: (h) => h.frames },
   TASKS: { fields: { tasks: arrayOf(isString) }, frames: () => 0 },
-  HEARTBEAT: { fields: {}, optional: { of: isString }, frames: () => 0 },
+  HEARTBEAT: { fields: {}, optional: { of: isString, cpu: isNumber, rss: isUint }, frames: () => 0 },
   SHUTDOWN: { fields: { code: isInt }, frames: () => 0 },
-  BYE: { fields: {}, frames: () => 0 },
+  BYE: { fields: {}, optional: { reason: (v) => v === "recycled" }, frames: () => 0 },
   ERROR: { fields: { code: isString, message: isString }, optional: { ref: isUint }, frames: () => 0 },
+  STATUS: { fields: {}, optional: { snapshot: isObject }, frames: () => 0 },
+  WATCH: { fields: { on: isBool }, frames: () => 0 },
+  EVENTS: { fields: { events: arrayOf(isObject) }, frames: () => 0 },
 };
 
 function sumFrames(items: Array<{ frames: number }>): number {
