@@ -10,98 +10,17 @@ import { EventEmitter } from "node:events";
 import { randomUUID } from "node:crypto";
 import pino, { type Logger } from "pino";
 import { Router } from "zeromq";
-import {
-  Codec,
-  SendQueue,
-  ScoopError,
-  decodeMessage,
-  encodeMessage,
-  type DeliveredOutcome,
-  type DispatchedTask,
-  type Header,
-  type Message,
-  type PeerRole,
-} from "@scoop/protocol";
+import { SendQueue, ScoopError, decodeMessage, encodeMessage, type DispatchedTask, type Header, type Message } from "@scoop/protocol";
+import { AppConstants } from "./constants.js";
+import { Dispatcher } from "./dispatcher.js";
 import { isLoopbackEndpoint, resolveBrokerOptions, type BrokerOptions, type ResolvedBrokerOptions } from "./options.js";
-import { TaskQueue, type QueuedTask as GenericTask } from "./task-queue.js";
+import { MAX_CREDIT, PeerTable, appOfMessage, newPeer, peerInfo, type AppField, type Peer, type PeerInfo, type QueuedTask } from "./peers.js";
+import { TaskLife } from "./task-life.js";
+import type { BrokerEvents, BrokerState, BrokerStats } from "./types.js";
 import { registerAllowList } from "./zap.js";
 
-/**
- * Wire fields beyond the protocol's v1 header types, read and written by this
- * broker and `@scoop/core` (decodeMessage keeps unknown fields): `app` on a
- * DISPATCH task, a SUBMIT task, CONST and CONST_SET says which app a task or a
- * constant belongs to when it is not the receiving (or sending) peer's own;
- * `forget` on CONST tells a peer to drop an app's constants.
- */
-type AppField = { app?: string };
-const appOf = (value: unknown): string | undefined => {
-  const app = (value as AppField | undefined)?.app;
-  return typeof app === "string" && app.length > 0 && app.length <= 4096 ? app : undefined;
-};
-/** Most credit a peer may hold: bounds what a buggy or hostile CREDIT can do. */
-const MAX_CREDIT = 1 << 20;
-
-/** A connected peer as the broker sees it. */
-export interface PeerInfo {
-  /** Id the peer chose in HELLO. */
-  readonly id: string;
-  readonly role: PeerRole;
-  readonly host: string;
-  readonly pid: number;
-  /** Run or application the peer belongs to; constants are scoped by it. */
-  readonly app: string;
-}
-
-/** Events of a {@link Broker}. Listeners that throw are logged, never crash the broker. */
-export interface BrokerEvents {
-  "peer:joined": [peer: PeerInfo];
-  "peer:left": [peer: PeerInfo];
-  "peer:lost": [peer: PeerInfo, info: { requeued: number; failed: number }];
-  "task:retried": [info: { name: string; key: number; attempt: number; lostWorker: string }];
-  /** The origin ended the run with this exit code. */
-  shutdown: [code: number];
-  /** A failure no future owns (e.g. the socket broke). */
-  error: [error: Error];
-}
-
-/** Lifecycle of a broker. */
-export type BrokerState = "running" | "closing" | "closed";
-
-/** Counters, for monitoring and tests. */
-export interface BrokerStats {
-  peers: number;
-  workers: number;
-  queued: number;
-  running: number;
-  submitted: number;
-  delivered: number;
-  retried: number;
-  malformed: number;
-}
-
-interface Peer extends PeerInfo {
-  /** ZeroMQ routing id of the peer's data socket. */
-  readonly identity: Buffer;
-  /** Routing id of the peer's heartbeat socket, once it spoke. */
-  heart?: Buffer;
-  tasks: Set<string>;
-  /** Apps whose constants this peer has been sent (its own app, then each app of a task dispatched to it). */
-  apps: Set<string>;
-  /** Task names this owner was told no worker can run yet (told once per name). */
-  waitNoticed: Set<string>;
-  credit: number;
-  /** Tasks dispatched to this peer and not finished, by key. */
-  running: Map<number, QueuedTask>;
-  /** Keys of tasks this peer owns, by the owner's id. */
-  owned: Map<number, number>;
-  lastSeen: number;
-  /** Outcomes waiting to be delivered to this peer (flushed once per pump). */
-  outbox: { results: DeliveredOutcome[]; frames: Buffer[] };
-}
-
-type QueuedTask = GenericTask<Peer>;
-
-const key = (identity: Buffer) => identity.toString("latin1");
+export type { PeerInfo } from "./peers.js";
+export type { BrokerEvents, BrokerState, BrokerStats } from "./types.js";
 
 /** A running broker. Create one with {@link startBroker}. */
 export class Broker extends EventEmitter<BrokerEvents> {
@@ -113,22 +32,27 @@ export class Broker extends EventEmitter<BrokerEvents> {
   /** Outgoing messages, one send in progress at a time (zeromq.js rule). */
   private readonly out: SendQueue;
   private readonly log: Logger;
-  private readonly peers = new Map<string, Peer>();
-  private readonly hearts = new Map<string, Peer>();
-  private readonly byName = new Map<string, Peer>();
-  private readonly queue = new TaskQueue<Peer>();
-  /** Every unfinished task by key: queued or running. */
-  private readonly tasks = new Map<number, QueuedTask>();
-  private readonly constants = new Map<string, Map<string, Buffer[]>>();
-  private readonly codec = new Codec();
+  private readonly counters = { submitted: 0, delivered: 0, retried: 0, malformed: 0 };
+  private readonly peers = new PeerTable();
+  private readonly constants = new AppConstants((peer, header, frames) => this.send(peer.identity, header, frames));
+  private readonly dispatcher = new Dispatcher({
+    peers: () => this.peers.values(),
+    serving: () => this._state === "running",
+    dispatch: (worker, tasks) => this.dispatch(worker, tasks),
+    afterPump: () => this.afterPump(),
+  });
+  private readonly taskLife = new TaskLife(this.dispatcher, {
+    send: (identity, header, frames) => this.send(identity, header, frames),
+    connected: (peer) => this.peers.get(peer.identity) !== undefined,
+    runnable: (name) => this.peers.runnable(name),
+    noticeWaiting: () => this.options.unknownTasks === "wait",
+    retried: (info) => this.emitSafe("task:retried", info),
+    counters: this.counters,
+  });
   private zap?: { domain: string; release(): void };
-  private nextKey = 1;
-  private pumpScheduled = false;
-  private rotation = 0;
   private heartbeatTimer?: NodeJS.Timeout;
   private closing?: Promise<void>;
   private loop?: Promise<void>;
-  private counters = { submitted: 0, delivered: 0, retried: 0, malformed: 0 };
   private lastMalformedWarn = 0;
   private _state: BrokerState = "running";
 
@@ -194,7 +118,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
       running += peer.running.size;
       if (peer.role !== "client") workers++;
     }
-    return { peers: this.peers.size, workers, queued: this.queue.size, running, ...this.counters };
+    return { peers: this.peers.size, workers, queued: this.dispatcher.queued, running, ...this.counters };
   }
 
   /** Peers currently connected. */
@@ -256,17 +180,8 @@ export class Broker extends EventEmitter<BrokerEvents> {
     const header = message.header;
     const now = Date.now();
     if (header.t === "HELLO") return this.onHello(identity, header);
-    if (header.t === "HEARTBEAT") {
-      const peer = this.peers.get(key(identity)) ?? this.hearts.get(key(identity)) ?? (header.of ? this.byName.get(header.of) : undefined);
-      if (peer === undefined) return; // a heart of a peer that has not joined yet, or has left
-      if (header.of !== undefined && peer.heart === undefined && peer.id === header.of) {
-        peer.heart = identity;
-        this.hearts.set(key(identity), peer);
-      }
-      peer.lastSeen = now;
-      return;
-    }
-    const peer = this.peers.get(key(identity));
+    if (header.t === "HEARTBEAT") return this.peers.beat(identity, header.of, now);
+    const peer = this.peers.get(identity);
     if (peer === undefined) {
       this.send(identity, { t: "ERROR", code: "SCOOP_NOT_JOINED", message: `a ${header.t} message arrived from a peer that has not joined: send HELLO first` });
       return;
@@ -274,17 +189,17 @@ export class Broker extends EventEmitter<BrokerEvents> {
     peer.lastSeen = now;
     switch (header.t) {
       case "SUBMIT":
-        return this.onSubmit(peer, header.tasks, message.payload);
+        return this.taskLife.submit(peer, header.tasks, message.payload);
       case "CREDIT":
         peer.credit = Math.min(MAX_CREDIT, peer.credit + header.n);
-        return this.schedulePump();
+        return this.dispatcher.schedule();
       case "RESULT":
-        return this.onResult(peer, header.results, message.payload);
+        return this.taskLife.result(peer, header.results, message.payload);
       case "CANCEL":
-        return this.onCancel(peer, header.ids);
+        return this.taskLife.cancel(peer, header.ids);
       case "TASKS":
         for (const name of header.tasks) peer.tasks.add(name);
-        return this.schedulePump();
+        return this.dispatcher.schedule();
       case "CONST_SET":
         return this.onConstSet(peer, header, message.payload);
       case "SHUTDOWN":
@@ -317,205 +232,36 @@ export class Broker extends EventEmitter<BrokerEvents> {
   }
 
   private onHello(identity: Buffer, h: Extract<Header, { t: "HELLO" }>): void {
-    const existing = this.peers.get(key(identity));
+    const existing = this.peers.get(identity);
     if (existing !== undefined) this.removePeer(existing, "left");
-    const clash = this.byName.get(h.id);
+    const clash = this.peers.byId(h.id);
     if (clash !== undefined) this.removePeer(clash, "lost");
-    const peer: Peer = {
-      id: h.id,
-      role: h.role,
-      host: h.host,
-      pid: h.pid,
-      app: h.app,
-      identity,
-      tasks: new Set(h.tasks),
-      apps: new Set([h.app]),
-      waitNoticed: new Set(),
-      credit: 0,
-      running: new Map(),
-      owned: new Map(),
-      lastSeen: Date.now(),
-      outbox: { results: [], frames: [] },
-    };
-    this.peers.set(key(identity), peer);
-    this.byName.set(peer.id, peer);
+    const peer = newPeer(identity, h);
+    this.peers.add(peer);
     this.send(identity, { t: "WELCOME", broker: this.id, heartbeatMs: this.options.heartbeatMs, livenessMs: this.options.livenessMs });
-    for (const [name, frames] of this.constants.get(peer.app) ?? []) {
-      this.send(identity, { t: "CONST", name, frames: frames.length }, frames);
-    }
+    this.constants.sendAll(peer, peer.app);
     this.log.info({ peer: peer.id, role: peer.role, host: peer.host, tasks: peer.tasks.size }, "peer joined");
-    this.emitSafe("peer:joined", this.info(peer));
-    this.schedulePump();
-  }
-
-  private onSubmit(owner: Peer, tasks: Extract<Header, { t: "SUBMIT" }>["tasks"], payload: Buffer[]): void {
-    let offset = 0;
-    for (const t of tasks) {
-      const frames = payload.slice(offset, offset + t.frames);
-      offset += t.frames;
-      if (owner.owned.has(t.id)) {
-        this.send(owner.identity, { t: "ERROR", code: "SCOOP_DUPLICATE_TASK", message: `task id ${t.id} is already in flight`, ref: t.id });
-        continue;
-      }
-      // A worker submitting from inside a task of another app (daemon workers
-      // serve many apps) tags the subtask with that app; a client's tasks are its own app's.
-      const app = (owner.role !== "client" ? appOf(t) : undefined) ?? owner.app;
-      const task: QueuedTask = { key: this.nextKey++, owner, ownerTaskId: t.id, name: t.name, frames, retries: t.retries, attempt: 1, app };
-      this.tasks.set(task.key, task);
-      owner.owned.set(t.id, task.key);
-      this.queue.push(task);
-      this.counters.submitted++;
-      if (this.options.unknownTasks === "wait" && !owner.waitNoticed.has(t.name) && !this.runnable(t.name)) {
-        owner.waitNoticed.add(t.name);
-        this.send(owner.identity, { t: "ERROR", code: "SCOOP_TASK_WAITING", message: `no connected worker can run task "${t.name}" yet: it waits until a worker that exports it joins (bounded by the task's timeoutMs)` });
-      }
-    }
-    this.schedulePump();
-  }
-
-  private onResult(worker: Peer, results: Extract<Header, { t: "RESULT" }>["results"], payload: Buffer[]): void {
-    let offset = 0;
-    for (const r of results) {
-      const frames = payload.slice(offset, offset + r.frames);
-      offset += r.frames;
-      // Only the worker a task was dispatched to may settle it.
-      if (!worker.running.delete(r.key)) continue;
-      const task = this.tasks.get(r.key);
-      // Exactly-once delivery: a task already finished (a retry won, or it
-      // was cancelled) ignores late outcomes.
-      if (task === undefined) continue;
-      this.finish(task, r.ok, frames, worker);
-    }
-    this.schedulePump();
-  }
-
-  private onCancel(owner: Peer, ids: number[]): void {
-    for (const id of ids) {
-      const taskKey = owner.owned.get(id);
-      if (taskKey === undefined) continue;
-      const task = this.tasks.get(taskKey)!;
-      this.forget(task);
-      if (task.worker !== undefined) {
-        task.worker.running.delete(task.key);
-        this.send(task.worker.identity, { t: "ABORT", keys: [task.key] });
-      } else {
-        this.queue.remove(task);
-      }
-    }
+    this.emitSafe("peer:joined", peerInfo(peer));
+    this.dispatcher.schedule();
   }
 
   private onConstSet(peer: Peer, h: Extract<Header, { t: "CONST_SET" }>, frames: Buffer[]): void {
     const name = h.name;
     // A worker setting a constant from inside a task of another app sets that app's.
-    const app = (peer.role !== "client" ? appOf(h) : undefined) ?? peer.app;
-    let scope = this.constants.get(app);
-    if (scope === undefined) this.constants.set(app, (scope = new Map()));
-    if (scope.has(name)) {
+    const app = appOfMessage(peer, h);
+    if (!this.constants.set(app, name, frames, this.peers.values())) {
       this.send(peer.identity, { t: "ERROR", code: "SCOOP_CONST_EXISTS", message: `shared constant "${name}" is already set; constants are read-only: use a new name` });
-      return;
     }
-    scope.set(name, frames);
-    for (const other of this.peers.values()) {
-      if (other.apps.has(app)) this.sendConst(other, app, name, frames);
-    }
-  }
-
-  /** Send one constant of `app` to a peer (naming the app when it is not the peer's own). */
-  private sendConst(peer: Peer, app: string, name: string, frames: Buffer[]): void {
-    const header = app === peer.app ? { t: "CONST", name, frames: frames.length } : { t: "CONST", name, frames: frames.length, app };
-    this.send(peer.identity, header as Header, frames);
-  }
-
-  /** True if a connected peer advertises `name`. */
-  private runnable(name: string): boolean {
-    for (const peer of this.peers.values()) if (peer.tasks.has(name)) return true;
-    return false;
-  }
-
-  /** Drop the constants of apps no connected peer belongs to any more, and tell peers that hold them. */
-  private forgetOrphanApps(): void {
-    for (const app of this.constants.keys()) {
-      let used = false;
-      for (const peer of this.peers.values()) if (peer.app === app) used = true;
-      if (used) continue;
-      this.constants.delete(app);
-      for (const peer of this.peers.values()) {
-        if (!peer.apps.delete(app)) continue;
-        this.send(peer.identity, { t: "CONST", name: "", frames: 0, app, forget: true } as Header);
-      }
-    }
-  }
-
-  // --- task life ------------------------------------------------------------
-
-  /** Deliver an outcome to the owner and drop the task. */
-  private finish(task: QueuedTask, ok: boolean, frames: Buffer[], worker: { id: string; host: string }): void {
-    this.forget(task);
-    if (task.worker !== undefined && task.worker !== worker) {
-      // Another attempt is still running: it is no longer needed.
-      task.worker.running.delete(task.key);
-      this.send(task.worker.identity, { t: "ABORT", keys: [task.key] });
-    }
-    const owner = task.owner;
-    if (!this.peers.has(key(owner.identity))) return;
-    owner.outbox.results.push({ id: task.ownerTaskId, ok, frames: frames.length, worker: worker.id, host: worker.host });
-    for (const f of frames) owner.outbox.frames.push(f);
-    this.counters.delivered++;
-    this.schedulePump();
-  }
-
-  private forget(task: QueuedTask): void {
-    this.tasks.delete(task.key);
-    task.owner.owned.delete(task.ownerTaskId);
-  }
-
-  private fail(task: QueuedTask, code: string, message: string, by: { id: string; host: string }): void {
-    const error = new ScoopError(code, message, { taskName: task.name, workerId: by.id, host: by.host });
-    this.finish(task, false, this.codec.encode(error).map((f) => Buffer.from(f.buffer, f.byteOffset, f.byteLength)), by);
   }
 
   private removePeer(peer: Peer, why: "left" | "lost"): void {
-    if (!this.peers.delete(key(peer.identity))) return;
-    if (this.byName.get(peer.id) === peer) this.byName.delete(peer.id);
-    if (peer.heart) this.hearts.delete(key(peer.heart));
-    let requeued = 0;
-    let failed = 0;
-    // Tasks it was running go back to the queue (at-least-once execution).
-    for (const task of peer.running.values()) {
-      task.worker = undefined;
-      if (why === "left") {
-        // A goodbye (a recycling worker, a stopped one) is no crash: requeue
-        // without spending the task's retries, which are for lost workers.
-        requeued++;
-        this.queue.pushFront(task);
-      } else if (task.attempt <= task.retries) {
-        task.attempt++;
-        requeued++;
-        this.counters.retried++;
-        this.queue.pushFront(task);
-        this.emitSafe("task:retried", { name: task.name, key: task.key, attempt: task.attempt, lostWorker: peer.id });
-      } else {
-        failed++;
-        this.fail(task, "SCOOP_WORKER_LOST", `task "${task.name}" was lost with worker ${peer.id} (host ${peer.host}) after ${task.attempt} attempt(s); it ran out of retries: raise the retries option, or find why workers die (memory, crashes)`, peer);
-      }
-    }
-    peer.running.clear();
-    // Tasks it owned are no longer wanted by anyone.
-    for (const taskKey of peer.owned.values()) {
-      const task = this.tasks.get(taskKey);
-      if (task === undefined) continue;
-      this.tasks.delete(taskKey);
-      if (task.worker !== undefined) {
-        task.worker.running.delete(task.key);
-        this.send(task.worker.identity, { t: "ABORT", keys: [task.key] });
-      } else this.queue.remove(task);
-    }
-    peer.owned.clear();
-    this.forgetOrphanApps();
+    if (!this.peers.delete(peer)) return;
+    const { requeued, failed } = this.taskLife.release(peer, why);
+    this.constants.forgetOrphans(this.peers.values());
     this.log.info({ peer: peer.id, host: peer.host, why, requeued, failed }, why === "lost" ? "peer lost" : "peer left");
-    if (why === "lost") this.emitSafe("peer:lost", this.info(peer), { requeued, failed });
-    else this.emitSafe("peer:left", this.info(peer));
-    this.schedulePump();
+    if (why === "lost") this.emitSafe("peer:lost", peerInfo(peer), { requeued, failed });
+    else this.emitSafe("peer:left", peerInfo(peer));
+    this.dispatcher.schedule();
   }
 
   private tick(): void {
@@ -531,76 +277,36 @@ export class Broker extends EventEmitter<BrokerEvents> {
 
   // --- sending --------------------------------------------------------------
 
-  private schedulePump(): void {
-    if (this.pumpScheduled) return;
-    this.pumpScheduled = true;
-    setImmediate(() => {
-      this.pumpScheduled = false;
-      this.pump();
-    });
+  /** Send tasks the dispatcher assigned to a worker, after the constants of their apps. */
+  private dispatch(worker: Peer, tasks: QueuedTask[]): void {
+    const batch: DispatchedTask[] = [];
+    const frames: Buffer[] = [];
+    for (const task of tasks) {
+      this.constants.ensure(worker, task.app);
+      const dispatched: DispatchedTask & AppField = { key: task.key, name: task.name, frames: task.frames.length, attempt: task.attempt };
+      if (task.app !== worker.app) dispatched.app = task.app;
+      batch.push(dispatched);
+      for (const f of task.frames) frames.push(f);
+    }
+    this.send(worker.identity, { t: "DISPATCH", tasks: batch }, frames);
   }
 
-  /** Hand queued tasks to workers with credit, then flush batched deliveries. */
-  private pump(): void {
-    if (this._state !== "running") return;
-    const workers = [...this.peers.values()].filter((p) => p.credit > 0 && p.tasks.size > 0);
-    // Rotate the starting worker so credit is served fairly.
-    const start = workers.length > 0 ? this.rotation++ % workers.length : 0;
-    // No worker takes more than its share of what is queued now, however much
-    // credit it has: a worker whose credit was sized for tiny tasks must not
-    // swallow a burst of long ones that another worker could share.
-    const share = Math.ceil(this.queue.size / Math.max(1, workers.length));
-    for (let i = 0; i < workers.length && this.queue.size > 0; i++) {
-      const worker = workers[(start + i) % workers.length];
-      const batch: Array<DispatchedTask & AppField> = [];
-      const frames: Buffer[] = [];
-      while (worker.credit > 0 && batch.length < share) {
-        const task = this.queue.shift(worker.tasks);
-        if (task === undefined) break;
-        worker.credit--;
-        task.worker = worker;
-        worker.running.set(task.key, task);
-        if (!worker.apps.has(task.app)) {
-          // The worker gets an app's constants before its first task of that app
-          // (same socket, so they arrive first); later ones follow as they are set.
-          worker.apps.add(task.app);
-          for (const [name, value] of this.constants.get(task.app) ?? []) this.sendConst(worker, task.app, name, value);
-        }
-        const dispatched: DispatchedTask & AppField = { key: task.key, name: task.name, frames: task.frames.length, attempt: task.attempt };
-        if (task.app !== worker.app) dispatched.app = task.app;
-        batch.push(dispatched);
-        for (const f of task.frames) frames.push(f);
+  /** End of a pump: fail what cannot run (in "fail" mode), then flush batched deliveries. */
+  private afterPump(): void {
+    if (this.options.unknownTasks === "fail") {
+      for (const task of this.dispatcher.drainUnrunnable((name) => this.peers.runnable(name))) {
+        this.taskLife.fail(task, "SCOOP_TASK_NOT_REGISTERED", `no worker can run task "${task.name}": export it from the script every worker loads (top level, not inside main), or wrap it with defineTask() there`, { id: "broker", host: "broker" });
       }
-      if (batch.length > 0) this.send(worker.identity, { t: "DISPATCH", tasks: batch }, frames);
     }
-    if (this.options.unknownTasks === "fail") this.failUnrunnable();
     for (const peer of this.peers.values()) {
-      if (peer.outbox.results.length === 0) continue;
-      const { results, frames } = peer.outbox;
-      peer.outbox = { results: [], frames: [] };
-      this.send(peer.identity, { t: "DELIVER", results }, frames);
-    }
-  }
-
-  /** In "fail" mode, tasks no connected worker can run fail at once. */
-  private failUnrunnable(): void {
-    for (const name of this.queue.names()) {
-      let runnable = false;
-      for (const peer of this.peers.values()) if (peer.tasks.has(name)) runnable = true;
-      if (runnable) continue;
-      for (const task of this.queue.drain(name)) {
-        this.fail(task, "SCOOP_TASK_NOT_REGISTERED", `no worker can run task "${name}": export it from the script every worker loads (top level, not inside main), or wrap it with defineTask() there`, { id: "broker", host: "broker" });
-      }
+      const batch = peer.outbox.take();
+      if (batch !== undefined) this.send(peer.identity, { t: "DELIVER", results: batch.results }, batch.frames);
     }
   }
 
   private send(identity: Buffer, header: Header, payload: readonly Uint8Array[] = []): void {
     if (this._state === "closed") return;
     this.out.send([identity, ...encodeMessage(header, payload)]);
-  }
-
-  private info(peer: Peer): PeerInfo {
-    return { id: peer.id, role: peer.role, host: peer.host, pid: peer.pid, app: peer.app };
   }
 
   private emitSafe<E extends keyof BrokerEvents>(event: E, ...args: BrokerEvents[E]): void {

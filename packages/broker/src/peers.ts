@@ -1,0 +1,154 @@
+/**
+ * The broker's connected peers: who they are, which sockets they speak from,
+ * what they run, and when they were last heard from (liveness).
+ */
+import type { Header, PeerRole } from "@scoop/protocol";
+import { Outbox } from "./outbox.js";
+import type { QueuedTask as GenericTask } from "./task-queue.js";
+
+/** A connected peer as the broker sees it. */
+export interface PeerInfo {
+  /** Id the peer chose in HELLO. */
+  readonly id: string;
+  readonly role: PeerRole;
+  readonly host: string;
+  readonly pid: number;
+  /** Run or application the peer belongs to; constants are scoped by it. */
+  readonly app: string;
+}
+
+/** A peer with the broker's bookkeeping about it. */
+export interface Peer extends PeerInfo {
+  /** ZeroMQ routing id of the peer's data socket. */
+  readonly identity: Buffer;
+  /** Routing id of the peer's heartbeat socket, once it spoke. */
+  heart?: Buffer;
+  tasks: Set<string>;
+  /** Apps whose constants this peer has been sent (its own app, then each app of a task dispatched to it). */
+  apps: Set<string>;
+  /** Task names this owner was told no worker can run yet (told once per name). */
+  waitNoticed: Set<string>;
+  credit: number;
+  /** Tasks dispatched to this peer and not finished, by key. */
+  running: Map<number, QueuedTask>;
+  /** Keys of tasks this peer owns, by the owner's id. */
+  owned: Map<number, number>;
+  lastSeen: number;
+  /** Outcomes waiting to be delivered to this peer (flushed once per pump). */
+  outbox: Outbox;
+}
+
+/** A task the broker holds, queued or running. */
+export type QueuedTask = GenericTask<Peer>;
+
+/** Most credit a peer may hold: bounds what a buggy or hostile CREDIT can do. */
+export const MAX_CREDIT = 1 << 20;
+
+const key = (identity: Buffer) => identity.toString("latin1");
+
+/** A new peer from its HELLO. */
+export function newPeer(identity: Buffer, h: Extract<Header, { t: "HELLO" }>, now = Date.now()): Peer {
+  return {
+    id: h.id,
+    role: h.role,
+    host: h.host,
+    pid: h.pid,
+    app: h.app,
+    identity,
+    tasks: new Set(h.tasks),
+    apps: new Set([h.app]),
+    waitNoticed: new Set(),
+    credit: 0,
+    running: new Map(),
+    owned: new Map(),
+    lastSeen: now,
+    outbox: new Outbox(),
+  };
+}
+
+/** The public view of a peer. */
+export function peerInfo(peer: Peer): PeerInfo {
+  return { id: peer.id, role: peer.role, host: peer.host, pid: peer.pid, app: peer.app };
+}
+
+/** Connected peers, found by data socket, heartbeat socket or id. */
+export class PeerTable {
+  private readonly byIdentity = new Map<string, Peer>();
+  private readonly hearts = new Map<string, Peer>();
+  private readonly byName = new Map<string, Peer>();
+
+  get size(): number {
+    return this.byIdentity.size;
+  }
+
+  /** Connected peers in join order. */
+  values(): IterableIterator<Peer> {
+    return this.byIdentity.values();
+  }
+
+  /** The peer whose data socket has this routing id. */
+  get(identity: Buffer): Peer | undefined {
+    return this.byIdentity.get(key(identity));
+  }
+
+  /** The peer that chose this id. */
+  byId(id: string): Peer | undefined {
+    return this.byName.get(id);
+  }
+
+  add(peer: Peer): void {
+    this.byIdentity.set(key(peer.identity), peer);
+    this.byName.set(peer.id, peer);
+  }
+
+  /** Remove a peer; false if it was not connected. */
+  delete(peer: Peer): boolean {
+    if (!this.byIdentity.delete(key(peer.identity))) return false;
+    if (this.byName.get(peer.id) === peer) this.byName.delete(peer.id);
+    if (peer.heart) this.hearts.delete(key(peer.heart));
+    return true;
+  }
+
+  /**
+   * A HEARTBEAT arrived from `identity` (for peer `of`, when sent by a separate
+   * heart socket): the peer is alive. The first beat of a heart socket tells
+   * which socket to send heartbeats to.
+   */
+  beat(identity: Buffer, of: string | undefined, now: number): void {
+    const peer = this.byIdentity.get(key(identity)) ?? this.hearts.get(key(identity)) ?? (of ? this.byName.get(of) : undefined);
+    if (peer === undefined) return; // a heart of a peer that has not joined yet, or has left
+    if (of !== undefined && peer.heart === undefined && peer.id === of) {
+      peer.heart = identity;
+      this.hearts.set(key(identity), peer);
+    }
+    peer.lastSeen = now;
+  }
+
+  /** True if a connected peer advertises `name`. */
+  runnable(name: string): boolean {
+    for (const peer of this.byIdentity.values()) if (peer.tasks.has(name)) return true;
+    return false;
+  }
+}
+
+/**
+ * Wire fields beyond the protocol's v1 header types, read and written by this
+ * broker and `@scoop/core` (decodeMessage keeps unknown fields): `app` on a
+ * DISPATCH task, a SUBMIT task, CONST and CONST_SET says which app a task or a
+ * constant belongs to when it is not the receiving (or sending) peer's own;
+ * `forget` on CONST tells a peer to drop an app's constants.
+ */
+export type AppField = { app?: string };
+const appOf = (value: unknown): string | undefined => {
+  const app = (value as AppField | undefined)?.app;
+  return typeof app === "string" && app.length > 0 && app.length <= 4096 ? app : undefined;
+};
+
+/**
+ * The app a SUBMIT task or CONST_SET of `peer` belongs to: a worker acting
+ * from inside a task of another app (daemon workers serve many apps) names
+ * that app; a client's messages are always its own app's.
+ */
+export function appOfMessage(peer: Peer, message: AppField): string {
+  return (peer.role !== "client" ? appOf(message) : undefined) ?? peer.app;
+}

@@ -1,0 +1,153 @@
+/**
+ * A task's life in the broker, from SUBMIT to DELIVER: owners submit and
+ * cancel, workers report outcomes, lost workers' tasks are retried or failed,
+ * and outcomes are delivered exactly once to the owner's outbox.
+ */
+import { Codec, ScoopError, type Header } from "@scoop/protocol";
+import type { Dispatcher } from "./dispatcher.js";
+import { appOfMessage, type Peer, type QueuedTask } from "./peers.js";
+import type { BrokerEvents } from "./types.js";
+
+/** What the task life needs from the broker. */
+export interface TaskLifeHost {
+  send(identity: Buffer, header: Header, frames?: readonly Uint8Array[]): void;
+  /** True while `peer` is connected (outcomes for a departed owner are dropped). */
+  connected(peer: Peer): boolean;
+  /** True if a connected peer advertises task `name`. */
+  runnable(name: string): boolean;
+  /** Tell the owner once per name when no worker can run a task yet. */
+  noticeWaiting(): boolean;
+  retried(info: BrokerEvents["task:retried"][0]): void;
+  readonly counters: { submitted: number; delivered: number; retried: number };
+}
+
+/** Submission, outcomes, cancellation and loss of tasks. */
+export class TaskLife {
+  private readonly codec = new Codec();
+
+  constructor(
+    private readonly dispatcher: Dispatcher,
+    private readonly host: TaskLifeHost,
+  ) {}
+
+  /** SUBMIT from an owner. */
+  submit(owner: Peer, tasks: Extract<Header, { t: "SUBMIT" }>["tasks"], payload: Buffer[]): void {
+    let offset = 0;
+    for (const t of tasks) {
+      const frames = payload.slice(offset, offset + t.frames);
+      offset += t.frames;
+      if (owner.owned.has(t.id)) {
+        this.host.send(owner.identity, { t: "ERROR", code: "SCOOP_DUPLICATE_TASK", message: `task id ${t.id} is already in flight`, ref: t.id });
+        continue;
+      }
+      const app = appOfMessage(owner, t);
+      const task = this.dispatcher.submit({ owner, ownerTaskId: t.id, name: t.name, frames, retries: t.retries, attempt: 1, app });
+      owner.owned.set(t.id, task.key);
+      this.host.counters.submitted++;
+      if (this.host.noticeWaiting() && !owner.waitNoticed.has(t.name) && !this.host.runnable(t.name)) {
+        owner.waitNoticed.add(t.name);
+        this.host.send(owner.identity, { t: "ERROR", code: "SCOOP_TASK_WAITING", message: `no connected worker can run task "${t.name}" yet: it waits until a worker that exports it joins (bounded by the task's timeoutMs)` });
+      }
+    }
+    this.dispatcher.schedule();
+  }
+
+  /** RESULT from a worker. */
+  result(worker: Peer, results: Extract<Header, { t: "RESULT" }>["results"], payload: Buffer[]): void {
+    let offset = 0;
+    for (const r of results) {
+      const frames = payload.slice(offset, offset + r.frames);
+      offset += r.frames;
+      // Only the worker a task was dispatched to may settle it.
+      if (!worker.running.delete(r.key)) continue;
+      const task = this.dispatcher.get(r.key);
+      // Exactly-once delivery: a task already finished (a retry won, or it
+      // was cancelled) ignores late outcomes.
+      if (task === undefined) continue;
+      this.finish(task, r.ok, frames, worker);
+    }
+    this.dispatcher.schedule();
+  }
+
+  /** CANCEL from an owner. */
+  cancel(owner: Peer, ids: number[]): void {
+    for (const id of ids) {
+      const taskKey = owner.owned.get(id);
+      if (taskKey === undefined) continue;
+      const task = this.dispatcher.get(taskKey)!;
+      this.forget(task);
+      this.abortOrUnqueue(task);
+    }
+  }
+
+  /**
+   * A peer went away (`left` said goodbye, `lost` fell silent): the tasks it
+   * ran go back to the queue (at-least-once execution) or fail when out of
+   * retries; the tasks it owned are no longer wanted by anyone.
+   */
+  release(peer: Peer, why: "left" | "lost"): { requeued: number; failed: number } {
+    let requeued = 0;
+    let failed = 0;
+    for (const task of peer.running.values()) {
+      task.worker = undefined;
+      if (why === "left") {
+        // A goodbye (a recycling worker, a stopped one) is no crash: requeue
+        // without spending the task's retries, which are for lost workers.
+        requeued++;
+        this.dispatcher.requeue(task);
+      } else if (task.attempt <= task.retries) {
+        task.attempt++;
+        requeued++;
+        this.host.counters.retried++;
+        this.dispatcher.requeue(task);
+        this.host.retried({ name: task.name, key: task.key, attempt: task.attempt, lostWorker: peer.id });
+      } else {
+        failed++;
+        this.fail(task, "SCOOP_WORKER_LOST", `task "${task.name}" was lost with worker ${peer.id} (host ${peer.host}) after ${task.attempt} attempt(s); it ran out of retries: raise the retries option, or find why workers die (memory, crashes)`, peer);
+      }
+    }
+    peer.running.clear();
+    for (const taskKey of peer.owned.values()) {
+      const task = this.dispatcher.get(taskKey);
+      if (task === undefined) continue;
+      this.dispatcher.drop(task);
+      this.abortOrUnqueue(task);
+    }
+    peer.owned.clear();
+    return { requeued, failed };
+  }
+
+  /** Fail a task with a {@link ScoopError} the broker makes (`by` names who failed it). */
+  fail(task: QueuedTask, code: string, message: string, by: { id: string; host: string }): void {
+    const error = new ScoopError(code, message, { taskName: task.name, workerId: by.id, host: by.host });
+    this.finish(task, false, this.codec.encode(error).map((f) => Buffer.from(f.buffer, f.byteOffset, f.byteLength)), by);
+  }
+
+  /** Deliver an outcome to the owner and drop the task. */
+  private finish(task: QueuedTask, ok: boolean, frames: Buffer[], worker: { id: string; host: string }): void {
+    this.forget(task);
+    if (task.worker !== undefined && task.worker !== worker) {
+      // Another attempt is still running: it is no longer needed.
+      task.worker.running.delete(task.key);
+      this.host.send(task.worker.identity, { t: "ABORT", keys: [task.key] });
+    }
+    const owner = task.owner;
+    if (!this.host.connected(owner)) return;
+    owner.outbox.push({ id: task.ownerTaskId, ok, frames: frames.length, worker: worker.id, host: worker.host }, frames);
+    this.host.counters.delivered++;
+    this.dispatcher.schedule();
+  }
+
+  private forget(task: QueuedTask): void {
+    this.dispatcher.drop(task);
+    task.owner.owned.delete(task.ownerTaskId);
+  }
+
+  /** A task nobody wants any more: abort it where it runs, or take it out of the queue. */
+  private abortOrUnqueue(task: QueuedTask): void {
+    if (task.worker !== undefined) {
+      task.worker.running.delete(task.key);
+      this.host.send(task.worker.identity, { t: "ABORT", keys: [task.key] });
+    } else this.dispatcher.unqueue(task);
+  }
+}
