@@ -9,7 +9,7 @@ import type { Logger } from "pino";
 import type { Codec, DeliveredOutcome, SubmittedTask } from "@scoop/protocol";
 import { ScoopError } from "@scoop/protocol";
 import type { BrokerConnection } from "./connection.js";
-import type { Executor, TaskCall, TaskSink } from "./executor.js";
+import { SUBMIT_BATCH, type Executor, type TaskCall, type TaskSink } from "./executor.js";
 import { ConstWaiters } from "./const-waiters.js";
 import { remoteFailure } from "./remote-failure.js";
 
@@ -37,9 +37,6 @@ interface Unsent {
   task: SubmittedTask & AppField;
   frames: Uint8Array[];
 }
-
-/** Tasks per SUBMIT message: big maps go out in steady batches. */
-const SUBMIT_BATCH = 4096;
 
 /** Options of a {@link DistributedExecutor}. */
 export interface DistributedExecutorOptions {

@@ -4,6 +4,12 @@
  * executor with {@link setExecutor}. Futures never know which one runs them.
  */
 
+/**
+ * Most tasks per SUBMIT message, and per `submit` call of a map: big maps go
+ * out in steady batches.
+ */
+export const SUBMIT_BATCH = 4096;
+
 /** Per-call options after validation. */
 export interface TaskOptions {
   /** Give up (reject with a timeout error and cancel the task) after this long. `undefined`: never. */

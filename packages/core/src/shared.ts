@@ -3,9 +3,7 @@
  * broadcast to every worker of the run, late joiners included.
  */
 import { InvalidOptionError } from "@scoop/protocol";
-import type { Executor } from "./executor.js";
-import { runtime } from "./runtime.js";
-import { SerialExecutor } from "./serial-executor.js";
+import { executorForConstants as executor } from "./active-executor.js";
 
 /** Options of {@link getConst}. */
 export interface GetConstOptions {
@@ -13,11 +11,6 @@ export interface GetConstOptions {
   timeoutMs?: number;
   /** Stop waiting when this aborts. */
   signal?: AbortSignal;
-}
-
-function executor(): Executor {
-  // Constants alone do not deserve the serial-fallback warning; tasks will give it.
-  return (runtime.executor ??= new SerialExecutor());
 }
 
 /**

@@ -1,0 +1,56 @@
+/**
+ * One task call: its name, its future and executor entry, and the deadline,
+ * signal and parent link armed once it is submitted.
+ */
+import type { Executor, TaskCall, TaskSink } from "./executor.js";
+import type { ResolvedCallOptions } from "./call-options.js";
+import { AbortedError, TimeoutError } from "./errors.js";
+import { Future } from "./future.js";
+import { currentTask, defineTask, requireTaskName, runtime, taskByName, taskName } from "./runtime.js";
+
+/** Any task function. */
+export type Fn = (...args: any[]) => unknown;
+/** What a task of type `F` resolves to. */
+export type Result<F extends Fn> = Awaited<ReturnType<F>>;
+
+/**
+ * The task name of `fn`. The serial fallback also accepts a named function
+ * that is not registered yet: a script that calls its own main() at the top
+ * level submits its exports before anyone could register them.
+ */
+export function taskNameFor(fn: unknown, exec: Executor): string {
+  if (exec.kind === "serial" && !runtime.managed && typeof fn === "function" && fn.name && taskName(fn as Fn) === undefined && taskByName(fn.name) === undefined) {
+    defineTask(fn.name, fn as Fn);
+  }
+  return requireTaskName(fn);
+}
+
+/** Make the future and executor entry of one task; arms its deadline, signal and parent link once submitted. */
+export function prepare<R>(fn: Fn, name: string, args: unknown[], options: ResolvedCallOptions, exec: Executor) {
+  if (!runtime.managed) runtime.usedEarly = true;
+  const id = runtime.nextTaskId++;
+  const future = new Future<R>(id, name);
+  const call: TaskCall = { id, name, fn, args, options: { timeoutMs: options.timeoutMs, retries: options.retries } };
+  future.bindCancel(() => exec.cancel(id));
+  const arm = () => {
+    const { timeoutMs, signal } = options;
+    const parent = currentTask()?.signal;
+    if (timeoutMs === undefined && signal === undefined && parent === undefined) return;
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => future.abandon(new TimeoutError(`task "${name}" did not finish within ${timeoutMs} ms (its timeoutMs); it was cancelled`, { taskName: name })), timeoutMs);
+    const onAbort = () => future.abandon(new AbortedError(`task "${name}" was aborted by its signal`, { taskName: name, cause: signal?.reason }));
+    // A task's children are cancelled with it.
+    const onParentAbort = () => future.cancel();
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    parent?.addEventListener("abort", onParentAbort, { once: true });
+    future.addDoneCallback(() => {
+      if (timer !== undefined) clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      parent?.removeEventListener("abort", onParentAbort);
+    });
+  };
+  return { future, entry: { call, sink: future.sink() as TaskSink }, arm };
+}
+
+/** A prepared task call. */
+export type Prepared<R> = ReturnType<typeof prepare<R>>;

@@ -1,0 +1,44 @@
+/** Inputs of a map: several (async) iterables, zipped into argument tuples. */
+export type Inputs = Array<Iterable<unknown> | AsyncIterable<unknown>>;
+
+/** Zip several (async) iterables into argument tuples, stopping at the shortest, like SCOOP's map. */
+export function zip(inputs: Inputs): { sync: Iterator<unknown[]> } | { async: AsyncIterator<unknown[]> } {
+  if (inputs.every((i) => typeof (i as Iterable<unknown>)[Symbol.iterator] === "function")) {
+    const its = inputs.map((i) => (i as Iterable<unknown>)[Symbol.iterator]());
+    return {
+      sync: {
+        next() {
+          const tuple: unknown[] = [];
+          for (const it of its) {
+            const r = it.next();
+            if (r.done) return { done: true, value: undefined };
+            tuple.push(r.value);
+          }
+          return { done: false, value: tuple };
+        },
+        return() {
+          for (const it of its) it.return?.();
+          return { done: true, value: undefined };
+        },
+      },
+    };
+  }
+  const its = inputs.map((i) =>
+    typeof (i as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function"
+      ? (i as AsyncIterable<unknown>)[Symbol.asyncIterator]()
+      : (i as Iterable<unknown>)[Symbol.iterator](),
+  );
+  return {
+    async: {
+      async next() {
+        const rs = await Promise.all(its.map((it) => it.next()));
+        if (rs.some((r) => r.done)) return { done: true, value: undefined };
+        return { done: false, value: rs.map((r) => r.value) };
+      },
+      async return() {
+        await Promise.all(its.map((it) => it.return?.()));
+        return { done: true, value: undefined };
+      },
+    },
+  };
+}
