@@ -1,17 +1,13 @@
 /**
  * Using a cluster from an app that was not started by `scoop`: `connect()` to
- * a running broker, or `start()` a local cluster (through `@scoop/launcher`).
+ * a running broker.
  */
-import { createRequire } from "node:module";
 import { hostname } from "node:os";
-import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import { InvalidOptionError, ScoopError, curveKeyPair, isZ85Key } from "@scoop/protocol";
-import { BrokerConnection } from "./connection.js";
-import { DistributedExecutor } from "./distributed-executor.js";
-import { getCodec, getLogger, registerModule, runtime, setExecutor } from "./runtime.js";
+import { openPeerSession } from "./peer-session.js";
+import { getLogger, runtime } from "./runtime.js";
 
 /** Options of {@link connect}. */
 export interface ConnectOptions {
@@ -46,7 +42,6 @@ export interface ConnectCurveOptions {
   /** This app's secret key (with `publicKey`). */
   secretKey?: string;
 }
-
 
 /** zeromq socket options of a CURVE client, generating its keypair if none is given. @throws {InvalidOptionError} */
 export function curveClientOptions(curve: ConnectCurveOptions): Record<string, string> {
@@ -91,9 +86,8 @@ export async function connect(options: ConnectOptions): Promise<ScoopConnection>
   runtime.managed = true; // before any await: the auto-main check must not run main
   const app = options.app ?? `app-${hostname()}-${process.pid}-${randomBytes(4).toString("hex")}`;
   const logger = (options.logger ?? getLogger()).child({ component: "app" });
-  let executor: DistributedExecutor | undefined;
   const curve = options.curve === undefined ? undefined : curveClientOptions(options.curve);
-  const connection = await BrokerConnection.open({
+  const { connection, executor } = await openPeerSession({
     endpoint: options.broker,
     id: `${app}/${randomBytes(3).toString("hex")}`,
     role: "client",
@@ -102,20 +96,15 @@ export async function connect(options: ConnectOptions): Promise<ScoopConnection>
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
     logger,
     curve,
-    onBrokerLost(silentMs, reason) {
-      const error = new ScoopError("SCOOP_BROKER_LOST", `lost the broker at ${options.broker}: ${reason}; tasks in flight failed: connect() again once it is back, then submit them again`, { address: options.broker });
-      logger.error({ silentMs }, error.message);
-      executor?.failAll(error);
-    },
+    lostAdvice: "tasks in flight failed: connect() again once it is back, then submit them again",
+    executor: { maxInFlight: options.maxInFlight },
   });
-  executor = new DistributedExecutor({ connection, codec: getCodec(), logger, maxInFlight: options.maxInFlight });
-  setExecutor(executor);
   connection.ready();
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       try {
-        executor!.failAll(new ScoopError("SCOOP_CLOSED", "the connection to the cluster was closed while this task was in flight"));
+        executor.failAll(new ScoopError("SCOOP_CLOSED", "the connection to the cluster was closed while this task was in flight"));
       } finally {
         if (runtime.executor === executor) runtime.executor = undefined;
         await connection.close();
@@ -124,99 +113,3 @@ export async function connect(options: ConnectOptions): Promise<ScoopConnection>
   return { broker: options.broker, app, close, [Symbol.asyncDispose]: close };
 }
 
-/** Options of {@link start}. */
-export interface StartOptions {
-  /** Number of local worker processes. @default one per core */
-  workers?: number;
-  /**
-   * Modules whose exported functions are the tasks (paths or `file:` URLs);
-   * every worker loads them. Required: the app's own entry may not be safe to load twice.
-   */
-  modules: Array<string | URL>;
-  /** Logger. */
-  logger?: Logger;
-}
-
-/** A local cluster started by {@link start}. */
-export interface ScoopCluster {
-  /** The broker's endpoint (loopback). */
-  readonly broker: string;
-  /** Number of workers. */
-  readonly workers: number;
-  /** Stop the workers and the broker; nothing is left running. Idempotent. */
-  stop(): Promise<void>;
-  [Symbol.asyncDispose](): Promise<void>;
-}
-
-interface LauncherModule {
-  startCluster(options: { workers?: number; modules: string[]; logger?: Logger }): Promise<{ endpoint: string; app: string; workers: number; close(): Promise<void> }>;
-}
-
-async function loadLauncher(): Promise<LauncherModule> {
-  // Resolved from the app (not from core): the launcher is the app's optional dependency.
-  const name = "@scoop/launcher";
-  let path: string = name;
-  try {
-    path = createRequire(join(process.cwd(), "index.js")).resolve(name);
-  } catch {
-    /* fall back to core's own resolution */
-  }
-  try {
-    return (await import(path.startsWith("/") ? pathToFileURL(path).href : path)) as LauncherModule;
-  } catch (error) {
-    throw new ScoopError("SCOOP_LAUNCHER_MISSING", "start() needs the @scoop/launcher package: install it next to @scoop/core (npm install @scoop/launcher)", { cause: error });
-  }
-}
-
-let cluster: ScoopCluster | undefined;
-
-/**
- * Start a local cluster (a broker and `workers` worker processes loading
- * `modules`) and connect this process to it, for servers, notebooks and
- * tests where no launcher wraps the program.
- *
- * ```ts
- * await scoop.start({ workers: 4, modules: [new URL("./tasks.js", import.meta.url)] });
- * console.log(await futures.map(square, [1, 2, 3]));
- * await scoop.stop();
- * ```
- */
-export async function start(options: StartOptions): Promise<ScoopCluster> {
-  if (cluster) throw new ScoopError("SCOOP_ALREADY_STARTED", "a local cluster is already running in this process: stop() it first");
-  if (!Array.isArray(options?.modules) || options.modules.length === 0) {
-    throw new InvalidOptionError("start: options.modules must list the modules that export your tasks, e.g. start({ modules: [new URL(\"./tasks.js\", import.meta.url)] })");
-  }
-  runtime.managed = true;
-  const modules = options.modules.map((m) => (m instanceof URL ? (m.protocol === "file:" ? decodeURIComponent(m.pathname) : m.href) : m));
-  // The tasks must be registered here too, under the same names the workers use.
-  for (const m of modules) {
-    const url = m.startsWith("/") ? pathToFileURL(m).href : /^[a-z]+:/i.test(m) ? m : pathToFileURL(resolve(m)).href;
-    registerModule((await import(url)) as Record<string, unknown>);
-  }
-  const launcher = await loadLauncher();
-  const running = await launcher.startCluster({ workers: options.workers, modules, logger: options.logger });
-  let conn: ScoopConnection;
-  try {
-    conn = await connect({ broker: running.endpoint, app: running.app, logger: options.logger });
-  } catch (error) {
-    await running.close();
-    throw error;
-  }
-  let stopping: Promise<void> | undefined;
-  const stop = () =>
-    (stopping ??= (async () => {
-      try {
-        await conn.close();
-      } finally {
-        await running.close();
-        cluster = undefined;
-      }
-    })());
-  cluster = { broker: running.endpoint, workers: running.workers, stop, [Symbol.asyncDispose]: stop };
-  return cluster;
-}
-
-/** Stop the cluster started by {@link start}, if any. */
-export async function stop(): Promise<void> {
-  await cluster?.stop();
-}

@@ -10,7 +10,7 @@ import type { Codec, DeliveredOutcome, SubmittedTask } from "@scoop/protocol";
 import { ScoopError } from "@scoop/protocol";
 import type { BrokerConnection } from "./connection.js";
 import { SUBMIT_BATCH, type Executor, type TaskCall, type TaskSink } from "./executor.js";
-import { ConstWaiters } from "./const-waiters.js";
+import { PeerConstants } from "./peer-constants.js";
 import { remoteFailure } from "./remote-failure.js";
 
 /**
@@ -72,11 +72,8 @@ export class DistributedExecutor implements Executor {
   private readonly maxInFlight: number;
   private readonly maxInFlightBytes: number;
   private flushScheduled = false;
-  /** Constants by app, then by name: a daemon worker serves tasks of many apps. */
-  private readonly constants = new Map<string, Map<string, unknown>>();
-  /** Waiters by `app\0name`. */
-  private readonly constWaiters = new ConstWaiters();
-  private readonly constSets = new Map<string, { resolve(): void; reject(e: unknown): void }>();
+  /** Shared constants by app: a daemon worker serves tasks of many apps. */
+  private readonly constants: PeerConstants;
   /** App of the task running now, when it is not this peer's own. */
   private readonly appContext = new AsyncLocalStorage<string>();
   private readonly waitingNoticed = new Set<string>();
@@ -90,6 +87,7 @@ export class DistributedExecutor implements Executor {
     this.app = conn.options.app;
     this.maxInFlight = options.maxInFlight ?? 65_536;
     this.maxInFlightBytes = options.maxInFlightBytes ?? 16 * 2 ** 20;
+    this.constants = new PeerConstants({ connection: conn, codec: options.codec, logger: options.logger, app: this.app });
     conn.on("DELIVER", (h, payload) => this.onDeliver(h.results, payload));
     conn.on("CONST", (h, payload) => this.onConst(h, payload));
     conn.on("ERROR", (h) => this.onError(h.code, h.message, h.ref));
@@ -164,18 +162,11 @@ export class DistributedExecutor implements Executor {
   }
 
   async setConst(name: string, value: unknown): Promise<void> {
-    const frames = this.options.codec.encode(value, `shared constant "${name}"`);
-    const app = this.currentApp();
-    const done = new Promise<void>((resolve, reject) => this.constSets.set(constKey(app, name), { resolve, reject }));
-    const header = app === this.app ? { t: "CONST_SET" as const, name, frames: frames.length } : { t: "CONST_SET" as const, name, frames: frames.length, app };
-    this.options.connection.send(header, frames);
-    return done;
+    return this.constants.set(this.currentApp(), name, value);
   }
 
   async getConst(name: string, options: { timeoutMs?: number; signal?: AbortSignal }): Promise<unknown> {
-    const app = this.currentApp();
-    if (!this.constants.get(app)?.has(name)) await this.constWaiters.wait(constKey(app, name), name, options);
-    return this.constants.get(app)?.get(name);
+    return this.constants.get(this.currentApp(), name, options);
   }
 
   async shutdown(wait: boolean): Promise<void> {
@@ -253,40 +244,11 @@ export class DistributedExecutor implements Executor {
   }
 
   private onConst(h: { name: string } & AppField, payload: Buffer[]): void {
-    const name = h.name;
-    const app = appOf(h) ?? this.app;
-    if (h.forget === true) {
-      // The broker dropped this app's constants (no peer of it is left).
-      if (app !== this.app) this.constants.delete(app);
-      return;
-    }
-    let value: unknown;
-    try {
-      value = this.options.codec.decode(payload);
-    } catch (error) {
-      this.options.logger.error({ err: error, name }, "cannot decode a shared constant");
-      return;
-    }
-    let scope = this.constants.get(app);
-    if (scope === undefined) this.constants.set(app, (scope = new Map()));
-    scope.set(name, value);
-    const k = constKey(app, name);
-    this.constSets.get(k)?.resolve();
-    this.constSets.delete(k);
-    this.constWaiters.wake(k);
+    this.constants.received(appOf(h) ?? this.app, h.name, h.forget === true, payload);
   }
 
   private onError(code: string, message: string, ref?: number): void {
-    if (code === "SCOOP_CONST_EXISTS") {
-      const name = /"([^"]*)"/.exec(message)?.[1];
-      // The refused set is the oldest pending one of that name (any app).
-      for (const [k, set] of this.constSets) {
-        if (name === undefined || k.slice(k.indexOf("\0") + 1) !== name) continue;
-        this.constSets.delete(k);
-        set.reject(new ScoopError(code, message));
-        return;
-      }
-    }
+    if (code === "SCOOP_CONST_EXISTS" && this.constants.refused(code, message)) return;
     if (code === "SCOOP_TASK_WAITING") {
       // A notice, not a failure: the task waits for a worker that can run it.
       if (!this.waitingNoticed.has(message)) {
@@ -313,8 +275,4 @@ export class DistributedExecutor implements Executor {
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();
   }
-}
-
-function constKey(app: string, name: string): string {
-  return `${app}\0${name}`;
 }

@@ -5,7 +5,8 @@
  */
 import * as futures from "./futures.js";
 import * as shared from "./shared.js";
-import { connect, start, stop } from "./connect.js";
+import { connect } from "./connect.js";
+import { start, stop } from "./start.js";
 import { scheduleAutoMain } from "./run-main.js";
 
 export { futures, shared };
@@ -31,8 +32,12 @@ export {
 } from "./runtime.js";
 export type { TaskContext } from "./runtime.js";
 export { runMain } from "./run-main.js";
-export { connect, start, stop } from "./connect.js";
-export type { ConnectOptions, ConnectCurveOptions, ScoopConnection, StartOptions, ScoopCluster } from "./connect.js";
+export { connect } from "./connect.js";
+export type { ConnectOptions, ConnectCurveOptions, ScoopConnection } from "./connect.js";
+export { start, stop } from "./start.js";
+export type { StartOptions, ScoopCluster } from "./start.js";
+export { openPeerSession } from "./peer-session.js";
+export type { PeerSession, PeerSessionOptions, SessionAttachment } from "./peer-session.js";
 export { RandomStream, philox4x32 } from "./random-stream.js";
 export { RetriesExhaustedError, RETRY_ON_ERROR_DEFAULTS } from "./retry-on-error.js";
 export type { RetryOnError, RetryOnErrorOptions, RetryPredicate } from "./retry-on-error.js";

@@ -1,0 +1,61 @@
+/**
+ * One peer's session with a broker: the connection, the distributed executor
+ * installed for it, and what happens when the broker is lost. Used by
+ * `connect()` (apps) and by `@scoop/worker` (workers, the origin included).
+ */
+import { ScoopError, type ScoopErrorContext } from "@scoop/protocol";
+import { BrokerConnection, type ConnectionOptions } from "./connection.js";
+import { DistributedExecutor, type DistributedExecutorOptions } from "./distributed-executor.js";
+import { getCodec, setExecutor } from "./runtime.js";
+
+/** What else lives on a session's connection (the worker's task runner); stopped when the broker is lost. */
+export interface SessionAttachment {
+  stop(): void;
+}
+
+/** Options of {@link openPeerSession}. */
+export interface PeerSessionOptions<A extends SessionAttachment | undefined> extends Omit<ConnectionOptions, "onBrokerLost"> {
+  /** What the `SCOOP_BROKER_LOST` error says after "lost the broker at <endpoint>: <reason>; ". */
+  lostAdvice: string;
+  /** More context of that error (its `address` is the endpoint). */
+  lostContext?: ScoopErrorContext;
+  /** Options of the executor beyond its connection, codec and logger. */
+  executor?: Omit<DistributedExecutorOptions, "connection" | "codec" | "logger">;
+  /** Build what else lives on this connection, before the executor is installed. */
+  attach?(connection: BrokerConnection, executor: DistributedExecutor): A;
+  /** The broker was lost: the attachment is stopped and the executor has failed what was in flight. */
+  onBrokerLost?(error: ScoopError): void;
+}
+
+/** A joined session; call `connection.ready()` once every handler is in place. */
+export interface PeerSession<A> {
+  readonly connection: BrokerConnection;
+  readonly executor: DistributedExecutor;
+  readonly attached: A;
+}
+
+/**
+ * Join a broker, build this peer's executor (and attachment) on the
+ * connection and install the executor for the `futures` API.
+ * @throws {ScoopError} what {@link BrokerConnection.open} throws.
+ */
+export async function openPeerSession<A extends SessionAttachment | undefined = undefined>(options: PeerSessionOptions<A>): Promise<PeerSession<A>> {
+  const { lostAdvice, lostContext, executor: executorOptions, attach, onBrokerLost, ...connectionOptions } = options;
+  const log = options.logger;
+  let executor: DistributedExecutor | undefined;
+  let attached: A | undefined;
+  const connection = await BrokerConnection.open({
+    ...connectionOptions,
+    onBrokerLost(silentMs, reason) {
+      const error = new ScoopError("SCOOP_BROKER_LOST", `lost the broker at ${options.endpoint}: ${reason}; ${lostAdvice}`, { address: options.endpoint, ...lostContext });
+      log.error({ silentMs }, error.message);
+      attached?.stop();
+      executor?.failAll(error);
+      onBrokerLost?.(error);
+    },
+  });
+  executor = new DistributedExecutor({ connection, codec: getCodec(), logger: log, ...executorOptions });
+  attached = attach?.(connection, executor);
+  setExecutor(executor);
+  return { connection, executor, attached: attached as A };
+}

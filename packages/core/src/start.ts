@@ -1,0 +1,108 @@
+/**
+ * `start()` a local cluster (a broker and worker processes, through
+ * `@scoop/launcher`) and connect this process to it.
+ */
+import { createRequire } from "node:module";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Logger } from "pino";
+import { InvalidOptionError, ScoopError } from "@scoop/protocol";
+import { connect, type ScoopConnection } from "./connect.js";
+import { registerModule, runtime } from "./runtime.js";
+
+/** Options of {@link start}. */
+export interface StartOptions {
+  /** Number of local worker processes. @default one per core */
+  workers?: number;
+  /**
+   * Modules whose exported functions are the tasks (paths or `file:` URLs);
+   * every worker loads them. Required: the app's own entry may not be safe to load twice.
+   */
+  modules: Array<string | URL>;
+  /** Logger. */
+  logger?: Logger;
+}
+
+/** A local cluster started by {@link start}. */
+export interface ScoopCluster {
+  /** The broker's endpoint (loopback). */
+  readonly broker: string;
+  /** Number of workers. */
+  readonly workers: number;
+  /** Stop the workers and the broker; nothing is left running. Idempotent. */
+  stop(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+interface LauncherModule {
+  startCluster(options: { workers?: number; modules: string[]; logger?: Logger }): Promise<{ endpoint: string; app: string; workers: number; close(): Promise<void> }>;
+}
+
+async function loadLauncher(): Promise<LauncherModule> {
+  // Resolved from the app (not from core): the launcher is the app's optional dependency.
+  const name = "@scoop/launcher";
+  let path: string = name;
+  try {
+    path = createRequire(join(process.cwd(), "index.js")).resolve(name);
+  } catch {
+    /* fall back to core's own resolution */
+  }
+  try {
+    return (await import(path.startsWith("/") ? pathToFileURL(path).href : path)) as LauncherModule;
+  } catch (error) {
+    throw new ScoopError("SCOOP_LAUNCHER_MISSING", "start() needs the @scoop/launcher package: install it next to @scoop/core (npm install @scoop/launcher)", { cause: error });
+  }
+}
+
+let cluster: ScoopCluster | undefined;
+
+/**
+ * Start a local cluster (a broker and `workers` worker processes loading
+ * `modules`) and connect this process to it, for servers, notebooks and
+ * tests where no launcher wraps the program.
+ *
+ * ```ts
+ * await scoop.start({ workers: 4, modules: [new URL("./tasks.js", import.meta.url)] });
+ * console.log(await futures.map(square, [1, 2, 3]));
+ * await scoop.stop();
+ * ```
+ */
+export async function start(options: StartOptions): Promise<ScoopCluster> {
+  if (cluster) throw new ScoopError("SCOOP_ALREADY_STARTED", "a local cluster is already running in this process: stop() it first");
+  if (!Array.isArray(options?.modules) || options.modules.length === 0) {
+    throw new InvalidOptionError("start: options.modules must list the modules that export your tasks, e.g. start({ modules: [new URL(\"./tasks.js\", import.meta.url)] })");
+  }
+  runtime.managed = true;
+  const modules = options.modules.map((m) => (m instanceof URL ? (m.protocol === "file:" ? decodeURIComponent(m.pathname) : m.href) : m));
+  // The tasks must be registered here too, under the same names the workers use.
+  for (const m of modules) {
+    const url = m.startsWith("/") ? pathToFileURL(m).href : /^[a-z]+:/i.test(m) ? m : pathToFileURL(resolve(m)).href;
+    registerModule((await import(url)) as Record<string, unknown>);
+  }
+  const launcher = await loadLauncher();
+  const running = await launcher.startCluster({ workers: options.workers, modules, logger: options.logger });
+  let conn: ScoopConnection;
+  try {
+    conn = await connect({ broker: running.endpoint, app: running.app, logger: options.logger });
+  } catch (error) {
+    await running.close();
+    throw error;
+  }
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      try {
+        await conn.close();
+      } finally {
+        await running.close();
+        cluster = undefined;
+      }
+    })());
+  cluster = { broker: running.endpoint, workers: running.workers, stop, [Symbol.asyncDispose]: stop };
+  return cluster;
+}
+
+/** Stop the cluster started by {@link start}, if any. */
+export async function stop(): Promise<void> {
+  await cluster?.stop();
+}
