@@ -5,7 +5,15 @@
 import { hostname } from "node:os";
 import pino, { type Logger } from "pino";
 import { EXIT_RECYCLED, InvalidOptionError, ScoopError } from "@scoop/protocol";
-import { getCodec, openPeerSession, registerModule, registeredTaskNames, runMain, type BrokerConnection } from "@scoop/core";
+import {
+  BrokerConnection,
+  DistributedExecutor,
+  getCodec,
+  registerModule,
+  registeredTaskNames,
+  runMain,
+  setExecutor,
+} from "@scoop/core";
 import { exportedFunctions, loadModule } from "./load-module.js";
 import { TaskRunner } from "./runner.js";
 
@@ -115,13 +123,15 @@ export async function startWorker(options: WorkerOptions): Promise<ScoopWorker> 
   const done = new Promise<number>((resolve) => (resolveDone = resolve)).finally(() => (finished = true));
   let closed = false;
   let wake: (() => void) | undefined;
-  let session: { connection: BrokerConnection; runner: TaskRunner } | undefined;
+  let session: { connection: BrokerConnection; executor: DistributedExecutor; runner: TaskRunner } | undefined;
   let mainStarted = false;
 
   /** Join once; wire the executor and the runner to the new connection. */
   const join = async (): Promise<void> => {
-    let joined: BrokerConnection | undefined;
-    const { connection, attached: runner } = await openPeerSession({
+    let executor: DistributedExecutor | undefined;
+    let runner: TaskRunner | undefined;
+    let connection: BrokerConnection | undefined = undefined;
+    connection = await BrokerConnection.open({
       endpoint: options.broker,
       id,
       role: options.origin ? "origin" : "worker",
@@ -132,36 +142,41 @@ export async function startWorker(options: WorkerOptions): Promise<ScoopWorker> 
       curve: options.curve,
       // A reconnecting worker outlives its broker by design: never end the process.
       graceMs: reconnect ? 0 : undefined,
-      lostAdvice: reconnect ? "tasks this worker submitted failed, the worker joins again when the broker is back" : "the run cannot go on",
-      lostContext: { workerId: id },
-      executor: { taskNames: registeredTaskNames },
-      attach: (connection, executor) => {
-        joined = connection;
-        const runner: TaskRunner = new TaskRunner({
-          connection,
-          codec: getCodec(),
-          logger: log,
-          workerId: id,
-          bufferMs: options.bufferMs,
-          executor,
-          recycle: options.origin ? undefined : { maxTasks: options.maxTasks, maxMemoryMb: options.maxMemoryMb },
-          onRetired: (why) => {
-            log.info({ why, tasks: runner.completed }, "recycling: leaving for a fresh worker");
-            resolveDone(EXIT_RECYCLED);
-          },
-        });
-        return runner;
-      },
-      onBrokerLost() {
+      onBrokerLost(silentMs, reason) {
+        const error = new ScoopError(
+          "SCOOP_BROKER_LOST",
+          reconnect
+            ? `lost the broker at ${options.broker}: ${reason}; tasks this worker submitted failed, the worker joins again when the broker is back`
+            : `lost the broker at ${options.broker}: ${reason}; the run cannot go on`,
+          { address: options.broker, workerId: id },
+        );
+        log.error({ silentMs }, error.message);
+        runner?.stop();
+        executor?.failAll(error);
         if (!reconnect || closed) {
           resolveDone(1);
           return;
         }
-        void Promise.resolve(joined?.close(false)).then(() => rejoin());
+        void Promise.resolve(connection?.close(false)).then(() => rejoin());
       },
     });
+    executor = new DistributedExecutor({ connection, codec: getCodec(), logger: log, taskNames: registeredTaskNames });
+    runner = new TaskRunner({
+      connection,
+      codec: getCodec(),
+      logger: log,
+      workerId: id,
+      bufferMs: options.bufferMs,
+      executor,
+      recycle: options.origin ? undefined : { maxTasks: options.maxTasks, maxMemoryMb: options.maxMemoryMb },
+      onRetired: (why) => {
+        log.info({ why, tasks: runner?.completed }, "recycling: leaving for a fresh worker");
+        resolveDone(EXIT_RECYCLED);
+      },
+    });
+    setExecutor(executor);
     connection.on("SHUTDOWN", (h) => resolveDone(options.origin ? h.code : 0));
-    session = { connection, runner };
+    session = { connection, executor, runner };
     runner.start();
     connection.ready();
     log.info({ role: options.origin ? "origin" : "worker", tasks: registeredTaskNames().length }, "worker joined");
