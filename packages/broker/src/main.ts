@@ -4,11 +4,16 @@
  * its CURVE keys.
  */
 import pino from "pino";
-import yargs from "yargs";
-import { ScoopError } from "@scoop/protocol";
+import { createRequire } from "node:module";
+import type Yargs from "yargs";
+import { SCOOP_VERSION as VERSION, ScoopError } from "@scoop/protocol";
 import { startBroker } from "./broker.js";
 import { readBrokerKeys, readPublicKeys, writeBrokerKeys } from "./keys.js";
 import { BROKER_DEFAULTS, isLoopbackEndpoint } from "./options.js";
+
+// yargs' ESM build wraps help text mid-word (its cliui shim has no word
+// wrapping); its CommonJS build wraps at word boundaries.
+const yargs = createRequire(import.meta.url)("yargs") as typeof Yargs;
 
 function failHandler(message: string, error: Error | undefined): never {
   throw error ?? new ScoopError("SCOOP_USAGE", `${message}; see scoop-broker --help`);
@@ -24,7 +29,9 @@ async function keygen(argv: string[]): Promise<number> {
     .exitProcess(false)
     .fail(failHandler)
     .help()
+    .alias("h", "help")
     .version(false)
+    .wrap(yargs().terminalWidth())
     .parseAsync();
   if (args.help) return 0;
   const files = writeBrokerKeys(args.out, { force: args.force });
@@ -57,9 +64,11 @@ export async function main(argv: string[]): Promise<number> {
       .exitProcess(false)
       .fail(failHandler)
       .help()
-      .version(false)
+      .alias("h", "help")
+      .version(VERSION)
+      .wrap(yargs().terminalWidth())
       .parseAsync();
-    if (args.help) return 0;
+    if (args.help || args.version) return 0;
     verbose = args.verbose || args.debug;
     if (args.allow !== undefined && args.key === undefined) throw new ScoopError("SCOOP_USAGE", "--allow needs --key: an allow-list of client keys only works with CURVE");
     const keys = args.key === undefined ? undefined : readBrokerKeys(args.key);

@@ -3,11 +3,16 @@
  */
 import { statSync } from "node:fs";
 import pino, { type Logger } from "pino";
-import yargs from "yargs";
-import { ScoopError } from "@scoop/protocol";
+import { createRequire } from "node:module";
+import type Yargs from "yargs";
+import { SCOOP_VERSION as VERSION, ScoopError } from "@scoop/protocol";
 import { humanLogDestination, onOutputClosed, writeOutput } from "./output.js";
 import { LAUNCHERS, type LauncherKind } from "./plan.js";
 import { runProgram } from "./run.js";
+
+// yargs' ESM build wraps help text mid-word (its cliui shim has no word
+// wrapping); its CommonJS build wraps at word boundaries.
+const yargs = createRequire(import.meta.url)("yargs") as typeof Yargs;
 
 function makeLogger(level: string, file?: string): Logger {
   return pino({ level }, file ? pino.destination({ dest: file, sync: true, mkdir: true }) : humanLogDestination());
@@ -40,7 +45,7 @@ export function expandHostsFlag(argv: readonly string[]): string[] {
   return out;
 }
 
-const BOOLEAN_FLAGS = new Set(["verbose", "v", "quiet", "q", "debug", "tunnel", "no-tunnel", "insecure", "help", "h"]);
+const BOOLEAN_FLAGS = new Set(["verbose", "v", "quiet", "q", "debug", "tunnel", "no-tunnel", "insecure", "help", "h", "version"]);
 
 function isFile(path: string): boolean {
   try {
@@ -103,9 +108,11 @@ export async function main(argv: string[]): Promise<number> {
         throw error ?? new ScoopError("SCOOP_USAGE", `${message}; see scoop --help`);
       })
       .help()
-      .version(false)
+      .alias("h", "help")
+      .version(VERSION)
+      .wrap(yargs().terminalWidth())
       .parseAsync();
-    if (args.help) return 0;
+    if (args.help || args.version) return 0;
     verbose = args.verbose || args.debug;
     const level = args.debug ? "debug" : args.verbose ? "info" : args.quiet ? "error" : "warn";
     const [script, ...scriptArgs] = args._.map(String);

@@ -45,3 +45,4 @@ export type {
   WorkerSnapshot,
   BrokerSnapshot,
 } from "./events.js";
+export { SCOOP_VERSION } from "./version.js";

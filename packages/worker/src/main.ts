@@ -2,11 +2,16 @@
  * `scoop-worker`: join a broker and run tasks (or, with --origin, the program).
  * The launcher starts these; operators start them by hand or in images.
  */
+import { createRequire } from "node:module";
 import { constants as osConstants } from "node:os";
-import yargs from "yargs";
-import { ScoopError } from "@scoop/protocol";
+import type Yargs from "yargs";
+import { SCOOP_VERSION as VERSION, ScoopError } from "@scoop/protocol";
 import { startWorker, type ScoopWorker } from "./worker.js";
 import { curveClient, parseSecrets, readLine, readServerKey } from "./curve.js";
+
+// yargs' ESM build wraps help text mid-word (its cliui shim has no word
+// wrapping); its CommonJS build wraps at word boundaries.
+const yargs = createRequire(import.meta.url)("yargs") as typeof Yargs;
 
 /** Run the CLI with these arguments; resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -53,8 +58,11 @@ export async function main(argv: string[]): Promise<number> {
         throw error ?? new ScoopError("SCOOP_USAGE", `${message}; see scoop-worker --help`);
       })
       .help()
+      .alias("h", "help")
+      .version(VERSION)
+      .wrap(yargs().terminalWidth())
       .parseAsync();
-    if (args.help) return 0;
+    if (args.help || args.version) return 0;
     verbose = args.verbose || args.debug;
     if (args.debug) process.env.SCOOP_LOG_LEVEL = "debug";
     else if (args.verbose) process.env.SCOOP_LOG_LEVEL = "info";
