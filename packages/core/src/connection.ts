@@ -169,7 +169,7 @@ export class BrokerConnection {
     this.sock.connect(endpoint);
     const welcome = new Promise<Extract<Header, { t: "WELCOME" }>>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new ScoopError("SCOOP_BROKER_UNREACHABLE", `the broker at ${endpoint} did not answer within ${connectTimeoutMs} ms: check that it runs, that the address is right, and that both sides use the same keys`, { address: endpoint })),
+        () => reject(new ScoopError("SCOOP_BROKER_UNREACHABLE", `no answer from the broker at ${endpoint} within ${connectTimeoutMs} ms: wrong key or wrong address? Check that the broker runs there and, with CURVE, that the server key is its broker.pub (a CURVE broker drops a handshake with the wrong key without a word)`, { address: endpoint })),
         connectTimeoutMs,
       );
       this.on("WELCOME", (h) => {

@@ -47,9 +47,17 @@ export async function startCluster(options: ClusterOptions): Promise<LocalCluste
   const app = randomUUID();
   const broker = await startBroker({ bind: "tcp://127.0.0.1:*", logger });
   const workers: LocalWorker[] = [];
+  // The process may exit without close() (a REPL's .exit, a forgotten stop()):
+  // no await is possible then, so signal the workers at once rather than let
+  // them wait out the broker's silence.
+  const killOnExit = () => {
+    for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill("SIGTERM");
+  };
+  process.once("exit", killOnExit);
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      process.off("exit", killOnExit);
       try {
         broker.shutdown(0);
         await stopLocalWorkers(workers, options.graceMs ?? 5000);

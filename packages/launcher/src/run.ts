@@ -15,6 +15,7 @@ import { EXIT_RECYCLED, InvalidOptionError, ScoopError } from "@scoop/protocol";
 import { spawnLocalWorker, stopLocalWorkers, workerBinPath, type LocalWorker } from "./local-workers.js";
 import { endpointPort, formatPlan, planRun, tcpEndpoint, type HostGroup, type LauncherKind, type RunPlan } from "./plan.js";
 import { isSchedulerLauncher, spawnSchedulerWorker } from "./scheduler-launch.js";
+import { assertMayHaveMain } from "./script-check.js";
 import { RunKeys } from "./secrets.js";
 import { SshHost, type SshOptions } from "./ssh-workers.js";
 import { signalExitCode, type LaunchedWorker, type WorkerSpec } from "./worker-spec.js";
@@ -88,6 +89,7 @@ export function resolveRunOptions(options: RunOptions): Resolved {
   if (!existsSync(script)) {
     throw new ScoopError("SCOOP_SCRIPT_NOT_FOUND", `cannot find the script ${script}: check the path (relative paths start from ${cwd})`);
   }
+  assertMayHaveMain(script);
   const workers = options.workers;
   if (workers !== undefined && (!Number.isSafeInteger(workers) || workers < 1)) throw new InvalidOptionError(`the number of workers must be a positive integer (got ${workers})`);
   const nice = options.nice ?? 0;

@@ -37,10 +37,11 @@ test("a script that throws while loading ends the run", async () => {
   expect(run.stderr).toContain("this script cannot be loaded");
 });
 
-test("a script without main says what to add", async () => {
+test("a script without main says what to add, before any worker runs its top-level code", async () => {
   const run = await scoop("-n", "2", fixture("no-main.ts"));
   expect(run.code).toBe(1);
   expect(run.stderr).toContain("exports no main function");
+  expect(run.stdout).toBe("");
 });
 
 test("a missing script and wrong flags are usage errors", async () => {
