@@ -21,6 +21,7 @@ export type {
   TaskOutcome,
   DeliveredOutcome,
 } from "./messages.js";
+export { PACK_EXT_BYTES, PACK_ITEM_MAX_BYTES, PACK_MAX_BYTES, PACK_RECORD_BYTES } from "./packed-batch.js";
 export { SendQueue } from "./send-queue.js";
 export type { Frames } from "./send-queue.js";
 export { EXIT_RECYCLED } from "./exit-codes.js";

@@ -11,6 +11,7 @@
 import { decode as msgpackDecode, encode as msgpackEncode } from "@msgpack/msgpack";
 import { ProtocolError } from "./errors.js";
 import type { BrokerSnapshot, ScoopEvent } from "./events.js";
+import { isBatched, itemsField, packBatch, unpackBatch } from "./packed-batch.js";
 
 /** Version of the wire protocol. Peers of another version are refused at join. */
 export const PROTOCOL_VERSION = 1;
@@ -155,8 +156,17 @@ export interface Message<H extends Header = Header> {
   payload: Buffer[];
 }
 
-/** Encode a message to the frames to send (payload frames are passed through untouched). */
+/**
+ * Encode a message to the frames to send. Batched messages (SUBMIT,
+ * DISPATCH, RESULT, DELIVER) travel packed (see `packed-batch.ts`): small
+ * payloads are copied into one frame, large ones pass through untouched, as
+ * every payload frame of the other messages does.
+ */
 export function encodeMessage(header: Header, payload: readonly Uint8Array[] = []): Uint8Array[] {
+  if (isBatched(header.t)) {
+    const packed = packBatch(header.t, (header as Record<string, any>)[itemsField(header.t)], payload);
+    if (packed !== undefined) return [msgpackEncode({ v: PROTOCOL_VERSION, t: header.t, ...packed.fields }), ...packed.frames];
+  }
   const head = msgpackEncode({ v: PROTOCOL_VERSION, ...header });
   return [head, ...payload];
 }
@@ -238,7 +248,8 @@ export function decodeMessage(frames: readonly Buffer[]): Message {
   }
   let raw: unknown;
   try {
-    raw = msgpackDecode(head, { maxStrLength: MAX_HEADER_BYTES, maxBinLength: 0, maxExtLength: 0 });
+    // Binary is allowed for a packed batch's item table only (other fields are type-checked).
+    raw = msgpackDecode(head, { maxStrLength: MAX_HEADER_BYTES, maxBinLength: MAX_HEADER_BYTES, maxExtLength: 0 });
   } catch (error) {
     throw malformed("frame 0 is not valid msgpack", error);
   }
@@ -251,6 +262,10 @@ export function decodeMessage(frames: readonly Buffer[]): Message {
     );
   }
   if (!isMessageType(h.t)) throw malformed(`unknown message type ${JSON.stringify(h.t)}`);
+  if (h.tab !== undefined && isBatched(h.t)) {
+    const { items, payload } = unpackBatch(h.t, h, frames.slice(1) as Buffer[]);
+    return { header: { t: h.t, [itemsField(h.t)]: items } as unknown as Header, payload };
+  }
   const schema = SCHEMAS[h.t];
   if (!record(schema.fields, schema.optional)(h)) throw malformed(`a ${h.t} header has missing or ill-typed fields`);
   const expected = schema.frames(h);
