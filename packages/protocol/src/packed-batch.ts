@@ -91,7 +91,7 @@ export function packBatch(t: BatchedType, items: readonly Item[], payload: reado
   for (let i = 0; i < n; i++) {
     const item = items[i] as Item & { priority?: unknown; rng?: unknown };
     total += item.frames;
-    for (const k in item) if (!known.has(k) && (item as Record<string, unknown>)[k] !== undefined) return undefined;
+    for (const k in item) if (!known.has(k) && (item as unknown as Record<string, unknown>)[k] !== undefined) return undefined;
     if (item.priority !== undefined || item.rng !== undefined) extended = true;
   }
   if (total !== payload.length) return undefined;
