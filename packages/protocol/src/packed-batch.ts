@@ -34,16 +34,24 @@ import { MAX_PRIORITY, type DeliveredOutcome, type DispatchedTask, type Submitte
  */
 export const PACK_RECORD_BYTES = 28;
 /**
- * Bytes of one `ext` record: `u8 flags · i32 priority · 16 bytes rng`
- * (flags: 1 = has priority (SUBMIT only), 2 = has rng (SUBMIT, DISPATCH)).
+ * Bytes of one `ext` record:
+ * `u8 flags · i32 priority · 16 bytes rng · f64 parent · f64 map · f64 total`
+ * (flags: 1 priority, 4 parent, 8 map, 16 total: SUBMIT only; 2 rng: SUBMIT and DISPATCH).
  */
-export const PACK_EXT_BYTES = 21;
+export const PACK_EXT_BYTES = 45;
 const HAS_PRIORITY = 1;
 const HAS_RNG = 2;
+/** The optional unsigned SUBMIT fields an `ext` record holds as f64: flag and byte offset. */
+const UINT_FIELDS = [
+  ["parent", 4, 21],
+  ["map", 8, 29],
+  ["total", 16, 37],
+] as const;
+const SUBMIT_FLAGS = HAS_PRIORITY | HAS_RNG | 4 | 8 | 16;
 const STREAM_ID = /^[0-9a-f]{32}$/;
 /** The fields each item type's records can hold. */
 const FIELDS: Record<BatchedType, ReadonlySet<string>> = {
-  SUBMIT: new Set(["id", "name", "frames", "retries", "app", "priority", "rng"]),
+  SUBMIT: new Set(["id", "name", "frames", "retries", "app", "priority", "rng", "parent", "map", "total"]),
   DISPATCH: new Set(["key", "name", "frames", "attempt", "app", "rng"]),
   RESULT: new Set(["key", "ok", "frames"]),
   DELIVER: new Set(["id", "ok", "frames", "worker", "host"]),
@@ -89,10 +97,10 @@ export function packBatch(t: BatchedType, items: readonly Item[], payload: reado
   let total = 0;
   let extended = false;
   for (let i = 0; i < n; i++) {
-    const item = items[i] as Item & { priority?: unknown; rng?: unknown };
+    const item = items[i] as unknown as Record<string, unknown> & { frames: number };
     total += item.frames;
-    for (const k in item) if (!known.has(k) && (item as unknown as Record<string, unknown>)[k] !== undefined) return undefined;
-    if (item.priority !== undefined || item.rng !== undefined) extended = true;
+    for (const k in item) if (!known.has(k) && item[k] !== undefined) return undefined;
+    if (item.priority !== undefined || item.rng !== undefined || item.parent !== undefined || item.map !== undefined || item.total !== undefined) extended = true;
   }
   if (total !== payload.length) return undefined;
   const ext = extended ? new Uint8Array(n * PACK_EXT_BYTES) : undefined;
@@ -129,7 +137,7 @@ export function packBatch(t: BatchedType, items: readonly Item[], payload: reado
   const own: Uint8Array[] = [pack];
   let offset = 0;
   for (let i = 0, f = 0; i < n; i++) {
-    const item = items[i] as Item & { app?: string; key?: number; id?: number; ok?: boolean; retries?: number; attempt?: number; name?: string; worker?: string; host?: string; priority?: number; rng?: string };
+    const item = items[i] as Item & { app?: string; key?: number; id?: number; ok?: boolean; retries?: number; attempt?: number; name?: string; worker?: string; host?: string; priority?: number; rng?: string; parent?: number; map?: number; total?: number };
     const frames = item.frames;
     const at = i * PACK_RECORD_BYTES;
     let len = 0;
@@ -191,6 +199,13 @@ export function packBatch(t: BatchedType, items: readonly Item[], payload: reado
         if (typeof item.rng !== "string" || !STREAM_ID.test(item.rng)) return undefined;
         flags |= HAS_RNG;
         for (let b = 0; b < 16; b++) ext![e + 5 + b] = parseInt(item.rng.substr(b * 2, 2), 16);
+      }
+      for (const [field, flag, offset] of UINT_FIELDS) {
+        const v = item[field];
+        if (v === undefined) continue;
+        if (!(Number.isSafeInteger(v) && v >= 0)) return undefined;
+        flags |= flag;
+        extView.setFloat64(e + offset, v, true);
       }
       ext![e] = flags;
     }
@@ -276,16 +291,24 @@ export function unpackBatch(t: BatchedType, h: Record<string, unknown>, payload:
 }
 
 /** Set `priority` and `rng` of item `i` from its `ext` record, validated. */
-function readExt(t: "SUBMIT" | "DISPATCH", ext: Uint8Array, i: number, item: { priority?: number; rng?: string }): void {
+function readExt(t: "SUBMIT" | "DISPATCH", ext: Uint8Array, i: number, item: { priority?: number; rng?: string; parent?: number; map?: number; total?: number }): void {
   const at = i * PACK_EXT_BYTES;
   const flags = ext[at];
-  if ((flags & ~(HAS_PRIORITY | HAS_RNG)) !== 0 || (t === "DISPATCH" && (flags & HAS_PRIORITY) !== 0)) throw malformed(t, `item ${i}: unknown extension flags ${flags}`);
+  if ((flags & ~(t === "SUBMIT" ? SUBMIT_FLAGS : HAS_RNG)) !== 0) throw malformed(t, `item ${i}: unknown extension flags ${flags}`);
+  if (flags === 0) return;
+  const view = new DataView(ext.buffer, ext.byteOffset + at, PACK_EXT_BYTES);
   if (flags & HAS_PRIORITY) {
-    const priority = new DataView(ext.buffer, ext.byteOffset + at + 1, 4).getInt32(0, true);
+    const priority = view.getInt32(1, true);
     if (Math.abs(priority) > MAX_PRIORITY) throw malformed(t, `item ${i}: priority ${priority} is beyond ±${MAX_PRIORITY}`);
     item.priority = priority;
   }
   if (flags & HAS_RNG) item.rng = Buffer.from(ext.buffer, ext.byteOffset + at + 5, 16).toString("hex");
+  for (const [field, flag, offset] of UINT_FIELDS) {
+    if ((flags & flag) === 0) continue;
+    const v = view.getFloat64(offset, true);
+    if (!(Number.isSafeInteger(v) && v >= 0)) throw malformed(t, `item ${i}: ${field} ${v} is not a non-negative safe integer`);
+    item[field] = v;
+  }
 }
 
 function malformed(t: string, what: string): ProtocolError {

@@ -1,6 +1,6 @@
 import { decode, encode } from "@msgpack/msgpack";
 import { decodeMessage, encodeMessage, type Header } from "../../src/messages.js";
-import { PACK_ITEM_MAX_BYTES, PACK_MAX_BYTES, PACK_RECORD_BYTES } from "../../src/packed-batch.js";
+import { PACK_EXT_BYTES, PACK_ITEM_MAX_BYTES, PACK_MAX_BYTES, PACK_RECORD_BYTES } from "../../src/packed-batch.js";
 import { ProtocolError } from "../../src/errors.js";
 
 const toBuffers = (frames: Uint8Array[]) => frames.map((f) => Buffer.from(f.buffer, f.byteOffset, f.byteLength));
@@ -60,7 +60,7 @@ describe("packed batches", () => {
 
   test("priorities and random streams travel in the extension table; an unknown item field sends the batch unpacked", () => {
     const rng = "0123456789abcdef0123456789abcdef";
-    const submit: Header = { t: "SUBMIT", tasks: [{ id: 1, name: "a", frames: 1, retries: 0, priority: -1_000_000, rng }, { id: 2, name: "a", frames: 1, retries: 0 }] };
+    const submit: Header = { t: "SUBMIT", tasks: [{ id: 1, name: "a", frames: 1, retries: 0, priority: -1_000_000, rng, parent: 2 ** 40, map: 3, total: 7 }, { id: 2, name: "a", frames: 1, retries: 0 }] };
     const dispatch: Header = { t: "DISPATCH", tasks: [{ key: 1, name: "a", frames: 1, attempt: 1, rng }] };
     for (const header of [submit, dispatch]) {
       const frames = encodeMessage(header, [bytes(2), bytes(2)].slice(0, header.tasks.length));
@@ -114,7 +114,7 @@ describe("a packed batch is validated strictly (SCOOP_MALFORMED_MESSAGE)", () =>
     ["a table that is not binary", (_, h) => (h.tab = "x"), /not binary/],
     ["a string table of non-strings", (_, h) => (h.s = [1]), /string table/],
     ["an extension table of the wrong size", (_, h) => (h.ext = new Uint8Array(5)), /extension table/],
-    ["unknown extension flags", (_, h) => (h.ext = new Uint8Array(3 * 21).fill(4)), /extension flags/],
+    ["unknown extension flags", (_, h) => (h.ext = new Uint8Array(3 * PACK_EXT_BYTES).fill(32)), /extension flags/],
   ])("%s", (_, mutate, reason) => {
     const frames = tampered(mutate);
     expect(codeOf(frames)).toBe("SCOOP_MALFORMED_MESSAGE");
