@@ -156,14 +156,9 @@ export function packBatch(t: BatchedType, items: readonly Item[], payload: reado
     let s2: number;
     switch (t) {
       case "SUBMIT":
-        id = item.id!;
-        aux = item.retries!;
-        s1 = str(item.name);
-        s2 = str(typeof item.app === "string" ? item.app : undefined);
-        break;
       case "DISPATCH":
-        id = item.key!;
-        aux = item.attempt!;
+        id = t === "SUBMIT" ? item.id! : item.key!;
+        aux = t === "SUBMIT" ? item.retries! : item.attempt!;
         s1 = str(item.name);
         s2 = str(typeof item.app === "string" ? item.app : undefined);
         break;

@@ -1,18 +1,10 @@
 import { encode } from "@msgpack/msgpack";
 import { decodeMessage, encodeMessage, MAX_HEADER_BYTES, PROTOCOL_VERSION, type Header } from "../../src/messages.js";
 import { ProtocolError } from "../../src/errors.js";
+import { codeOf } from "./code-of.js";
 
 const toBuffers = (frames: Uint8Array[]) => frames.map((f) => Buffer.from(f.buffer, f.byteOffset, f.byteLength));
 
-function codeOf(frames: Buffer[]): string {
-  try {
-    decodeMessage(frames);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ProtocolError);
-    return (error as ProtocolError).code;
-  }
-  throw new Error("decodeMessage accepted the frames");
-}
 
 const samples: Array<[Header, number]> = [
   [{ t: "HELLO", id: "w1", role: "worker", host: "h", pid: 12, app: "run", tasks: ["a", "b"] }, 0],

@@ -2,19 +2,11 @@ import { decode, encode } from "@msgpack/msgpack";
 import { decodeMessage, encodeMessage, type Header } from "../../src/messages.js";
 import { PACK_EXT_BYTES, PACK_ITEM_MAX_BYTES, PACK_MAX_BYTES, PACK_RECORD_BYTES } from "../../src/packed-batch.js";
 import { ProtocolError } from "../../src/errors.js";
+import { codeOf } from "./code-of.js";
 
 const toBuffers = (frames: Uint8Array[]) => frames.map((f) => Buffer.from(f.buffer, f.byteOffset, f.byteLength));
 const bytes = (n: number, fill = 1) => Buffer.alloc(n, fill);
 
-function codeOf(frames: Buffer[]): string {
-  try {
-    decodeMessage(frames);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ProtocolError);
-    return (error as ProtocolError).code;
-  }
-  throw new Error("decodeMessage accepted the frames");
-}
 
 /** A valid packed SUBMIT of three one-frame tasks, the table rewritten by `mutate`. */
 function tampered(mutate: (table: DataView, header: Record<string, any>) => void, payload: Buffer[] = [bytes(3, 1), bytes(4, 2), bytes(5, 3)]): Buffer[] {
