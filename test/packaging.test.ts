@@ -4,13 +4,14 @@
  * what `npm init -y` writes (CommonJS) and a `"type": "module"` one — where
  * ESM import, CommonJS require, the type declarations and the bins work, and
  * a task script in each of the six extensions runs under `scoop -n 2` and
- * serially (plain `tsx`/`node`, the serial fallback).
+ * serially (plain `tsx`/`node`, the serial fallback); the README's `connect()`
+ * snippet runs against a keyed `scoop-broker`.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { newTag, processesTagged, runCli, waitUntil } from "./helpers/processes";
+import { newTag, processesTagged, runCli, startCli, waitUntil, type CliProcess } from "./helpers/processes";
 
 const repo = resolve(__dirname, "..");
 const packages = ["protocol", "core", "worker", "broker", "launcher"];
@@ -162,4 +163,31 @@ describe.each(PROJECTS)('a task script in a fresh %s project', (type) => {
     expect({ status: serial.status, stdout: serial.stdout }).toEqual({ status: 0, stdout: "squares 1,4,9,16 args a b\n" });
     expect(serial.stderr).toMatch(/^scoop: warning: not launched by scoop/);
   });
+});
+
+test("the README's connect() snippet runs as written against a keyed scoop-broker", async () => {
+  const dir = project("module");
+  const readme = readFileSync(join(repo, "README.md"), "utf8");
+  const snippet = /```ts\n(\/\/ app\.mjs[^]*?)```/.exec(readme)?.[1];
+  expect(snippet).toContain("connect(");
+  writeFileSync(join(dir, "tasks.js"), "export function square(x) { return x * x; }\n");
+  const bin = (name: string) => join(dir, "node_modules", ".bin", name);
+  run(bin("scoop-broker"), ["keygen", "--out", "."], dir); // broker.key + broker.pub here, where the snippet reads broker.pub
+  const tag = newTag();
+  const broker = startCli(join(dir, "node_modules", "@scoop", "broker", "bin", "scoop-broker.js"), ["--bind", "tcp://127.0.0.1:*", "--key", "broker.key"], { tag, cwd: dir, timeoutMs: 90_000 });
+  let worker: CliProcess | undefined;
+  try {
+    await waitUntil(() => /^tcp:\/\/\S+$/m.test(broker.output().stdout), 30_000, "the broker's endpoint");
+    const endpoint = /^(tcp:\/\/\S+)$/m.exec(broker.output().stdout)![1];
+    worker = startCli(join(dir, "node_modules", "@scoop", "worker", "bin", "scoop-worker.js"), ["--broker", endpoint, "--server-key", "broker.pub", "--module", "./tasks.js"], { tag, cwd: dir, timeoutMs: 90_000 });
+    // Only the address differs from the README: "head" is the reader's broker host.
+    writeFileSync(join(dir, "app.mjs"), snippet!.replace("tcp://head:5555", endpoint));
+    const app = await runCli(join(dir, "app.mjs"), [], { tag, cwd: dir, timeoutMs: 60_000 });
+    expect({ code: app.code, stdout: app.stdout, stderr: app.stderr }).toEqual({ code: 0, stdout: "[ 1, 4, 9 ]\n", stderr: "" });
+  } finally {
+    broker.child.kill("SIGTERM");
+    worker?.child.kill("SIGTERM");
+    await Promise.all([broker.done, worker?.done]);
+  }
+  await waitUntil(() => processesTagged(tag).length === 0, 10_000, "no process left behind");
 });

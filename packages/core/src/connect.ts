@@ -2,10 +2,11 @@
  * Using a cluster from an app that was not started by `scoop`: `connect()` to
  * a running broker.
  */
+import { existsSync } from "node:fs";
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
-import { InvalidOptionError, ScoopError, curveKeyPair, isZ85Key } from "@scoop/protocol";
+import { InvalidOptionError, ScoopError, curveKeyPair, isZ85Key, readServerKey } from "@scoop/protocol";
 import { openPeerSession } from "./peer-session.js";
 import { getLogger, runtime } from "./runtime.js";
 
@@ -35,7 +36,10 @@ export interface ConnectOptions {
 
 /** CURVE options of {@link connect}. */
 export interface ConnectCurveOptions {
-  /** The broker's public key (z85, 40 characters). */
+  /**
+   * The broker's public key: the key itself (z85, 40 characters) or the path
+   * of the `broker.pub` file written by `scoop-broker keygen`.
+   */
   serverKey: string;
   /** This app's public key. @default a fresh keypair per connection */
   publicKey?: string;
@@ -45,13 +49,15 @@ export interface ConnectCurveOptions {
 
 /** zeromq socket options of a CURVE client, generating its keypair if none is given. @throws {InvalidOptionError} */
 export function curveClientOptions(curve: ConnectCurveOptions): Record<string, string> {
-  const bad = (what: string) => new InvalidOptionError(`connect: options.curve.${what} must be a z85 CURVE key of 40 characters (the broker's is in the broker.pub written by scoop-broker keygen)`);
-  if (typeof curve?.serverKey !== "string" || !isZ85Key(curve.serverKey)) throw bad("serverKey");
+  const bad = (what: string) => new InvalidOptionError(`connect: options.curve.${what} must be a z85 CURVE key of 40 characters, or for serverKey the path of the broker.pub written by scoop-broker keygen`);
+  // The key itself, or the path of the broker.pub holding it.
+  if (typeof curve?.serverKey !== "string" || !(isZ85Key(curve.serverKey) || existsSync(curve.serverKey))) throw bad("serverKey");
+  const serverKey = readServerKey(curve.serverKey);
   if ((curve.publicKey === undefined) !== (curve.secretKey === undefined)) throw new InvalidOptionError("connect: give both options.curve.publicKey and options.curve.secretKey, or neither (a keypair is then generated)");
   if (curve.publicKey !== undefined && !isZ85Key(curve.publicKey)) throw bad("publicKey");
   if (curve.secretKey !== undefined && !isZ85Key(curve.secretKey)) throw bad("secretKey");
   const own = curve.publicKey !== undefined ? { publicKey: curve.publicKey, secretKey: curve.secretKey! } : curveKeyPair();
-  return { curveServerKey: curve.serverKey, curvePublicKey: own.publicKey, curveSecretKey: own.secretKey };
+  return { curveServerKey: serverKey, curvePublicKey: own.publicKey, curveSecretKey: own.secretKey };
 }
 
 /** An app's connection to a broker. */

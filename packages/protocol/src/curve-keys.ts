@@ -3,6 +3,8 @@
  * every package (broker, workers, apps, launcher) to make and check them.
  */
 import { generateKeyPairSync } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { ScoopError } from "./errors.js";
 
 const Z85 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
 const Z85_KEY = /^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/;
@@ -39,4 +41,25 @@ export function curveKeyPair(): CurveKeyPair {
   const pub = Buffer.from(publicKey.export({ format: "jwk" }).x!, "base64url");
   const sec = Buffer.from(privateKey.export({ format: "jwk" }).d!, "base64url");
   return { publicKey: z85Encode(pub), secretKey: z85Encode(sec) };
+}
+
+/**
+ * The broker's public key: a z85 key itself, or a file holding one (the
+ * `broker.pub` written by `scoop-broker keygen`, or a bare key).
+ * @throws {ScoopError} `SCOOP_BAD_KEY_FILE` if neither.
+ */
+export function readServerKey(fileOrKey: string): string {
+  if (!existsSync(fileOrKey) && isZ85Key(fileOrKey)) return fileOrKey;
+  let text: string;
+  try {
+    text = readFileSync(fileOrKey, "utf8");
+  } catch (error) {
+    throw new ScoopError("SCOOP_BAD_KEY_FILE", `cannot read the broker's public key ${fileOrKey}: ${(error as Error).message}; pass the broker.pub written by scoop-broker keygen`, { cause: error });
+  }
+  const quoted = /^\s*public-key\s*=\s*"(.{40})"\s*$/m.exec(text)?.[1];
+  const bare = text.split(/\r?\n/).map((l) => l.trim()).find((l) => l !== "" && !l.startsWith("#"));
+  const key = quoted ?? bare;
+  if (!isZ85Key(key)) throw new ScoopError("SCOOP_BAD_KEY_FILE", `${fileOrKey} holds no z85 public key: pass the broker.pub written by scoop-broker keygen`);
+  if (/^\s*secret-key\s*=/m.test(text)) throw new ScoopError("SCOOP_BAD_KEY_FILE", `${fileOrKey} holds the broker's SECRET key: give workers broker.pub, and keep broker.key on the broker's host`);
+  return key;
 }

@@ -4,7 +4,6 @@
  * standard input (how the launcher passes keys without putting them on a
  * command line or in a log).
  */
-import { existsSync, readFileSync } from "node:fs";
 import { InvalidOptionError, ScoopError, curveKeyPair, isZ85Key } from "@scoop/protocol";
 
 /** zeromq socket options of a CURVE client: `curveServerKey`, `curvePublicKey`, `curveSecretKey` (z85). */
@@ -12,27 +11,6 @@ export interface CurveClientOptions extends Record<string, string> {
   curveServerKey: string;
   curvePublicKey: string;
   curveSecretKey: string;
-}
-
-/**
- * The broker's public key: a z85 key itself, or a file holding one (the
- * `broker.pub` written by `scoop-broker keygen`, or a bare key).
- * @throws {ScoopError} `SCOOP_BAD_KEY_FILE` if neither.
- */
-export function readServerKey(fileOrKey: string): string {
-  if (!existsSync(fileOrKey) && isZ85Key(fileOrKey)) return fileOrKey;
-  let text: string;
-  try {
-    text = readFileSync(fileOrKey, "utf8");
-  } catch (error) {
-    throw new ScoopError("SCOOP_BAD_KEY_FILE", `cannot read the broker's public key ${fileOrKey}: ${(error as Error).message}; pass the broker.pub written by scoop-broker keygen`, { cause: error });
-  }
-  const quoted = /^\s*public-key\s*=\s*"(.{40})"\s*$/m.exec(text)?.[1];
-  const bare = text.split(/\r?\n/).map((l) => l.trim()).find((l) => l !== "" && !l.startsWith("#"));
-  const key = quoted ?? bare;
-  if (!isZ85Key(key)) throw new ScoopError("SCOOP_BAD_KEY_FILE", `${fileOrKey} holds no z85 public key: pass the broker.pub written by scoop-broker keygen`);
-  if (/^\s*secret-key\s*=/m.test(text)) throw new ScoopError("SCOOP_BAD_KEY_FILE", `${fileOrKey} holds the broker's SECRET key: give workers broker.pub, and keep broker.key on the broker's host`);
-  return key;
 }
 
 /** CURVE client options for a broker public key, with a fresh client keypair. */

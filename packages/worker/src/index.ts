@@ -1,6 +1,7 @@
 export { startWorker } from "./worker.js";
 export type { WorkerOptions, ScoopWorker, ReconnectOptions } from "./worker.js";
-export { curveClient, readServerKey, parseSecrets } from "./curve.js";
+export { curveClient, parseSecrets } from "./curve.js";
+export { readServerKey } from "@scoop/protocol";
 export { curveKeyPair } from "@scoop/protocol";
 export type { CurveClientOptions } from "./curve.js";
 export { TaskRunner } from "./runner.js";

@@ -5,9 +5,9 @@
 import { createRequire } from "node:module";
 import { constants as osConstants } from "node:os";
 import type Yargs from "yargs";
-import { SCOOP_VERSION as VERSION, ScoopError } from "@scoop/protocol";
+import { SCOOP_VERSION as VERSION, ScoopError, readServerKey } from "@scoop/protocol";
 import { startWorker, type ScoopWorker } from "./worker.js";
-import { curveClient, parseSecrets, readLine, readServerKey } from "./curve.js";
+import { curveClient, parseSecrets, readLine } from "./curve.js";
 
 // yargs' ESM build wraps help text mid-word (its cliui shim has no word
 // wrapping); its CommonJS build wraps at word boundaries.
