@@ -9,7 +9,7 @@ import type { Future } from "./future.js";
 import { MapRun, type MapResult } from "./map-run.js";
 import { requireTaskName, runtime } from "./runtime.js";
 import { prepare, taskNameFor, type Fn, type Result } from "./task-call.js";
-import type { Inputs } from "./zip.js";
+import type { InputsFor } from "./zip.js";
 
 export type { CallOptions, MapOptions, ReduceOptions } from "./call-options.js";
 export type { MapResult } from "./map-run.js";
@@ -54,7 +54,7 @@ export function submitWith<F extends Fn>(options: CallOptions, fn: F, ...args: P
  * ```
  * The first failure in input order rejects the map and cancels the rest.
  */
-export function map<F extends Fn>(fn: F, ...inputs: [...Inputs, MapOptions] | Inputs): MapResult<Result<F>> {
+export function map<F extends Fn>(fn: F, ...inputs: [...InputsFor<Parameters<F>>, MapOptions] | InputsFor<Parameters<F>>): MapResult<Result<F>> {
   const { inputs: its, options } = splitOptions<MapOptions>([...inputs], "map");
   return new MapRun<Result<F>>(fn, its, options, true, "map");
 }
@@ -63,7 +63,7 @@ export function map<F extends Fn>(fn: F, ...inputs: [...Inputs, MapOptions] | In
  * Like {@link map}, but results come in the order tasks finish.
  * The first failure rejects and cancels the rest.
  */
-export function mapAsCompleted<F extends Fn>(fn: F, ...inputs: [...Inputs, MapOptions] | Inputs): MapResult<Result<F>> {
+export function mapAsCompleted<F extends Fn>(fn: F, ...inputs: [...InputsFor<Parameters<F>>, MapOptions] | InputsFor<Parameters<F>>): MapResult<Result<F>> {
   const { inputs: its, options } = splitOptions<MapOptions>([...inputs], "mapAsCompleted");
   return new MapRun<Result<F>>(fn, its, options, false, "mapAsCompleted");
 }
@@ -78,7 +78,7 @@ export function mapAsCompleted<F extends Fn>(fn: F, ...inputs: [...Inputs, MapOp
  * ```
  * @throws {ScoopError} `SCOOP_EMPTY_REDUCE` for an empty input without `initial`.
  */
-export async function mapReduce<F extends Fn, A = Result<F>>(fn: F, op: (acc: A, value: Result<F>) => A, ...inputs: [...Inputs, ReduceOptions<A>] | Inputs): Promise<A> {
+export async function mapReduce<F extends Fn, A = Result<F>>(fn: F, op: (acc: A, value: Result<F>) => A, ...inputs: [...InputsFor<Parameters<F>>, ReduceOptions<A>] | InputsFor<Parameters<F>>): Promise<A> {
   let acc: { value: A } | undefined;
   for await (const value of folds(fn, op, inputs, "mapReduce")) acc = { value };
   if (acc !== undefined) return acc.value;
@@ -92,7 +92,7 @@ export async function mapReduce<F extends Fn, A = Result<F>>(fn: F, op: (acc: A,
  * `mapScan(sq, add, [10, 20, 30])` is `[100, 500, 1400]`. With `initial`,
  * the first element is `op(initial, r0)`. An empty input gives `[]`.
  */
-export async function mapScan<F extends Fn, A = Result<F>>(fn: F, op: (acc: A, value: Result<F>) => A, ...inputs: [...Inputs, ReduceOptions<A>] | Inputs): Promise<A[]> {
+export async function mapScan<F extends Fn, A = Result<F>>(fn: F, op: (acc: A, value: Result<F>) => A, ...inputs: [...InputsFor<Parameters<F>>, ReduceOptions<A>] | InputsFor<Parameters<F>>): Promise<A[]> {
   const out: A[] = [];
   for await (const acc of folds(fn, op, inputs, "mapScan")) out.push(acc);
   return out;

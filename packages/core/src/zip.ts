@@ -42,3 +42,9 @@ export function zip(inputs: Inputs): { sync: Iterator<unknown[]> } | { async: As
     },
   };
 }
+
+/**
+ * The inputs of a map over `fn`: one (async) iterable per parameter, typed
+ * by it, so `map(square, ["a"])` does not type-check when `square` takes a number.
+ */
+export type InputsFor<P extends readonly unknown[]> = { [K in keyof P]: Iterable<P[K]> | AsyncIterable<P[K]> };

@@ -89,7 +89,7 @@ describe("submit and Future", () => {
 
   test("an anonymous function fails at once and says how to fix it", () => {
     expect(() => futures.submit((x: number) => x, 1)).toThrow(expect.objectContaining({ code: "SCOOP_TASK_NOT_REGISTERED", message: expect.stringContaining("defineTask") }));
-    expect(() => futures.map(() => 1, [1])).toThrow(expect.objectContaining({ code: "SCOOP_TASK_NOT_REGISTERED" }));
+    expect(() => futures.map((_x: number) => 1, [1])).toThrow(expect.objectContaining({ code: "SCOOP_TASK_NOT_REGISTERED" }));
   });
 
   test("the serial fallback accepts a named function not registered yet (a script driving itself)", async () => {
