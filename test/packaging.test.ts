@@ -174,12 +174,13 @@ test("the README's connect() snippet runs as written against a keyed scoop-broke
   const bin = (name: string) => join(dir, "node_modules", ".bin", name);
   run(bin("scoop-broker"), ["keygen", "--out", "."], dir); // broker.key + broker.pub here, where the snippet reads broker.pub
   const tag = newTag();
-  const broker = startCli(join(dir, "node_modules", "@scoop", "broker", "bin", "scoop-broker.js"), ["--bind", "tcp://127.0.0.1:*", "--key", "broker.key"], { tag, cwd: dir, timeoutMs: 90_000 });
+  const broker = startCli(join(dir, "node_modules", "@scoop", "broker", "bin", "scoop-broker.js"), ["-v", "--bind", "tcp://127.0.0.1:*", "--key", "broker.key"], { tag, cwd: dir, timeoutMs: 90_000 });
   let worker: CliProcess | undefined;
   try {
     await waitUntil(() => /^tcp:\/\/\S+$/m.test(broker.output().stdout), 30_000, "the broker's endpoint");
     const endpoint = /^(tcp:\/\/\S+)$/m.exec(broker.output().stdout)![1];
     worker = startCli(join(dir, "node_modules", "@scoop", "worker", "bin", "scoop-worker.js"), ["--broker", endpoint, "--server-key", "broker.pub", "--module", "./tasks.js"], { tag, cwd: dir, timeoutMs: 90_000 });
+    await waitUntil(() => broker.output().stderr.includes('"msg":"peer joined"'), 30_000, "the worker to join");
     // Only the address differs from the README: "head" is the reader's broker host.
     writeFileSync(join(dir, "app.mjs"), snippet!.replace("tcp://head:5555", endpoint));
     const app = await runCli(join(dir, "app.mjs"), [], { tag, cwd: dir, timeoutMs: 60_000 });
