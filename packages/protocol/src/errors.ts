@@ -24,8 +24,21 @@ export interface ScoopErrorOptions extends ScoopErrorContext {
   cause?: unknown;
 }
 
-/** Base class of every error SCOOP throws. */
+/** Brand of every ScoopError, shared by every copy of this library in a process. */
+const SCOOP_ERROR = Symbol.for("scoop.ScoopError");
+
+/**
+ * Base class of every error SCOOP throws. `instanceof ScoopError` also holds
+ * for a ScoopError made by another copy of `@scoop/protocol` (two versions in
+ * one `node_modules`): it checks a `Symbol.for` brand, not the prototype chain.
+ */
 export class ScoopError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // Subclasses keep the ordinary prototype check.
+    if (this !== ScoopError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === "object" && value !== null && (value as { [SCOOP_ERROR]?: unknown })[SCOOP_ERROR] === true;
+  }
+
   /** Stable machine-readable code, always starting with `SCOOP_`. */
   readonly code: string;
   readonly taskName?: string;
@@ -43,6 +56,11 @@ export class ScoopError extends Error {
     if (options.host !== undefined) this.host = options.host;
     if (options.address !== undefined) this.address = options.address;
     if (options.path !== undefined) this.path = options.path;
+  }
+
+  /** @internal the cross-copy brand checked by `instanceof ScoopError`. */
+  get [SCOOP_ERROR](): true {
+    return true;
   }
 }
 

@@ -1,5 +1,7 @@
 export { ScoopError, SerializationError, ProtocolError, InvalidOptionError } from "./errors.js";
 export type { ScoopErrorContext, ScoopErrorOptions } from "./errors.js";
+export { SCOOP_ERROR_CODES, isScoopErrorCode } from "./error-codes.js";
+export type { ScoopErrorCode } from "./error-codes.js";
 export { Codec } from "./codec.js";
 export type { CodecOptions, ClassCodecOptions, FunctionNaming } from "./codec.js";
 export {
@@ -25,7 +27,7 @@ export { PACK_EXT_BYTES, PACK_ITEM_MAX_BYTES, PACK_MAX_BYTES, PACK_RECORD_BYTES 
 export { SendQueue } from "./send-queue.js";
 export type { Frames } from "./send-queue.js";
 export { EXIT_RECYCLED } from "./exit-codes.js";
-export { curveKeyPair, isZ85Key, readServerKey, z85Encode } from "./curve-keys.js";
+export { curveKeyPair, isZ85Key, z85Encode } from "./curve-keys.js";
 export type { CurveKeyPair } from "./curve-keys.js";
 export { SCOOP_EVENT_TYPES, MAX_INCIDENTS } from "./events.js";
 export type {
