@@ -19,6 +19,9 @@ import { remoteFailure } from "./remote-failure.js";
  * CONST that drops an app's constants.
  */
 type AppField = { app?: string; forget?: boolean };
+/** Tasks at the broker from which refills wait for the end of the turn (see scheduleFlush). */
+const COALESCE_IN_FLIGHT = 256;
+
 const appOf = (value: unknown): string | undefined => {
   const app = (value as AppField | undefined)?.app;
   return typeof app === "string" && app.length > 0 && app.length <= 4096 ? app : undefined;
@@ -133,12 +136,17 @@ export class DistributedExecutor implements Executor {
 
   /**
    * Coalesce submits made in the same synchronous run into one message,
-   * without delaying a lone submit past the current tick.
+   * without delaying a lone submit past the current tick. While many tasks
+   * are already at the broker (a big map refilling its window one result at
+   * a time), wait for the end of the event-loop turn instead: otherwise each
+   * refill is a SUBMIT of one task (measured: 196,000 SUBMITs for a
+   * 200,000-item map, 282 with this), and nothing waits for those tasks yet.
    */
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    queueMicrotask(() => this.flush());
+    if (this.sentCount >= COALESCE_IN_FLIGHT) setImmediate(() => this.flush());
+    else queueMicrotask(() => this.flush());
   }
 
   /** Forget a settled task; if it was at the broker, room for an unsent one. */
