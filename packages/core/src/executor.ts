@@ -16,6 +16,8 @@ export interface TaskOptions {
   timeoutMs?: number;
   /** How many times a task lost with its worker is run again. @default 3 */
   retries: number;
+  /** Higher is dispatched first (the broker orders its queue by it). @default 0 */
+  priority?: number;
 }
 
 /** One task handed to an executor. */
@@ -28,6 +30,8 @@ export interface TaskCall {
   readonly fn: (...args: any[]) => unknown;
   /** Arguments, already checked to be serializable. */
   readonly args: readonly unknown[];
+  /** Id of the task's random stream (its position in the submission tree under the run's seed). */
+  readonly rng?: string;
   readonly options: TaskOptions;
 }
 

@@ -24,13 +24,16 @@ export {
   taskName,
   currentTask,
   runInTaskContext,
+  setSeed,
+  runSeed,
+  randomStream,
   setExecutor,
   getExecutor,
   getCodec,
   getLogger,
   setLogger,
 } from "./runtime.js";
-export type { TaskContext } from "./runtime.js";
+export type { TaskContext, TaskContextInit } from "./runtime.js";
 export { runMain } from "./run-main.js";
 export { connect } from "./connect.js";
 export type { ConnectOptions, ConnectCurveOptions, ScoopConnection } from "./connect.js";

@@ -6,13 +6,15 @@
  * `node_modules`): the worker and the user's script must see one registry.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import { randomBytes, randomInt } from "node:crypto";
 import pino, { type Logger } from "pino";
 import { Codec, InvalidOptionError, ScoopError } from "@scoop/protocol";
 import type { Executor } from "./executor.js";
 import { TaskNotRegisteredError } from "./errors.js";
+import { RandomStream, checkSeed } from "./random-stream.js";
 
-/** Where the task running now came from. Read it with {@link currentTask}. */
-export interface TaskContext {
+/** What an executor knows of a task it runs; {@link runInTaskContext} makes the {@link TaskContext}. */
+export interface TaskContextInit {
   /** Id of this run of the task (unique per worker). */
   readonly id: number;
   /** Registered name of the task. */
@@ -23,6 +25,53 @@ export interface TaskContext {
   readonly workerId: string;
   /** 1 for the first run; higher when re-run after a worker was lost. */
   readonly attempt: number;
+  /** Id of the task's random stream, as its submitter chose it (see {@link TaskContext.stream}). */
+  readonly rng?: string;
+}
+
+/** Where the task running now came from. Read it with {@link currentTask}. */
+export interface TaskContext extends TaskContextInit {
+  /**
+   * The task's random stream: a pure function of the run's seed and the
+   * task's position in the submission tree (the n-th call made by the m-th
+   * task of …), never of the worker that runs it or when. A retry, a re-run
+   * after a lost worker and the serial fallback draw the same numbers.
+   */
+  readonly stream: RandomStream;
+  /** A float in [0, 1) from {@link stream}. */
+  random(): number;
+  /** An integer in [min, max) from {@link stream}. */
+  randomInt(min: number, max: number): number;
+  /** A normally distributed number (default mean 0, sd 1) from {@link stream}. */
+  randomNormal(mean?: number, sd?: number): number;
+}
+
+class RunningTask implements TaskContext {
+  readonly id: number;
+  readonly name: string;
+  readonly signal: AbortSignal;
+  readonly workerId: string;
+  readonly attempt: number;
+  readonly rng?: string;
+  readonly stream: RandomStream;
+
+  constructor(init: TaskContextInit) {
+    ({ id: this.id, name: this.name, signal: this.signal, workerId: this.workerId, attempt: this.attempt, rng: this.rng } = init);
+    // A task submitted without a stream (by a peer that predates them) gets an unseeded one.
+    this.stream = new RandomStream(init.rng ?? randomBytes(16).toString("hex"));
+  }
+
+  random(): number {
+    return this.stream.random();
+  }
+
+  randomInt(min: number, max: number): number {
+    return this.stream.int(min, max);
+  }
+
+  randomNormal(mean?: number, sd?: number): number {
+    return this.stream.normal(mean, sd);
+  }
 }
 
 type TaskFunction = (...args: any[]) => unknown;
@@ -41,6 +90,10 @@ interface Runtime {
   logger?: Logger;
   context: AsyncLocalStorage<TaskContext>;
   nextTaskId: number;
+  /** Seed of this run, once set or drawn. */
+  seed?: number;
+  /** The program's own stream (code outside tasks: `main`, an app using `connect()`). */
+  program?: RandomStream;
 }
 
 const KEY = Symbol.for("scoop.runtime");
@@ -167,11 +220,46 @@ export function requireTaskName(fn: unknown): string {
 }
 
 /**
- * Run `fn` as task `context.name`: {@link currentTask} returns `context`
+ * Run `fn` as task `init.name`: {@link currentTask} returns its context
  * inside it and in everything it awaits. Used by executors.
  */
-export function runInTaskContext<T>(context: TaskContext, fn: () => T): T {
-  return runtime.context.run(context, fn);
+export function runInTaskContext<T>(init: TaskContextInit, fn: () => T): T {
+  return runtime.context.run(new RunningTask(init), fn);
+}
+
+/**
+ * Seed the run's random streams (`scoop --seed`, `start({ seed })`,
+ * `connect({ seed })`, or `SCOOP_SEED` in the environment). Restarts the
+ * program's stream: call it before submitting.
+ * @throws {InvalidOptionError} unless a non-negative safe integer
+ */
+export function setSeed(seed: number): void {
+  runtime.seed = checkSeed(seed, "seed");
+  runtime.program = RandomStream.fromSeed(runtime.seed);
+}
+
+/**
+ * The run's seed: the one set, else `SCOOP_SEED`, else one drawn now and
+ * logged (at info: `scoop -v` shows it) so the run can be replayed.
+ */
+export function runSeed(): number {
+  if (runtime.seed === undefined) {
+    const fromEnv = process.env.SCOOP_SEED;
+    if (fromEnv !== undefined && fromEnv !== "") setSeed(checkSeed(fromEnv, "SCOOP_SEED"));
+    else {
+      setSeed(randomInt(2 ** 48 - 1));
+      getLogger().info({ seed: runtime.seed }, `random seed ${runtime.seed} drawn for this run (replay it with --seed ${runtime.seed} or SCOOP_SEED=${runtime.seed})`);
+    }
+  }
+  return runtime.seed!;
+}
+
+/** The random stream of the running task, or the program's own outside tasks (in `main`). */
+export function randomStream(): RandomStream {
+  const task = currentTask();
+  if (task !== undefined) return task.stream;
+  runSeed();
+  return runtime.program!;
 }
 
 /**

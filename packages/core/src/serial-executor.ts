@@ -101,7 +101,7 @@ export class SerialExecutor implements Executor {
     let result: unknown;
     try {
       const args = codec.decode(frames) as unknown[];
-      result = runInTaskContext({ id: call.id, name: call.name, signal: controller.signal, workerId: "serial", attempt: 1 }, () => call.fn(...args));
+      result = runInTaskContext({ id: call.id, name: call.name, signal: controller.signal, workerId: "serial", attempt: 1, rng: call.rng }, () => call.fn(...args));
     } catch (error) {
       sink.reject(remoteFailure(call.name, error, "serial", "localhost"));
       return;
