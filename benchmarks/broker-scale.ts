@@ -26,6 +26,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Figures of one size. */
 export interface ScaleFigures {
   workers: number;
+  /** Peers the broker declared lost during the measurement (starved past the liveness bound). */
+  lost: number;
   tasksPerSec: number;
   /** Same run, minimal ROUTER. */
   minimalTasksPerSec: number;
@@ -36,6 +38,7 @@ export interface ScaleFigures {
 }
 
 const TASKS = Number(process.env.SCOOP_BENCH_SCALE_TASKS ?? 20_000);
+const phase = (what: string) => process.stderr.write(`broker-scale: ${what}\n`);
 const HEARTBEAT_WINDOW_MS = 3000;
 
 /** Start `count` simulated workers in processes of at most 500 sockets; resolves when all are welcomed. */
@@ -79,6 +82,8 @@ async function throughput(endpoint: string, n: number, window = 10_000): Promise
   let sent = 0;
   let got = 0;
   let start = 0;
+  // A client is a peer too: silent past the liveness bound, it would be dropped with its tasks.
+  const beat = setInterval(() => send({ t: "HEARTBEAT" }), 1000);
   const submitMore = () => {
     const tasks = [];
     while (sent < n && sent - got < window && tasks.length < 1000) tasks.push({ id: ++sent, name: "noop", frames: 1, retries: 0 });
@@ -98,6 +103,7 @@ async function throughput(endpoint: string, n: number, window = 10_000): Promise
     }
     return n / ((performance.now() - start) / 1000);
   } finally {
+    clearInterval(beat);
     send({ t: "BYE" });
     await out.flushed();
     client.close();
@@ -184,27 +190,35 @@ async function cpuMsPerSec(): Promise<number> {
 async function measure(workers: number): Promise<ScaleFigures> {
   gc();
   const broker = await startBroker({ bind: "tcp://127.0.0.1:*" });
+  let lost = 0;
+  broker.on("peer:lost", () => lost++);
   let sims: ChildProcess[] = [];
   try {
     gc();
     const heap0 = process.memoryUsage().heapUsed;
     const rss0 = process.memoryUsage.rss();
     const idle = await cpuMsPerSec(); // the process with no peer: subtracted below
+    phase(`${workers} workers: joining`);
     sims = await simulate(broker.endpoint, workers);
-    while (broker.stats().workers < workers) await sleep(20);
+    const deadline = Date.now() + 60_000;
+    while (broker.stats().workers < workers && Date.now() < deadline) await sleep(20);
     await sleep(500);
     gc();
     const heapBytesPerPeer = (process.memoryUsage().heapUsed - heap0) / workers;
     const rssBytesPerPeer = (process.memoryUsage.rss() - rss0) / workers;
+    phase(`${workers} workers: heartbeat window`);
     const heartbeatCpuMsPerSec = Math.max(0, (await cpuMsPerSec()) - idle);
+    phase(`${workers} workers: dispatch`);
     const tasksPerSec = await throughput(broker.endpoint, TASKS);
+    const lostDuringRun = lost;
     await stopSimulation(sims);
     sims = [];
     const minimal = await minimalBroker();
     try {
+      phase(`${workers} workers: minimal ROUTER`);
       sims = await simulate(minimal.endpoint, workers);
       const minimalTasksPerSec = await throughput(minimal.endpoint, TASKS);
-      return { workers, tasksPerSec, minimalTasksPerSec, heartbeatCpuMsPerSec, heapBytesPerPeer, rssBytesPerPeer };
+      return { workers, lost: lostDuringRun, tasksPerSec, minimalTasksPerSec, heartbeatCpuMsPerSec, heapBytesPerPeer, rssBytesPerPeer };
     } finally {
       await stopSimulation(sims);
       await minimal.close();
@@ -225,7 +239,7 @@ export async function brokerScale(sizes: number[] = [10, 100, 1000]): Promise<Sc
 /** Print the figures as a table (ratios against the minimal ROUTER of the same run). */
 export function printScale(rows: ScaleFigures[]): void {
   console.log(`broker scale (${TASKS} no-op tasks, simulated workers on loopback)`);
-  console.log(["workers", "dispatch tasks/s", "minimal ROUTER tasks/s", "ratio", "heartbeat CPU (net)", "heap/peer", "RSS/peer"].map((c) => c.padEnd(22)).join(""));
+  console.log(["workers", "dispatch tasks/s", "minimal ROUTER tasks/s", "ratio", "heartbeat CPU (net)", "heap/peer", "RSS/peer", "lost"].map((c) => c.padEnd(22)).join(""));
   for (const r of rows) {
     console.log(
       [
@@ -236,6 +250,7 @@ export function printScale(rows: ScaleFigures[]): void {
         `${r.heartbeatCpuMsPerSec.toFixed(1)} ms/s`,
         `${(r.heapBytesPerPeer / 1024).toFixed(1)} KiB`,
         `${(r.rssBytesPerPeer / 1024).toFixed(1)} KiB`,
+        String(r.lost),
       ].map((c) => c.padEnd(22)).join(""),
     );
   }

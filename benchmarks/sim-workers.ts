@@ -39,6 +39,9 @@ function simulate(i: number): Promise<void> {
         } else if (header.t === "DISPATCH") {
           send({ t: "RESULT", results: header.tasks.map((t) => ({ key: t.key, ok: true, frames: 1 })) }, header.tasks.map(() => result));
           send({ t: "CREDIT", n: header.tasks.length });
+        } else if (header.t === "ERROR" && header.code === "SCOOP_NOT_JOINED") {
+          // Declared lost (this process was starved past the liveness bound): join again, as a worker would.
+          send({ t: "HELLO", id: `${prefix}-${i}`, role: "worker", host, pid: process.pid, app: "scale", tasks: ["noop"] });
         } else if (header.t === "SHUTDOWN") break;
       }
     } catch {
