@@ -284,6 +284,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
     for (const task of tasks) {
       this.constants.ensure(worker, task.app);
       const dispatched: DispatchedTask & AppField = { key: task.key, name: task.name, frames: task.frames.length, attempt: task.attempt };
+      if (task.rng !== undefined) dispatched.rng = task.rng;
       if (task.app !== worker.app) dispatched.app = task.app;
       batch.push(dispatched);
       for (const f of task.frames) frames.push(f);

@@ -41,7 +41,7 @@ export class TaskLife {
         continue;
       }
       const app = appOfMessage(owner, t);
-      const task = this.dispatcher.submit({ owner, ownerTaskId: t.id, name: t.name, frames, retries: t.retries, attempt: 1, app });
+      const task = this.dispatcher.submit({ owner, ownerTaskId: t.id, name: t.name, frames, retries: t.retries, attempt: 1, app, priority: t.priority, rng: t.rng });
       owner.owned.set(t.id, task.key);
       this.host.counters.submitted++;
       if (this.host.noticeWaiting() && !owner.waitNoticed.has(t.name) && !this.host.runnable(t.name)) {

@@ -26,6 +26,8 @@ export interface QueuedTask<P = unknown> {
   readonly app: string;
   /** Higher runs first (see the module comment for aging). @default 0 */
   readonly priority?: number;
+  /** The task's random stream id, forwarded untouched to the worker that runs it. */
+  readonly rng?: string;
   /** Worker running it, when dispatched. */
   worker?: P;
   /** Virtual deadline: queueing time − priority × agingMs (lower first). @internal */

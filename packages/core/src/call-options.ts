@@ -2,7 +2,8 @@
  * Options of task calls and maps: their types, defaults and validation, and
  * how a map's trailing options object is told apart from its inputs.
  */
-import { InvalidOptionError } from "@scoop/protocol";
+import { InvalidOptionError, MAX_PRIORITY } from "@scoop/protocol";
+import { resolveRetryOnError, type RetryOnError, type RetryPolicy } from "./retry-on-error.js";
 import type { Inputs } from "./zip.js";
 
 /** Options of one task. */
@@ -13,6 +14,19 @@ export interface CallOptions {
   retries?: number;
   /** Cancels the task when it aborts (the future rejects with `SCOOP_ABORTED`). */
   signal?: AbortSignal;
+  /**
+   * Run the task again when it throws: a count of re-runs, a predicate
+   * `(error, attempt) => boolean`, or `{ retries, when, initialDelayMs,
+   * maxDelayMs }`; exponential backoff with jitter between runs. Counted
+   * apart from `retries` (lost workers). @default no retry
+   */
+  retryOnError?: RetryOnError;
+  /**
+   * Higher is dispatched first by the broker; FIFO within one priority; a
+   * waiting task ages (one level per 10 s) so nothing starves. An integer,
+   * |priority| ≤ 1,000,000. @default 0
+   */
+  priority?: number;
 }
 
 /** Options of `map`, `mapAsCompleted`, `mapReduce` and `mapScan` (passed as the last argument). */
@@ -38,17 +52,20 @@ export interface ResolvedCallOptions {
   timeoutMs?: number;
   retries: number;
   signal?: AbortSignal;
+  retryOnError?: RetryPolicy;
+  priority: number;
 }
 
 export function resolveCallOptions(options: CallOptions, where: string): ResolvedCallOptions {
   if (typeof options !== "object" || options === null) throw new InvalidOptionError(`${where}: options must be an object (got ${options === null ? "null" : typeof options})`);
-  const { timeoutMs, retries = 3, signal } = options;
+  const { timeoutMs, retries = 3, signal, priority = 0 } = options;
   if (timeoutMs !== undefined && !(typeof timeoutMs === "number" && timeoutMs > 0 && Number.isFinite(timeoutMs))) {
     throw new InvalidOptionError(`${where}: options.timeoutMs must be a positive number of milliseconds (got ${String(timeoutMs)})`);
   }
   if (!Number.isInteger(retries) || retries < 0) throw new InvalidOptionError(`${where}: options.retries must be a non-negative integer (got ${String(retries)})`);
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidOptionError(`${where}: options.signal must be an AbortSignal`);
-  return { timeoutMs, retries, signal };
+  if (!Number.isInteger(priority) || Math.abs(priority) > MAX_PRIORITY) throw new InvalidOptionError(`${where}: options.priority must be an integer from -${MAX_PRIORITY} to ${MAX_PRIORITY} (got ${String(priority)})`);
+  return { timeoutMs, retries, signal, retryOnError: resolveRetryOnError(options.retryOnError, where), priority };
 }
 
 /** A map's `window` option, checked. */

@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import { InvalidOptionError, ScoopError, curveKeyPair, isZ85Key, readServerKey } from "@scoop/protocol";
 import { openPeerSession } from "./peer-session.js";
-import { getLogger, runtime } from "./runtime.js";
+import { getLogger, runtime, setSeed } from "./runtime.js";
 
 /** Options of {@link connect}. */
 export interface ConnectOptions {
@@ -30,6 +30,12 @@ export interface ConnectOptions {
    * until results come back, so the broker's memory stays bounded. @default 65536
    */
   maxInFlight?: number;
+  /**
+   * Seed of this app's random streams (`currentTask().random()`): the same
+   * seed and program give the same numbers. @default `SCOOP_SEED`, else one
+   * drawn and logged at info (see `runSeed()`)
+   */
+  seed?: number;
   /** Logger. @default pino at `SCOOP_LOG_LEVEL` (warn) on stderr */
   logger?: Logger;
 }
@@ -89,6 +95,7 @@ export async function connect(options: ConnectOptions): Promise<ScoopConnection>
     throw new InvalidOptionError(`connect: options.broker must be the broker's endpoint, e.g. "tcp://127.0.0.1:5555" (got ${JSON.stringify(options?.broker)})`);
   }
   if (runtime.executor?.kind === "distributed") throw new ScoopError("SCOOP_ALREADY_CONNECTED", "this process is already connected to a cluster: close() that connection first");
+  if (options.seed !== undefined) setSeed(options.seed);
   runtime.managed = true; // before any await: the auto-main check must not run main
   const app = options.app ?? `app-${hostname()}-${process.pid}-${randomBytes(4).toString("hex")}`;
   const logger = (options.logger ?? getLogger()).child({ component: "app" });

@@ -126,7 +126,10 @@ export class DistributedExecutor implements Executor {
       let bytes = 0;
       for (const f of frames) bytes += f.byteLength;
       this.pending.set(entry.call.id, { call: entry.call, sink: entry.sink, sent: false, bytes });
-      const task: SubmittedTask & AppField = { id: entry.call.id, name: entry.call.name, frames: frames.length, retries: entry.call.options.retries };
+      const { call } = entry;
+      const task: SubmittedTask & AppField = { id: call.id, name: call.name, frames: frames.length, retries: call.options.retries };
+      if (call.options.priority) task.priority = call.options.priority;
+      if (call.rng !== undefined) task.rng = call.rng;
       // A subtask of another app's task belongs to that app (the broker routes its constants).
       if (app !== this.app) task.app = app;
       this.unsent.push({ task, frames });

@@ -8,6 +8,8 @@ import { resolveCallOptions, resolveWindow, type MapOptions, type ResolvedCallOp
 import { AbortedError } from "./errors.js";
 import { SUBMIT_BATCH, type Executor } from "./executor.js";
 import type { Future } from "./future.js";
+import { RandomStream } from "./random-stream.js";
+import { nextStreamId } from "./runtime.js";
 import { prepare, taskNameFor, type Fn, type Prepared } from "./task-call.js";
 import { zip, type Inputs } from "./zip.js";
 
@@ -37,6 +39,9 @@ export class MapRun<R> implements MapResult<R> {
   private readonly options: ResolvedCallOptions;
   private readonly window: number;
   private readonly exec: Executor;
+  /** The map takes one position of its submitter; item i gets child i of it, however the input is read. */
+  private readonly stream = new RandomStream(nextStreamId());
+  private items = 0;
   private readonly onAbort = () => this.fail(new AbortedError(`map of task "${this.name}" was aborted by its signal`, { taskName: this.name, cause: this.options.signal?.reason }));
 
   constructor(
@@ -134,7 +139,7 @@ export class MapRun<R> implements MapResult<R> {
             this.exhausted = true;
             break;
           }
-          batch.push(prepare<R>(this.fn, this.name, r.value, this.options, this.exec));
+          batch.push(prepare<R>(this.fn, this.name, r.value, this.options, this.exec, this.stream.child(this.items++)));
         }
         if (!this.submitBatch(batch)) return;
       }
@@ -154,7 +159,7 @@ export class MapRun<R> implements MapResult<R> {
           this.exhausted = true;
           break;
         }
-        if (!this.submitBatch([prepare<R>(this.fn, this.name, r.value, this.options, this.exec)])) return;
+        if (!this.submitBatch([prepare<R>(this.fn, this.name, r.value, this.options, this.exec, this.stream.child(this.items++))])) return;
       }
     } catch (error) {
       this.exhausted = true;

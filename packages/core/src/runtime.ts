@@ -254,6 +254,11 @@ export function runSeed(): number {
   return runtime.seed!;
 }
 
+/** Id of the stream of the next task submitted from here (the next position of the running task, or of the program). */
+export function nextStreamId(): string {
+  return randomStream().split();
+}
+
 /** The random stream of the running task, or the program's own outside tasks (in `main`). */
 export function randomStream(): RandomStream {
   const task = currentTask();

@@ -19,6 +19,8 @@ export interface StartOptions {
    * every worker loads them. Required: the app's own entry may not be safe to load twice.
    */
   modules: Array<string | URL>;
+  /** Seed of the random streams of this app's tasks (see `connect({ seed })`). @default `SCOOP_SEED`, else drawn and logged */
+  seed?: number;
   /** Logger. */
   logger?: Logger;
 }
@@ -83,7 +85,7 @@ export async function start(options: StartOptions): Promise<ScoopCluster> {
   const running = await launcher.startCluster({ workers: options.workers, modules, logger: options.logger });
   let conn: ScoopConnection;
   try {
-    conn = await connect({ broker: running.endpoint, app: running.app, logger: options.logger });
+    conn = await connect({ broker: running.endpoint, app: running.app, logger: options.logger, seed: options.seed });
   } catch (error) {
     await running.close();
     throw error;

@@ -6,7 +6,8 @@ import type { Executor, TaskCall, TaskSink } from "./executor.js";
 import type { ResolvedCallOptions } from "./call-options.js";
 import { AbortedError, TimeoutError } from "./errors.js";
 import { Future } from "./future.js";
-import { currentTask, defineTask, requireTaskName, runtime, taskByName, taskName } from "./runtime.js";
+import { RetriesExhaustedError, nextRetry, type RetryPolicy } from "./retry-on-error.js";
+import { currentTask, defineTask, nextStreamId, requireTaskName, runtime, taskByName, taskName } from "./runtime.js";
 
 /** Any task function. */
 export type Fn = (...args: any[]) => unknown;
@@ -25,13 +26,20 @@ export function taskNameFor(fn: unknown, exec: Executor): string {
   return requireTaskName(fn);
 }
 
-/** Make the future and executor entry of one task; arms its deadline, signal and parent link once submitted. */
-export function prepare<R>(fn: Fn, name: string, args: unknown[], options: ResolvedCallOptions, exec: Executor) {
+/**
+ * Make the future and executor entry of one task; arms its deadline, signal
+ * and parent link once submitted.
+ * @param rng id of the task's random stream: the next position of the
+ * submitting task (or program) unless given (a map's items get their own)
+ */
+export function prepare<R>(fn: Fn, name: string, args: unknown[], options: ResolvedCallOptions, exec: Executor, rng: string = nextStreamId()) {
   if (!runtime.managed) runtime.usedEarly = true;
   const id = runtime.nextTaskId++;
   const future = new Future<R>(id, name);
-  const call: TaskCall = { id, name, fn, args, options: { timeoutMs: options.timeoutMs, retries: options.retries } };
-  future.bindCancel(() => exec.cancel(id));
+  const call: TaskCall = { id, name, fn, args, rng, options: { timeoutMs: options.timeoutMs, retries: options.retries, priority: options.priority } };
+  let sink = future.sink() as TaskSink;
+  if (options.retryOnError === undefined) future.bindCancel(() => exec.cancel(id));
+  else sink = retryingSink(call, sink, options.retryOnError, exec, future);
   const arm = () => {
     const { timeoutMs, signal } = options;
     const parent = currentTask()?.signal;
@@ -49,7 +57,47 @@ export function prepare<R>(fn: Fn, name: string, args: unknown[], options: Resol
       parent?.removeEventListener("abort", onParentAbort);
     });
   };
-  return { future, entry: { call, sink: future.sink() as TaskSink }, arm };
+  return { future, entry: { call, sink }, arm };
+}
+
+/**
+ * The sink of a task with `retryOnError`: a failure the policy accepts
+ * submits the same call again (same id, same random stream) after a backoff;
+ * the last failure rejects the future, with every attempt's failure when
+ * there were several.
+ */
+function retryingSink<R>(call: TaskCall, sink: TaskSink, policy: RetryPolicy, exec: Executor, future: Future<R>): TaskSink {
+  const failures: unknown[] = [];
+  let backoff: NodeJS.Timeout | undefined;
+  // Cancelling during a backoff stops the timer: the task is nowhere else.
+  future.bindCancel(() => {
+    if (backoff === undefined) return exec.cancel(call.id);
+    clearTimeout(backoff);
+    backoff = undefined;
+    return true;
+  });
+  const retrying: TaskSink = {
+    started: () => sink.started(),
+    resolve: (value) => sink.resolve(value),
+    reject: (error) => {
+      failures.push(error);
+      const delay = future.done() ? undefined : nextRetry(policy, error, failures.length);
+      if (delay === undefined) {
+        sink.reject(failures.length === 1 ? error : new RetriesExhaustedError(call.name, failures));
+        return;
+      }
+      backoff = setTimeout(() => {
+        backoff = undefined;
+        if (future.done()) return;
+        try {
+          exec.submit([{ call, sink: retrying }]);
+        } catch (submitError) {
+          sink.reject(submitError); // the executor closed meanwhile
+        }
+      }, delay);
+    },
+  };
+  return retrying;
 }
 
 /** A prepared task call. */

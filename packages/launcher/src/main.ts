@@ -92,6 +92,7 @@ export async function main(argv: string[]): Promise<number> {
       .option("tunnel", { type: "boolean", default: false, describe: "Remote workers reach the broker through reverse SSH tunnels" })
       .option("insecure", { type: "boolean", default: false, describe: "No CURVE encryption for workers off this machine (trusted network only)" })
       .option("broker-hostname", { alias: "external-hostname", type: "string", describe: "Address remote workers dial to reach the broker", defaultDescription: "the address each SSH connection comes from" })
+      .option("seed", { type: "number", describe: "Seed of the run's random streams (currentTask().random()): the same seed gives the same numbers", defaultDescription: "drawn, and logged with -v" })
       .option("log", { type: "string", describe: "Write logs to this file instead of stderr" })
       .option("verbose", { alias: "v", type: "boolean", default: false, describe: "More logs; prefix worker output with its id" })
       .option("quiet", { alias: "q", type: "boolean", default: false, describe: "Only errors" })
@@ -127,6 +128,7 @@ export async function main(argv: string[]): Promise<number> {
       nice: args.nice,
       maxTasksPerWorker: args["max-tasks-per-worker"],
       maxWorkerMemoryMb: args["max-worker-memory-mb"],
+      seed: args.seed,
       hosts: args.hosts === undefined ? undefined : [args.hosts].flat(),
       hostfile: args.hostfile,
       launcher: args.launcher as LauncherKind | "auto",

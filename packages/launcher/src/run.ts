@@ -78,6 +78,8 @@ export interface RunOptions {
   maxTasksPerWorker?: number;
   /** A worker (not the origin) whose resident memory passes this many MB leaves and a fresh process replaces it. @default never */
   maxWorkerMemoryMb?: number;
+  /** Seed of the run's random streams (passed to the origin as `SCOOP_SEED`). @default drawn by the origin and logged at info */
+  seed?: number;
   logger: Logger;
   /**
    * Aborting ends the run: workers are stopped and the run resolves with
@@ -87,7 +89,7 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
-type Optional = "signal" | "workers" | "hosts" | "hostfile" | "ssh" | "remoteNode" | "prolog" | "brokerHostname" | "env" | "maxTasksPerWorker" | "maxWorkerMemoryMb";
+type Optional = "signal" | "workers" | "hosts" | "hostfile" | "ssh" | "remoteNode" | "prolog" | "brokerHostname" | "env" | "maxTasksPerWorker" | "maxWorkerMemoryMb" | "seed";
 type Resolved = Required<Omit<RunOptions, Optional>> & Pick<RunOptions, Optional>;
 
 /** Validated {@link RunOptions}. */
@@ -105,6 +107,7 @@ export function resolveRunOptions(options: RunOptions): Resolved {
   for (const [name, value] of [["maxTasksPerWorker", options.maxTasksPerWorker], ["maxWorkerMemoryMb", options.maxWorkerMemoryMb]] as const) {
     if (value !== undefined && (!Number.isSafeInteger(value) || value < 1)) throw new InvalidOptionError(`${name} must be a positive integer (got ${value})`);
   }
+  if (options.seed !== undefined && (!Number.isSafeInteger(options.seed) || options.seed < 0)) throw new InvalidOptionError(`--seed must be a non-negative integer up to ${Number.MAX_SAFE_INTEGER} (got ${options.seed})`);
   return {
     ...options,
     script,
@@ -304,6 +307,8 @@ async function launchAll(plan: RunPlan, broker: Broker, o: Resolved, app: string
       secretsOnStdin: keys !== undefined,
       maxTasks: origin ? undefined : o.maxTasksPerWorker,
       maxMemoryMb: origin ? undefined : o.maxWorkerMemoryMb,
+      // The origin roots the run's random streams; every task carries its own stream id from there.
+      env: origin && o.seed !== undefined ? { SCOOP_SEED: String(o.seed) } : undefined,
     };
   };
   const secrets = (index: number) => keys?.secretsLine(`w${index}`);

@@ -23,6 +23,8 @@ interface LocalTask {
   attempt: number;
   /** App the task belongs to, when not this worker's own (daemon workers serve many apps). */
   app?: string;
+  /** Its random stream id, as submitted. */
+  rng?: string;
   aborted?: boolean;
 }
 
@@ -96,7 +98,7 @@ export class TaskRunner {
     let offset = 0;
     for (const t of tasks) {
       const app = (t as DispatchedTask & { app?: unknown }).app;
-      this.local.push({ key: t.key, name: t.name, frames: payload.slice(offset, offset + t.frames), attempt: t.attempt, app: typeof app === "string" && app !== "" ? app : undefined });
+      this.local.push({ key: t.key, name: t.name, frames: payload.slice(offset, offset + t.frames), attempt: t.attempt, app: typeof app === "string" && app !== "" ? app : undefined, rng: t.rng });
       offset += t.frames;
     }
     this.granted = Math.max(0, this.granted - tasks.length);
@@ -156,7 +158,7 @@ export class TaskRunner {
     const started = performance.now();
     let result: unknown;
     try {
-      const context = { id: task.key, name: task.name, signal: controller.signal, workerId: this.options.workerId, attempt: task.attempt };
+      const context = { id: task.key, name: task.name, signal: controller.signal, workerId: this.options.workerId, attempt: task.attempt, rng: task.rng };
       const call = () => runInTaskContext(context, () => fn(...args));
       const executor = this.options.executor;
       result = executor === undefined ? call() : executor.runAs(task.app ?? executor.app, call);

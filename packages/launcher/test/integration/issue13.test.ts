@@ -14,7 +14,8 @@ const MC = join(FIXTURES, "monte-carlo.ts");
 const tags: string[] = [];
 afterAll(() => tags.forEach(killTagged));
 
-const resultOf = (stdout: string) => /^RESULT (\S+) (\d+)$/m.exec(stdout)?.slice(1);
+// With -v, output lines carry the worker id: "[w0] RESULT …".
+const resultOf = (stdout: string) => /^(?:\[w0\] )?RESULT (\S+) (\d+)$/m.exec(stdout)?.slice(1);
 
 describe("reproducible random streams", () => {
   test("-n 1, -n 3, serial and a worker SIGKILLed mid-run give bit-identical results; another seed differs", async () => {
@@ -35,8 +36,9 @@ describe("reproducible random streams", () => {
     tags.push(tag);
     const run = startCli(SCOOP_BIN, ["--seed", "1234", "-n", "3", "-v", "--heartbeat-ms", "250", "--liveness-ms", "1000", MC, "12", "150"], { tag });
     await waitUntil(() => run.output().stdout.includes("progress"), 60_000, "the run to make progress");
-    const w1 = processesTagged(tag).find((pid) => readFileSync(`/proc/${pid}/cmdline`, "latin1").split("\0").join(" ").includes("--id w1 "));
-    expect(w1).toBeDefined();
+    const cmdlines = processesTagged(tag).map((pid) => ({ pid, cmd: readFileSync(`/proc/${pid}/cmdline`, "latin1").split("\0").join(" ") }));
+    const w1 = cmdlines.find((p) => p.cmd.includes(" --id w1 "))?.pid;
+    expect({ w1: w1 !== undefined, cmdlines }).toMatchObject({ w1: true });
     process.kill(w1!, "SIGKILL");
     const killed = await run.done;
     expect({ code: killed.code, stderr: killed.code === 0 ? "" : killed.stderr.slice(-3000) }).toEqual({ code: 0, stderr: "" });
