@@ -14,13 +14,22 @@ import { SendQueue, ScoopError, decodeMessage, encodeMessage, type DispatchedTas
 import { AppConstants } from "./constants.js";
 import { Dispatcher } from "./dispatcher.js";
 import { isLoopbackEndpoint, resolveBrokerOptions, type BrokerOptions, type ResolvedBrokerOptions } from "./options.js";
-import { MAX_CREDIT, PeerTable, appOfMessage, newPeer, peerInfo, type AppField, type Peer, type PeerInfo, type QueuedTask } from "./peers.js";
+import { PeerTable, appOfMessage, newPeer, peerInfo, type AppField, type Peer, type PeerInfo, type QueuedTask } from "./peers.js";
 import { TaskLife } from "./task-life.js";
 import type { BrokerEvents, BrokerState, BrokerStats } from "./types.js";
 import { registerAllowList } from "./zap.js";
 
 export type { PeerInfo } from "./peers.js";
 export type { BrokerEvents, BrokerState, BrokerStats } from "./types.js";
+
+/**
+ * A HEARTBEAT without fields, encoded once: the broker sends one to every
+ * peer per interval and receives one from most, so at a thousand peers this
+ * is most of an idle broker's work. Received, it is recognised by its bytes
+ * and skips decoding.
+ */
+const HEARTBEAT_FRAMES = encodeMessage({ t: "HEARTBEAT" });
+const HEARTBEAT_HEADER = Buffer.from(HEARTBEAT_FRAMES[0]);
 
 /** A running broker. Create one with {@link startBroker}. */
 export class Broker extends EventEmitter<BrokerEvents> {
@@ -34,9 +43,11 @@ export class Broker extends EventEmitter<BrokerEvents> {
   private readonly log: Logger;
   private readonly counters = { submitted: 0, delivered: 0, retried: 0, malformed: 0 };
   private readonly peers = new PeerTable();
+  /** Owners with outcomes in their outbox: the end of a pump flushes these, not every peer. */
+  private readonly delivering = new Set<Peer>();
   private readonly constants = new AppConstants((peer, header, frames) => this.send(peer.identity, header, frames));
   private readonly dispatcher = new Dispatcher({
-    peers: () => this.peers.values(),
+    withCredit: () => this.peers.withCredit(),
     serving: () => this._state === "running",
     dispatch: (worker, tasks) => this.dispatch(worker, tasks),
     afterPump: () => this.afterPump(),
@@ -47,6 +58,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
     runnable: (name) => this.peers.runnable(name),
     noticeWaiting: () => this.options.unknownTasks === "wait",
     retried: (info) => this.emitSafe("task:retried", info),
+    delivering: (owner) => this.delivering.add(owner),
     counters: this.counters,
   });
   private zap?: { domain: string; release(): void };
@@ -170,6 +182,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
   }
 
   private onMessage(identity: Buffer, frames: Buffer[]): void {
+    if (frames.length === 1 && frames[0].equals(HEARTBEAT_HEADER)) return this.peers.beat(identity, undefined, Date.now());
     let message: Message;
     try {
       message = decodeMessage(frames);
@@ -191,14 +204,14 @@ export class Broker extends EventEmitter<BrokerEvents> {
       case "SUBMIT":
         return this.taskLife.submit(peer, header.tasks, message.payload);
       case "CREDIT":
-        peer.credit = Math.min(MAX_CREDIT, peer.credit + header.n);
+        this.peers.credit(peer, header.n);
         return this.dispatcher.schedule();
       case "RESULT":
         return this.taskLife.result(peer, header.results, message.payload);
       case "CANCEL":
         return this.taskLife.cancel(peer, header.ids);
       case "TASKS":
-        for (const name of header.tasks) peer.tasks.add(name);
+        this.peers.advertise(peer, header.tasks);
         return this.dispatcher.schedule();
       case "CONST_SET":
         return this.onConstSet(peer, header, message.payload);
@@ -271,7 +284,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
         this.removePeer(peer, "lost");
         continue;
       }
-      this.send(peer.heart ?? peer.identity, { t: "HEARTBEAT" });
+      this.out.send([peer.heart ?? peer.identity, ...HEARTBEAT_FRAMES]);
     }
   }
 
@@ -299,10 +312,11 @@ export class Broker extends EventEmitter<BrokerEvents> {
         this.taskLife.fail(task, "SCOOP_TASK_NOT_REGISTERED", `no worker can run task "${task.name}": export it from the script every worker loads (top level, not inside main), or wrap it with defineTask() there`, { id: "broker", host: "broker" });
       }
     }
-    for (const peer of this.peers.values()) {
+    for (const peer of this.delivering) {
       const batch = peer.outbox.take();
-      if (batch !== undefined) this.send(peer.identity, { t: "DELIVER", results: batch.results }, batch.frames);
+      if (batch !== undefined && this.peers.get(peer.identity) === peer) this.send(peer.identity, { t: "DELIVER", results: batch.results }, batch.frames);
     }
+    this.delivering.clear();
   }
 
   private send(identity: Buffer, header: Header, payload: readonly Uint8Array[] = []): void {

@@ -11,8 +11,8 @@ import { TaskQueue } from "./task-queue.js";
 
 /** What the dispatcher needs from the broker. */
 export interface DispatchHost {
-  /** Connected peers, in join order. */
-  peers(): Iterable<Peer>;
+  /** Connected peers that hold credit and run tasks (an index: never a scan of every peer). */
+  withCredit(): Iterable<Peer>;
   /** False once the broker stops serving: pumps then do nothing. */
   serving(): boolean;
   /** Send a batch of tasks, already assigned to `worker`, in one DISPATCH. */
@@ -92,7 +92,8 @@ export class Dispatcher {
   /** Hand queued tasks to workers with credit, then let the host finish the turn. */
   private pump(): void {
     if (!this.host.serving()) return;
-    const workers = [...this.host.peers()].filter((p) => p.credit > 0 && p.tasks.size > 0);
+    if (this.queue.size === 0) return this.host.afterPump();
+    const workers = [...this.host.withCredit()];
     // Rotate the starting worker so credit is served fairly.
     const start = workers.length > 0 ? this.rotation++ % workers.length : 0;
     // No worker takes more than its share of what is queued now, however much

@@ -71,11 +71,19 @@ export function peerInfo(peer: Peer): PeerInfo {
   return { id: peer.id, role: peer.role, host: peer.host, pid: peer.pid, app: peer.app };
 }
 
-/** Connected peers, found by data socket, heartbeat socket or id. */
+/**
+ * Connected peers, found by data socket, heartbeat socket or id, with the
+ * indexes that keep the broker's cost per message independent of the number
+ * of peers: who holds credit, and how many peers run each task name.
+ */
 export class PeerTable {
   private readonly byIdentity = new Map<string, Peer>();
   private readonly hearts = new Map<string, Peer>();
   private readonly byName = new Map<string, Peer>();
+  /** Peers that were granted credit (pruned lazily when it is spent). */
+  private readonly creditors = new Set<Peer>();
+  /** How many connected peers advertise each task name. */
+  private readonly runners = new Map<string, number>();
 
   get size(): number {
     return this.byIdentity.size;
@@ -99,6 +107,7 @@ export class PeerTable {
   add(peer: Peer): void {
     this.byIdentity.set(key(peer.identity), peer);
     this.byName.set(peer.id, peer);
+    for (const name of peer.tasks) this.runners.set(name, (this.runners.get(name) ?? 0) + 1);
   }
 
   /** Remove a peer; false if it was not connected. */
@@ -106,7 +115,36 @@ export class PeerTable {
     if (!this.byIdentity.delete(key(peer.identity))) return false;
     if (this.byName.get(peer.id) === peer) this.byName.delete(peer.id);
     if (peer.heart) this.hearts.delete(key(peer.heart));
+    this.creditors.delete(peer);
+    for (const name of peer.tasks) {
+      const n = this.runners.get(name)! - 1;
+      if (n === 0) this.runners.delete(name);
+      else this.runners.set(name, n);
+    }
     return true;
+  }
+
+  /** The peer can run these tasks too (TASKS). */
+  advertise(peer: Peer, names: Iterable<string>): void {
+    for (const name of names) {
+      if (peer.tasks.has(name)) continue;
+      peer.tasks.add(name);
+      this.runners.set(name, (this.runners.get(name) ?? 0) + 1);
+    }
+  }
+
+  /** The peer can take `n` more tasks (CREDIT). */
+  credit(peer: Peer, n: number): void {
+    peer.credit = Math.min(MAX_CREDIT, peer.credit + n);
+    if (peer.credit > 0) this.creditors.add(peer);
+  }
+
+  /** Peers holding credit that run tasks: the only ones a scheduling round visits. */
+  *withCredit(): IterableIterator<Peer> {
+    for (const peer of this.creditors) {
+      if (peer.credit === 0) this.creditors.delete(peer); // spent since: forget until it asks again
+      else if (peer.tasks.size > 0) yield peer;
+    }
   }
 
   /**
@@ -126,8 +164,7 @@ export class PeerTable {
 
   /** True if a connected peer advertises `name`. */
   runnable(name: string): boolean {
-    for (const peer of this.byIdentity.values()) if (peer.tasks.has(name)) return true;
-    return false;
+    return this.runners.has(name);
   }
 }
 

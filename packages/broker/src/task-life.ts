@@ -18,6 +18,8 @@ export interface TaskLifeHost {
   /** Tell the owner once per name when no worker can run a task yet. */
   noticeWaiting(): boolean;
   retried(info: BrokerEvents["task:retried"][0]): void;
+  /** An outcome waits in `owner`'s outbox (flushed at the end of the pump). */
+  delivering(owner: Peer): void;
   readonly counters: { submitted: number; delivered: number; retried: number };
 }
 
@@ -134,6 +136,7 @@ export class TaskLife {
     const owner = task.owner;
     if (!this.host.connected(owner)) return;
     owner.outbox.push({ id: task.ownerTaskId, ok, frames: frames.length, worker: worker.id, host: worker.host }, frames);
+    this.host.delivering(owner);
     this.host.counters.delivered++;
     this.dispatcher.schedule();
   }
