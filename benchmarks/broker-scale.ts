@@ -229,10 +229,17 @@ async function measure(workers: number): Promise<ScaleFigures> {
   }
 }
 
-/** Run every size; one row of figures each. */
+/** Run every size, each in a fresh process (so memory left by one size does not blur the next); one row of figures each. */
 export async function brokerScale(sizes: number[] = [10, 100, 1000]): Promise<ScaleFigures[]> {
   const rows: ScaleFigures[] = [];
-  for (const n of sizes) rows.push(await measure(n));
+  for (const n of sizes) {
+    const child = spawn(process.execPath, [...process.execArgv, import.meta.filename, "--one", String(n)], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+    const [code] = (await once(child, "exit")) as [number | null];
+    if (code !== 0) throw new Error(`the ${n}-worker measurement exited with ${code}`);
+    rows.push(JSON.parse(out.trim().split("\n").pop()!) as ScaleFigures);
+  }
   return rows;
 }
 
@@ -256,7 +263,15 @@ export function printScale(rows: ScaleFigures[]): void {
   }
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
+if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename) && process.argv[2] === "--one") {
+  measure(Number(process.argv[3])).then(
+    (figures) => process.stdout.write(`${JSON.stringify(figures)}\n`),
+    (error) => {
+      console.error(error);
+      process.exitCode = 1;
+    },
+  );
+} else if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
   const sizes = process.argv.slice(2).map(Number);
   brokerScale(sizes.length > 0 ? sizes : undefined).then(printScale, (error) => {
     console.error(error);
