@@ -46,32 +46,17 @@ export interface TaskContext extends TaskContextInit {
   randomNormal(mean?: number, sd?: number): number;
 }
 
-class RunningTask implements TaskContext {
-  readonly id: number;
-  readonly name: string;
-  readonly signal: AbortSignal;
-  readonly workerId: string;
-  readonly attempt: number;
-  readonly rng?: string;
-  readonly stream: RandomStream;
-
-  constructor(init: TaskContextInit) {
-    ({ id: this.id, name: this.name, signal: this.signal, workerId: this.workerId, attempt: this.attempt, rng: this.rng } = init);
-    // A task submitted without a stream (by a peer that predates them) gets an unseeded one.
-    this.stream = new RandomStream(init.rng ?? randomBytes(16).toString("hex"));
-  }
-
-  random(): number {
-    return this.stream.random();
-  }
-
-  randomInt(min: number, max: number): number {
-    return this.stream.int(min, max);
-  }
-
-  randomNormal(mean?: number, sd?: number): number {
-    return this.stream.normal(mean, sd);
-  }
+/** The context of a task: what the executor knows, plus its random stream. */
+function taskContext(init: TaskContextInit): TaskContext {
+  // A task submitted without a stream (by a peer that predates them) gets an unseeded one.
+  const stream = new RandomStream(init.rng ?? randomBytes(16).toString("hex"));
+  return {
+    ...init,
+    stream,
+    random: () => stream.random(),
+    randomInt: (min, max) => stream.int(min, max),
+    randomNormal: (mean, sd) => stream.normal(mean, sd),
+  };
 }
 
 type TaskFunction = (...args: any[]) => unknown;
@@ -224,7 +209,7 @@ export function requireTaskName(fn: unknown): string {
  * inside it and in everything it awaits. Used by executors.
  */
 export function runInTaskContext<T>(init: TaskContextInit, fn: () => T): T {
-  return runtime.context.run(new RunningTask(init), fn);
+  return runtime.context.run(taskContext(init), fn);
 }
 
 /**
