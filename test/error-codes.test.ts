@@ -14,7 +14,7 @@ function sources(dir: string): string[] {
 }
 
 /** `SCOOP_…` names that are environment variables, not error codes. */
-const ENVIRONMENT = new Set(["SCOOP_LOG_LEVEL", "SCOOP_WORKER"]);
+const ENVIRONMENT = new Set(["SCOOP_LOG_LEVEL", "SCOOP_SEED", "SCOOP_WORKER"]);
 
 /** Every code literal in packages/*\/src, with where it is first used. */
 function codesInSource(): Map<string, string> {
