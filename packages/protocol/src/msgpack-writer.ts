@@ -140,47 +140,44 @@ export class MsgpackWriter {
 
   protected arrayHeader(n: number): void {
     this.reserve(5);
-    if (n < 16) this.bytes[this.pos++] = 0x90 | n;
-    else if (n < 0x10000) {
-      this.bytes[this.pos++] = 0xdc;
-      this.view.setUint16(this.pos, n);
-      this.pos += 2;
-    } else {
-      this.bytes[this.pos++] = 0xdd;
-      this.view.setUint32(this.pos, n);
-      this.pos += 4;
-    }
+    this.sizePrefix(n, 0x90, -1, 0xdc, 0xdd);
   }
 
   protected mapHeader(n: number): void {
     this.reserve(5);
-    if (n < 16) this.bytes[this.pos++] = 0x80 | n;
-    else if (n < 0x10000) {
-      this.bytes[this.pos++] = 0xde;
-      this.view.setUint16(this.pos, n);
-      this.pos += 2;
-    } else {
-      this.bytes[this.pos++] = 0xdf;
-      this.view.setUint32(this.pos, n);
-      this.pos += 4;
-    }
+    this.sizePrefix(n, 0x80, -1, 0xde, 0xdf);
   }
 
   /** Header of an extension whose payload length is known; caller reserved room. */
   protected extHeader(type: number, n: number): void {
-    if (n < 0x100) {
-      this.bytes[this.pos++] = 0xc7;
+    this.sizePrefix(n, -1, 0xc7, 0xc8, 0xc9);
+    this.bytes[this.pos++] = type;
+  }
+
+  /** Header of a msgpack bin of n bytes; caller reserved room. */
+  protected binHeader(n: number): void {
+    this.sizePrefix(n, -1, 0xc4, 0xc5, 0xc6);
+  }
+
+  /**
+   * The smallest msgpack size prefix for n: `fix | n` below 16 where the
+   * family has a fix form, else the 8-, 16- or 32-bit opcode and length
+   * (-1 marks a form the family lacks). Caller reserved room.
+   */
+  private sizePrefix(n: number, fix: number, op8: number, op16: number, op32: number): void {
+    if (fix >= 0 && n < 16) this.bytes[this.pos++] = fix | n;
+    else if (op8 >= 0 && n < 0x100) {
+      this.bytes[this.pos++] = op8;
       this.bytes[this.pos++] = n;
     } else if (n < 0x10000) {
-      this.bytes[this.pos++] = 0xc8;
+      this.bytes[this.pos++] = op16;
       this.view.setUint16(this.pos, n);
       this.pos += 2;
     } else {
-      this.bytes[this.pos++] = 0xc9;
+      this.bytes[this.pos++] = op32;
       this.view.setUint32(this.pos, n);
       this.pos += 4;
     }
-    this.bytes[this.pos++] = type;
   }
 
   /** Start an ext32 whose payload (one msgpack value) is written in place; see {@link endExt}. */

@@ -196,18 +196,7 @@ export class Writer extends MsgpackWriter {
     if (kind === Kind.Uint8Array) {
       // Plain msgpack bin: the decoder returns a Uint8Array.
       this.reserve(5 + n);
-      if (n < 0x100) {
-        this.bytes[this.pos++] = 0xc4;
-        this.bytes[this.pos++] = n;
-      } else if (n < 0x10000) {
-        this.bytes[this.pos++] = 0xc5;
-        this.view.setUint16(this.pos, n);
-        this.pos += 2;
-      } else {
-        this.bytes[this.pos++] = 0xc6;
-        this.view.setUint32(this.pos, n);
-        this.pos += 4;
-      }
+      this.binHeader(n);
     } else {
       this.reserve(7 + n);
       this.extHeader(EXT_BINARY, n + 1);
