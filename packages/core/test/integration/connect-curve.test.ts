@@ -7,7 +7,7 @@
 import { Router, curveKeyPair } from "zeromq";
 import { encodeMessage } from "@scoop/protocol";
 // Test-only: core never depends on the broker; its build is imported by path (run pnpm build first).
-import { startBroker } from "../../../broker/dist/index.cjs";
+import { startBroker } from "@scoop/broker";
 import { connect, getExecutor } from "../../src/index.js";
 
 test("connect() with only the broker's public key joins a CURVE broker", async () => {

@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 // The worker's own X25519 keypairs (node:crypto), which libzmq's CURVE must accept.
 import { curveKeyPair } from "../../src/index.js";
 // Test-only: the worker never depends on the broker; its build is imported by path (run pnpm build first).
-import { startBroker } from "../../../broker/dist/index.cjs";
+import { startBroker } from "@scoop/broker";
 
 const WORKER_BIN = resolve(__dirname, "../../dist/cli.js");
 
