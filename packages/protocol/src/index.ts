@@ -7,7 +7,6 @@ export type { CodecOptions, ClassCodecOptions, FunctionNaming } from "./codec.js
 export {
   PROTOCOL_VERSION,
   MAX_HEADER_BYTES,
-  MAX_PRIORITY,
   MessageType,
   encodeMessage,
   decodeMessage,
@@ -18,11 +17,9 @@ export type {
   PeerRole,
   Header,
   Message,
-  SubmittedTask,
-  DispatchedTask,
-  TaskOutcome,
-  DeliveredOutcome,
 } from "./messages.js";
+export { MAX_PRIORITY } from "./task-records.js";
+export type { SubmittedTask, DispatchedTask, TaskOutcome, DeliveredOutcome } from "./task-records.js";
 export { PACK_EXT_BYTES, PACK_ITEM_MAX_BYTES, PACK_MAX_BYTES, PACK_RECORD_BYTES } from "./packed-batch.js";
 export { SendQueue } from "./send-queue.js";
 export type { Frames } from "./send-queue.js";

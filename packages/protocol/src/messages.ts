@@ -10,6 +10,7 @@
  */
 import { Decoder, Encoder } from "@msgpack/msgpack";
 import { ProtocolError } from "./errors.js";
+import { MAX_PRIORITY, type DeliveredOutcome, type DispatchedTask, type SubmittedTask, type TaskOutcome } from "./task-records.js";
 import type { BrokerSnapshot, ScoopEvent } from "./events.js";
 import { isBatched, itemsField, packBatch, unpackBatch } from "./packed-batch.js";
 
@@ -68,64 +69,6 @@ export type MessageTypeName = (typeof MessageType)[keyof typeof MessageType];
 
 /** Role of a peer: the origin runs `main`; workers run tasks; clients only submit. */
 export type PeerRole = "origin" | "worker" | "client";
-
-/** One task inside a SUBMIT. */
-export interface SubmittedTask {
-  /** Owner-local task id, unique per owner. */
-  id: number;
-  /** Registered task name. */
-  name: string;
-  /** How many payload frames carry its arguments. */
-  frames: number;
-  /** Re-runs allowed if its worker is lost. */
-  retries: number;
-  /** App the task belongs to, when a daemon worker submits from inside a task of another app. */
-  app?: string;
-  /** Higher is dispatched first (FIFO within one priority; waiting ages a task up). @default 0 */
-  priority?: number;
-  /** Id of the task's random stream (32 hex digits), forwarded untouched to the worker that runs it. */
-  rng?: string;
-  /** Broker key of the task that submitted it (for traces), when a task did. */
-  parent?: number;
-  /** Owner-local id of the map it belongs to (for progress), when a map submitted it. */
-  map?: number;
-  /** Number of tasks of that map, when known up front: sent with the map's first task. */
-  total?: number;
-}
-
-/** One task inside a DISPATCH. */
-export interface DispatchedTask {
-  /** Broker-unique key; the worker echoes it in RESULT and ABORT refers to it. */
-  key: number;
-  name: string;
-  frames: number;
-  /** 1 for the first run, 2 for the first retry, … */
-  attempt: number;
-  /** App the task belongs to, when it is not the worker's own (daemon workers serve many apps). */
-  app?: string;
-  /** Id of the task's random stream, as submitted. */
-  rng?: string;
-}
-
-/** One outcome inside a RESULT (worker → broker). */
-export interface TaskOutcome {
-  key: number;
-  /** True: payload is the value; false: payload is the thrown error. */
-  ok: boolean;
-  frames: number;
-}
-
-/** One outcome inside a DELIVER (broker → owner). */
-export interface DeliveredOutcome {
-  /** The owner's task id. */
-  id: number;
-  ok: boolean;
-  frames: number;
-  /** Worker that ran it. */
-  worker: string;
-  /** Host of that worker. */
-  host: string;
-}
 
 /** Header of each message type. */
 export type Header =
@@ -199,8 +142,6 @@ const record = (fields: Record<string, Check>, optional: Record<string, Check> =
   return true;
 };
 
-/** Priorities are integers of modest size: they only order tasks. */
-export const MAX_PRIORITY = 1_000_000;
 const isPriority: Check = (v) => isInt(v) && Math.abs(v as number) <= MAX_PRIORITY;
 const isStreamId: Check = (v) => typeof v === "string" && /^[0-9a-f]{32}$/.test(v);
 const submitted = record({ id: isUint, name: isString, frames: isUint, retries: isUint }, { app: isString, priority: isPriority, rng: isStreamId, parent: isUint, map: isUint, total: isUint });

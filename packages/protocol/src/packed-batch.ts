@@ -23,7 +23,7 @@
  * whole batch travel unpacked, so a field added later is never lost.
  */
 import { ProtocolError } from "./errors.js";
-import { MAX_PRIORITY, type DeliveredOutcome, type DispatchedTask, type SubmittedTask, type TaskOutcome } from "./messages.js";
+import { MAX_PRIORITY, type DeliveredOutcome, type DispatchedTask, type SubmittedTask, type TaskOutcome } from "./task-records.js";
 
 /**
  * Bytes of one table record:
