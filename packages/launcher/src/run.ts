@@ -67,9 +67,10 @@ export interface RunOptions {
   /** Address remote workers dial. @default per SSH host, the local address of its connection; else this hostname */
   brokerHostname?: string;
   /**
-   * Leave CURVE off although workers run off this machine (a trusted private
-   * network; needed with pbsdsh, which cannot pass keys on standard input).
-   * @default false
+   * Leave CURVE off: no per-run keys, even for workers off this machine (a
+   * trusted private network, and only trusted users on this machine; needed
+   * with pbsdsh, which cannot pass keys on standard input).
+   * @default false (every run, local ones included, uses per-run CURVE keys)
    */
   insecure?: boolean;
   /** Environment read for a batch allocation. @default process.env */
@@ -192,8 +193,10 @@ export async function runProgram(options: RunOptions): Promise<number> {
     env: o.env,
   });
   const app = randomUUID();
-  // Workers off this machine: per-run CURVE keys, unless told the network is trusted.
-  const keys = plan.groups.some((g) => g.launcher !== "local") && !o.insecure ? new RunKeys() : undefined;
+  // Per-run CURVE keys, local runs included: on a shared login node any local
+  // user can reach a loopback port (and read the run's id in ps), so without
+  // keys they could join and run code in our workers. --insecure skips them.
+  const keys = o.insecure ? undefined : new RunKeys();
   if (keys) for (let i = 0; i < plan.workers; i++) keys.client(`w${i}`);
   const launches: Launch[] = [];
   let broker: Broker | undefined;
@@ -215,7 +218,7 @@ export async function runProgram(options: RunOptions): Promise<number> {
       insecure: o.insecure,
       logger: o.logger,
     });
-    log.info(`${formatPlan(plan, broker.endpoint)}\n  security: ${keys ? "CURVE with per-run keys" : plan.groups.some((g) => g.launcher !== "local") ? "none (--insecure)" : "none needed (loopback only)"}`);
+    log.info(`${formatPlan(plan, broker.endpoint)}\n  security: ${keys ? "CURVE with per-run keys" : "none (--insecure)"}`);
     return launchAll(plan, broker, o, app, launches, () => stopping, log, keys);
   })();
   try {

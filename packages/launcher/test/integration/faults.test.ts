@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { killTagged, newTag, processesTagged, SCOOP_BIN, startCli, waitUntil, type CliProcess } from "../../../../test/helpers/processes.js";
+import { killTagged, newTag, processesTagged, runCli, SCOOP_BIN, startCli, waitUntil, type CliProcess } from "../../../../test/helpers/processes.js";
 
 const fixture = (name: string) => join(__dirname, "../fixtures", name);
 const tags: string[] = [];
@@ -77,5 +77,26 @@ test("a task calling process.exit() on a worker: no native abort, its task runs 
   expect(end.stderr).not.toContain("terminate called");
   expect(end.stdout).toContain("done 40");
   expect(end.code).toBe(0);
+  await nothingLeft(tag);
+});
+
+/** `--broker` and `--app` of the run's origin, as any local user reads them in ps. */
+function brokerAndApp(tag: string): [string, string] {
+  const argv = readFileSync(`/proc/${originPid(tag)}/cmdline`, "utf8").split("\0");
+  return [argv[argv.indexOf("--broker") + 1], argv[argv.indexOf("--app") + 1]];
+}
+
+test.each([
+  ["a local run (per-run CURVE keys)", [], /intruder: refused \(SCOOP_BROKER_UNREACHABLE/],
+  ["--insecure (no keys: the fault)", ["--insecure"], /intruder: a task ran for us/],
+] as const)("%s: another local process that read the run's address and id in ps tries to have a task run", async (_, flags, outcome) => {
+  const { tag, run } = start(...flags, "-n", "2", fixture("idle-run.ts"));
+  await waitUntil(() => run.output().stdout.includes("started"), 30_000, "the run to start");
+  const intruderTag = newTag();
+  tags.push(intruderTag);
+  const intruder = await runCli("--import", ["tsx", fixture("intruder.ts"), ...brokerAndApp(tag)], { tag: intruderTag, timeoutMs: 30_000 });
+  expect(intruder.stdout).toMatch(outcome);
+  run.child.kill("SIGINT");
+  await run.done;
   await nothingLeft(tag);
 });
