@@ -4,6 +4,8 @@
 // Sources import siblings as "./x.js" (NodeNext); jest must find "./x.ts".
 const relativeJs = { "^(\\.{1,2}/.*)\\.js$": "$1" };
 const packages = ["protocol", "core", "worker", "broker", "launcher"];
+// Fails a test file whose run printed a Node warning (in jest or any process it started).
+const noWarnings = require("node:path").join(__dirname, "test/setup/no-node-warnings.ts");
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -15,6 +17,7 @@ module.exports = {
       transform: { "^.+\\.(t|j)sx?$": ["@swc/jest", { jsc: { target: "es2022" } }] },
       moduleNameMapper: { ...relativeJs, "^@scoop/(protocol|core|worker|broker|launcher)$": "<rootDir>/../$1/src/index.ts" },
       testEnvironment: "node",
+      setupFilesAfterEnv: [noWarnings],
     })),
     {
       displayName: "examples",
@@ -23,6 +26,7 @@ module.exports = {
       transform: { "^.+\\.(t|j)sx?$": ["@swc/jest", { jsc: { target: "es2022" } }] },
       moduleNameMapper: { ...relativeJs, "^@scoop/(protocol|core|worker|broker|launcher)$": "<rootDir>/../packages/$1/src/index.ts" },
       testEnvironment: "node",
+      setupFilesAfterEnv: [noWarnings],
     },
     {
       displayName: "repo",
@@ -30,6 +34,7 @@ module.exports = {
       testMatch: ["<rootDir>/**/*.test.ts"],
       transform: { "^.+\\.(t|j)sx?$": ["@swc/jest", { jsc: { target: "es2022" } }] },
       testEnvironment: "node",
+      setupFilesAfterEnv: [noWarnings],
     },
   ],
   testTimeout: 60000,
