@@ -62,6 +62,8 @@ export class BrokerConnection {
   /** Liveness settings the broker announced. */
   heartbeatMs = 0;
   livenessMs = 0;
+  /** Largest message part the broker accepts (it announces it in WELCOME); `undefined` if it did not say. */
+  brokerMaxMessageBytes?: number;
   private readonly sock: Dealer;
   /** One send in progress at a time (zeromq.js rule); the rest wait in order. */
   private readonly out: SendQueue;
@@ -189,6 +191,7 @@ export class BrokerConnection {
     this.refuse = undefined;
     this.heartbeatMs = w.heartbeatMs;
     this.livenessMs = w.livenessMs;
+    this.brokerMaxMessageBytes = w.maxMessageBytes;
     this.heart = startHeart({
       endpoint,
       workerId: id,

@@ -73,3 +73,14 @@ export class WorkerLostFailure extends ScoopError {
     super("SCOOP_WORKER_LOST", message, options);
   }
 }
+
+/**
+ * A message part would be larger than the broker accepts (its
+ * `maxMessageBytes`): the submit (or result, or constant) fails at once
+ * instead of the broker dropping the connection and the message with it.
+ */
+export class MessageTooLargeError extends ScoopError {
+  constructor(message: string, options: ScoopErrorOptions = {}) {
+    super("SCOOP_MESSAGE_TOO_LARGE", message, options);
+  }
+}

@@ -99,6 +99,7 @@ export async function main(argv: string[]): Promise<number> {
       .option("debug", { type: "boolean", default: false, describe: "Log everything" })
       .option("heartbeat-ms", { type: "number", default: 1000, describe: "Heartbeat interval" })
       .option("liveness-ms", { type: "number", default: 4000, describe: "A worker silent this long is lost; its tasks run elsewhere" })
+      .option("max-message-bytes", { type: "number", describe: "Largest message part (one task's arguments or result) the broker accepts; bigger ones fail at submit with SCOOP_MESSAGE_TOO_LARGE", defaultDescription: "256 MiB" })
       .example("$0 examples/hello.ts", "run on every local core")
       .example("$0 -n 8 -v sim.ts --steps 1000", "8 workers, verbose, arguments for main")
       .example("$0 --hosts node1 node2:4 sim.ts", "workers on other machines over SSH")
@@ -142,6 +143,7 @@ export async function main(argv: string[]): Promise<number> {
       logLevel: level,
       heartbeatMs: args["heartbeat-ms"],
       livenessMs: args["liveness-ms"],
+      maxMessageBytes: args["max-message-bytes"],
       logger: makeLogger(level, args.log),
       signal: controller.signal,
     });

@@ -40,6 +40,8 @@ export interface RunOptions {
   livenessMs?: number;
   /** Heartbeat interval. @default 1000 */
   heartbeatMs?: number;
+  /** Largest message part the broker accepts (a task's arguments or result); bigger ones fail at submit. @default 256 MiB (the broker's default) */
+  maxMessageBytes?: number;
   /** How long workers get to exit after the run ends before SIGKILL. @default 5000 */
   graceMs?: number;
   /** Hosts (`--hosts`): `name` or `name:workers`. @default the batch allocation, else this machine */
@@ -90,7 +92,7 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
-type Optional = "signal" | "workers" | "hosts" | "hostfile" | "ssh" | "remoteNode" | "prolog" | "brokerHostname" | "env" | "maxTasksPerWorker" | "maxWorkerMemoryMb" | "seed";
+type Optional = "signal" | "maxMessageBytes" | "workers" | "hosts" | "hostfile" | "ssh" | "remoteNode" | "prolog" | "brokerHostname" | "env" | "maxTasksPerWorker" | "maxWorkerMemoryMb" | "seed";
 type Resolved = Required<Omit<RunOptions, Optional>> & Pick<RunOptions, Optional>;
 
 /** Validated {@link RunOptions}. */
@@ -214,6 +216,7 @@ export async function runProgram(options: RunOptions): Promise<number> {
       unknownTasks: "fail",
       livenessMs: o.livenessMs,
       heartbeatMs: o.heartbeatMs,
+      maxMessageBytes: o.maxMessageBytes,
       curve: keys && { ...keys.broker, allowedClients: keys.clientPublicKeys() },
       insecure: o.insecure,
       logger: o.logger,

@@ -73,7 +73,7 @@ export type PeerRole = "origin" | "worker" | "client";
 /** Header of each message type. */
 export type Header =
   | { t: "HELLO"; id: string; role: PeerRole; host: string; pid: number; app: string; tasks: string[] }
-  | { t: "WELCOME"; broker: string; heartbeatMs: number; livenessMs: number }
+  | { t: "WELCOME"; broker: string; heartbeatMs: number; livenessMs: number; maxMessageBytes?: number }
   | { t: "REFUSED"; code: string; message: string }
   | { t: "SUBMIT"; tasks: SubmittedTask[] }
   | { t: "DISPATCH"; tasks: DispatchedTask[] }
@@ -152,7 +152,7 @@ const delivered = record({ id: isUint, ok: isBool, frames: isUint, worker: isStr
 /** Field checks of each type, and which field lists the payload frames. */
 const SCHEMAS: Record<MessageTypeName, { fields: Record<string, Check>; optional?: Record<string, Check>; frames: (h: any) => number }> = {
   HELLO: { fields: { id: isString, role: isRole, host: isString, pid: isUint, app: isString, tasks: arrayOf(isString) }, frames: () => 0 },
-  WELCOME: { fields: { broker: isString, heartbeatMs: isUint, livenessMs: isUint }, frames: () => 0 },
+  WELCOME: { fields: { broker: isString, heartbeatMs: isUint, livenessMs: isUint }, optional: { maxMessageBytes: isUint }, frames: () => 0 },
   REFUSED: { fields: { code: isString, message: isString }, frames: () => 0 },
   SUBMIT: { fields: { tasks: arrayOf(submitted) }, frames: (h) => sumFrames(h.tasks) },
   DISPATCH: { fields: { tasks: arrayOf(dispatched) }, frames: (h) => sumFrames(h.tasks) },
