@@ -1,5 +1,5 @@
 import { getEventListeners } from "node:events";
-import { followAbort } from "../../src/abort-fanout";
+import { followAbort } from "../../src/abort-fanout.js";
 
 const listeners = (signal: AbortSignal) => getEventListeners(signal, "abort").length;
 
