@@ -100,3 +100,17 @@ test.each([
   await run.done;
   await nothingLeft(tag);
 });
+
+test.each([
+  ["under scoop", (n: string) => [SCOOP_BIN, "-n", "2", fixture("many-children.ts"), n]],
+  ["serially (no scoop)", (n: string) => ["--import", "tsx", fixture("many-children.ts"), n]],
+] as const)("a task submitting 2,000 children prints no MaxListenersExceededWarning (%s)", async (_, argv) => {
+  const tag = newTag();
+  tags.push(tag);
+  const [bin, ...args] = argv("2000");
+  // Warnings printed, not redirected: this test reads them itself.
+  const run = await runCli(bin, args, { tag, env: { NODE_OPTIONS: "", NODE_NO_WARNINGS: "" } });
+  expect(run.stderr).not.toMatch(/\(node:\d+\) \w*Warning/);
+  expect(run.stdout).toContain(`sum ${(1999 * 2000) / 2}`);
+  await nothingLeft(tag);
+});
