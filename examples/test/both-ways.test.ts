@@ -47,6 +47,7 @@ test.each([
 });
 
 test.each([
+  ["unexported", "SCOOP_TASK_NOT_REGISTERED"],
   ["unserializable", "SCOOP_UNSERIALIZABLE"],
   ["task-throws", "SCOOP_TASK_FAILED"],
   ["timeout", "SCOOP_TIMEOUT"],

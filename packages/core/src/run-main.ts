@@ -65,6 +65,7 @@ export function scheduleAutoMain(): void {
       if (typeof flat.main !== "function" && typeof flat.default !== "function") return;
       try {
         registerModule(flat);
+        runtime.exportsRegistered = true;
       } catch (error) {
         report(error);
         process.exitCode = 1;

@@ -69,6 +69,8 @@ interface Runtime {
   autoMain: boolean;
   /** `futures` was used before the auto-main check (the script drives itself). */
   usedEarly: boolean;
+  /** The entry script's exports are registered (auto-main did it before running main): an unregistered function is not exported. */
+  exportsRegistered?: boolean;
   byName: Map<string, TaskFunction>;
   byFn: Map<TaskFunction, string>;
   codec?: Codec;

@@ -17,14 +17,33 @@ export type Result<F extends Fn> = Awaited<ReturnType<F>>;
 
 /**
  * The task name of `fn`. The serial fallback also accepts a named function
- * that is not registered yet: a script that calls its own main() at the top
- * level submits its exports before anyone could register them.
+ * that is not registered yet, but only while the script's exports cannot be
+ * registered (a script that calls its own main() at the top level submits its
+ * exports during its own loading), and only if it is exported when that can
+ * be told: a function that is not exported fails here as on a cluster, where
+ * no worker could look it up.
  */
 export function taskNameFor(fn: unknown, exec: Executor): string {
-  if (exec.kind === "serial" && !runtime.managed && typeof fn === "function" && fn.name && taskName(fn as Fn) === undefined && taskByName(fn.name) === undefined) {
+  if (
+    exec.kind === "serial" &&
+    !runtime.managed &&
+    !runtime.exportsRegistered &&
+    typeof fn === "function" &&
+    fn.name &&
+    taskName(fn as Fn) === undefined &&
+    taskByName(fn.name) === undefined &&
+    exportedByEntry(fn) !== false
+  ) {
     defineTask(fn.name, fn as Fn);
   }
   return requireTaskName(fn);
+}
+
+/** Whether the entry script exports `fn`, when its exports can be read now (CommonJS); `undefined` if not. */
+function exportedByEntry(fn: unknown): boolean | undefined {
+  const exports = (process as { mainModule?: { exports?: unknown } }).mainModule?.exports;
+  if (typeof exports !== "object" || exports === null) return undefined;
+  return Object.values(exports).includes(fn);
 }
 
 /**
