@@ -89,13 +89,20 @@ function brokerAndApp(tag: string): [string, string] {
 test.each([
   ["a local run (per-run CURVE keys)", [], /intruder: refused \(SCOOP_BROKER_UNREACHABLE/],
   ["--insecure (no keys: the fault)", ["--insecure"], /intruder: a task ran for us/],
-] as const)("%s: another local process that read the run's address and id in ps tries to have a task run", async (_, flags, outcome) => {
-  const { tag, run } = start(...flags, "-n", "2", fixture("idle-run.ts"));
+] as const)("%s: another local process that read the run's addresses (ipc in ps, tcp in the plan) tries to have a task run", async (_, flags, outcome) => {
+  const { tag, run } = start(...flags, "-v", "-n", "2", fixture("idle-run.ts"));
   await waitUntil(() => run.output().stdout.includes("started"), 30_000, "the run to start");
-  const intruderTag = newTag();
-  tags.push(intruderTag);
-  const intruder = await runCli("--import", ["tsx", fixture("intruder.ts"), ...brokerAndApp(tag)], { tag: intruderTag, timeoutMs: 30_000 });
-  expect(intruder.stdout).toMatch(outcome);
+  const [ipc, app] = brokerAndApp(tag);
+  const tcp = /broker: (tcp:\/\/\S+)/.exec(run.output().stderr)?.[1];
+  // Local workers dial a Unix socket; CURVE guards it as it guards the TCP port.
+  expect(ipc).toMatch(/^ipc:\/\//);
+  expect(tcp).toBeDefined();
+  const attempts = [ipc, tcp!].map((broker) => {
+    const intruderTag = newTag();
+    tags.push(intruderTag);
+    return runCli("--import", ["tsx", fixture("intruder.ts"), broker, app], { tag: intruderTag, timeoutMs: 30_000 });
+  });
+  for (const intruder of await Promise.all(attempts)) expect(intruder.stdout).toMatch(outcome);
   run.child.kill("SIGINT");
   await run.done;
   await nothingLeft(tag);
