@@ -251,7 +251,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
     if (clash !== undefined) this.removePeer(clash, "lost");
     const peer = newPeer(identity, h);
     this.peers.add(peer);
-    this.send(identity, { t: "WELCOME", broker: this.id, heartbeatMs: this.options.heartbeatMs, livenessMs: this.options.livenessMs });
+    this.send(identity, { t: "WELCOME", broker: this.id, heartbeatMs: this.options.heartbeatMs, livenessMs: this.options.livenessMs, maxMessageBytes: this.options.maxMessageBytes });
     this.constants.sendAll(peer, peer.app);
     this.log.info({ peer: peer.id, role: peer.role, host: peer.host, tasks: peer.tasks.size }, "peer joined");
     this.emitSafe("peer:joined", peerInfo(peer));

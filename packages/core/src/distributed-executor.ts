@@ -10,6 +10,7 @@ import type { Codec, DeliveredOutcome, SubmittedTask } from "@scoop/protocol";
 import { ScoopError } from "@scoop/protocol";
 import type { BrokerConnection } from "./connection.js";
 import { SUBMIT_BATCH, type Executor, type TaskCall, type TaskSink } from "./executor.js";
+import { checkMessageSize } from "./message-size.js";
 import { PeerConstants } from "./peer-constants.js";
 import { remoteFailure } from "./remote-failure.js";
 
@@ -117,9 +118,14 @@ export class DistributedExecutor implements Executor {
 
   submit(entries: ReadonlyArray<{ call: TaskCall; sink: TaskSink }>): void {
     if (this.closedError) throw this.closedError;
-    // Encode everything first: an unserializable argument fails the whole
-    // call before any of it reaches the broker.
-    const encoded = entries.map(({ call }) => this.options.codec.encode(call.args, "args"));
+    // Encode and size everything first: an unserializable or oversized
+    // argument fails the whole call before any of it reaches the broker.
+    const limit = this.options.connection.brokerMaxMessageBytes;
+    const encoded = entries.map(({ call }) => {
+      const frames = this.options.codec.encode(call.args, "args");
+      checkMessageSize(frames, limit, `the arguments of task "${call.name}"`, { taskName: call.name });
+      return frames;
+    });
     const app = this.currentApp();
     entries.forEach((entry, i) => {
       const frames = encoded[i];

@@ -44,7 +44,8 @@ export type { PeerSession, PeerSessionOptions, SessionAttachment } from "./peer-
 export { RandomStream, philox4x32 } from "./random-stream.js";
 export { RetriesExhaustedError, RETRY_ON_ERROR_DEFAULTS } from "./retry-on-error.js";
 export type { RetryOnError, RetryOnErrorOptions, RetryPredicate } from "./retry-on-error.js";
-export { TaskNotRegisteredError, TimeoutError, CancelledError, AbortedError, RemoteTaskFailure, WorkerLostFailure } from "./errors.js";
+export { TaskNotRegisteredError, TimeoutError, CancelledError, AbortedError, RemoteTaskFailure, WorkerLostFailure, MessageTooLargeError } from "./errors.js";
+export { checkMessageSize } from "./message-size.js";
 export type { RemoteTaskFailureOptions } from "./errors.js";
 export { ScoopError, SerializationError } from "@scoop/protocol";
 export type { Executor, TaskCall, TaskSink, TaskOptions } from "./executor.js";

@@ -4,6 +4,7 @@
  * So whatever a peer sends is checked against the limit the broker announced
  * in WELCOME, where the user can still be told.
  */
+import type { ScoopErrorOptions } from "@scoop/protocol";
 import { MessageTooLargeError } from "./errors.js";
 
 const MiB = 2 ** 20;
@@ -11,15 +12,16 @@ const size = (bytes: number) => (bytes >= MiB ? `${(bytes / MiB).toFixed(1)} MiB
 
 /**
  * Throw {@link MessageTooLargeError} if a frame of `frames` is larger than
- * `limitBytes`. `what` names the payload, e.g. `the arguments of task "sum"`.
+ * `limitBytes` (no limit when `undefined`). `what` names the payload, e.g.
+ * `the arguments of task "sum"`.
  */
-export function checkMessageSize(frames: readonly Uint8Array[], limitBytes: number | undefined, what: string, options: { taskName?: string } = {}): void {
+export function checkMessageSize(frames: readonly Uint8Array[], limitBytes: number | undefined, what: string, options: ScoopErrorOptions = {}): void {
   if (limitBytes === undefined) return;
   for (const frame of frames) {
     if (frame.byteLength <= limitBytes) continue;
     throw new MessageTooLargeError(
-      `${what} encode to a message part of ${size(frame.byteLength)}, over the broker's limit of ${size(limitBytes)} (maxMessageBytes): ` +
-        "send less per task (split the data, or share it once with shared.setConst and pass an index), or raise the limit " +
+      `${what}: ${size(frame.byteLength)} once encoded, over the broker's limit of ${size(limitBytes)} per message part (maxMessageBytes). ` +
+        "Send less per task (split the data, or share it once with shared.setConst and pass an index), or raise the limit " +
         "(scoop --max-message-bytes N, scoop-broker --max-message-bytes N, or startBroker({ maxMessageBytes }))",
       options,
     );

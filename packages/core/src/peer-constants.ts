@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 import { ScoopError, type Codec } from "@scoop/protocol";
 import type { BrokerConnection } from "./connection.js";
 import { ConstWaiters } from "./const-waiters.js";
+import { checkMessageSize } from "./message-size.js";
 
 /** Options of {@link PeerConstants}. */
 export interface PeerConstantsOptions {
@@ -30,6 +31,7 @@ export class PeerConstants {
   /** Set a constant of `app`; resolves once the broker broadcast it. */
   async set(app: string, name: string, value: unknown): Promise<void> {
     const frames = this.options.codec.encode(value, `shared constant "${name}"`);
+    checkMessageSize(frames, this.options.connection.brokerMaxMessageBytes, `shared constant "${name}"`);
     const done = new Promise<void>((resolve, reject) => this.sets.set(constKey(app, name), { resolve, reject }));
     const header = app === this.options.app ? { t: "CONST_SET" as const, name, frames: frames.length } : { t: "CONST_SET" as const, name, frames: frames.length, app };
     this.options.connection.send(header, frames);

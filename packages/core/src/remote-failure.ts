@@ -3,12 +3,13 @@
  * error its future rejects with.
  */
 import { ScoopError } from "@scoop/protocol";
-import { RemoteTaskFailure, TaskNotRegisteredError, WorkerLostFailure } from "./errors.js";
+import { MessageTooLargeError, RemoteTaskFailure, TaskNotRegisteredError, WorkerLostFailure } from "./errors.js";
 
 /** Codes produced by the SCOOP runtime itself (not by the task): kept as they are. */
 const RUNTIME_FAILURES: Record<string, (message: string, options: ConstructorParameters<typeof ScoopError>[2]) => ScoopError> = {
   SCOOP_WORKER_LOST: (m, o) => new WorkerLostFailure(m, o),
   SCOOP_TASK_NOT_REGISTERED: (m, o) => new TaskNotRegisteredError(m, o),
+  SCOOP_MESSAGE_TOO_LARGE: (m, o) => new MessageTooLargeError(m, o),
 };
 
 /**

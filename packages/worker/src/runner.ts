@@ -14,7 +14,7 @@ import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { Codec, DispatchedTask, TaskOutcome } from "@scoop/protocol";
 import { ScoopError } from "@scoop/protocol";
-import { runInTaskContext, taskByName, type BrokerConnection, type DistributedExecutor } from "@scoop/core";
+import { checkMessageSize, runInTaskContext, taskByName, type BrokerConnection, type DistributedExecutor } from "@scoop/core";
 
 interface LocalTask {
   key: number;
@@ -171,18 +171,18 @@ export class TaskRunner {
     if (isThenable(result)) {
       this.running.set(task.key, controller);
       result.then(
-        (value) => this.settle(task.key, true, value),
-        (error) => this.settle(task.key, false, error),
+        (value) => this.settle(task, true, value),
+        (error) => this.settle(task, false, error),
       );
     } else {
-      this.report(task.key, true, this.encodeValue(result));
+      this.report(task.key, true, this.encodeValue(result, task.name));
     }
   }
 
   /** An async task finished: report it unless it was aborted meanwhile. */
-  private settle(key: number, ok: boolean, value: unknown): void {
+  private settle({ key, name }: LocalTask, ok: boolean, value: unknown): void {
     if (!this.running.delete(key) || this.stopped) return;
-    this.report(key, ok, ok ? this.encodeValue(value) : this.encodeError(value));
+    this.report(key, ok, ok ? this.encodeValue(value, name) : this.encodeError(value));
     this.scheduleFlush();
   }
 
@@ -191,9 +191,12 @@ export class TaskRunner {
     this.avgMs = 0.8 * this.avgMs + 0.2 * (performance.now() - started);
   }
 
-  private encodeValue(value: unknown): { ok: boolean; frames: Uint8Array[] } {
+  /** A result the broker would refuse (over its maxMessageBytes) goes back as SCOOP_MESSAGE_TOO_LARGE instead. */
+  private encodeValue(value: unknown, taskName: string): { ok: boolean; frames: Uint8Array[] } {
     try {
-      return { ok: true, frames: this.options.codec.encode(value, "result") };
+      const frames = this.options.codec.encode(value, "result");
+      checkMessageSize(frames, this.options.connection.brokerMaxMessageBytes, `the result of task "${taskName}"`, { taskName, workerId: this.options.workerId, host: this.host });
+      return { ok: true, frames };
     } catch (error) {
       return { ok: false, frames: this.encodeError(error).frames };
     }

@@ -169,8 +169,9 @@ test("a peer of another protocol version is REFUSED at join", async () => {
 test("an oversized message is cut off by maxMessageSize; the broker keeps serving", async () => {
   broker = await startBroker({ maxMessageBytes: 4096, heartbeatMs: 100, livenessMs: 1000 });
   const big = peer("big");
+  // The limit is announced, so SCOOP's peers refuse to send more (SCOOP_MESSAGE_TOO_LARGE) instead of losing it.
   await big.hello("client", []);
-  await big.next("WELCOME");
+  expect((await big.next("WELCOME")).header.maxMessageBytes).toBe(4096);
   await big.send({ t: "SUBMIT", tasks: [{ id: 1, name: "t", frames: 1, retries: 0 }] }, [new Uint8Array(64 * 1024)]);
   const worker = peer("worker");
   const owner = peer("owner");

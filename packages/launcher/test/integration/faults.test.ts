@@ -121,3 +121,22 @@ test.each([
   expect(run.stdout).toContain(`sum ${(1999 * 2000) / 2}`);
   await nothingLeft(tag);
 });
+
+test("arguments, results and constants over the broker's limit fail at once with SCOOP_MESSAGE_TOO_LARGE naming the limit; the run goes on", async () => {
+  const { tag, run } = start("--max-message-bytes", String(4 * 2 ** 20), "-n", "2", fixture("big-messages.ts"));
+  const end = await run.done;
+  const lines = end.stdout.split("\n");
+  const outcome = (what: string) => lines.find((l) => l.startsWith(`${what}: `));
+  const tooLarge = /SCOOP_MESSAGE_TOO_LARGE .*5\.0 MiB once encoded, over the broker's limit of 4\.0 MiB .*--max-message-bytes/;
+  expect(outcome("argument")).toMatch(/^argument: SCOOP_MESSAGE_TOO_LARGE the arguments of task "size": /);
+  expect(outcome("argument")).toMatch(tooLarge);
+  expect(outcome("string argument")).toMatch(/SCOOP_MESSAGE_TOO_LARGE the arguments of task "size": 5\.0 MiB/);
+  expect(outcome("result")).toMatch(/^result: SCOOP_MESSAGE_TOO_LARGE the result of task "makeBig": /);
+  expect(outcome("result")).toMatch(tooLarge);
+  expect(outcome("child argument")).toMatch(/^child argument: SCOOP_MESSAGE_TOO_LARGE the arguments of task "size": 5\.0 MiB/);
+  expect(outcome("constant")).toMatch(/^constant: SCOOP_MESSAGE_TOO_LARGE shared constant "big": 5\.0 MiB/);
+  expect(outcome("after")).toBe(`after: ok ${2 ** 20}`);
+  expect(end.code).toBe(0);
+  expect(end.stderr).not.toMatch(/lost|WORKER_LOST/);
+  await nothingLeft(tag);
+});
