@@ -10,11 +10,23 @@ import { EventEmitter } from "node:events";
 import { randomUUID } from "node:crypto";
 import pino, { type Logger } from "pino";
 import { Router } from "zeromq";
-import { SendQueue, ScoopError, decodeMessage, encodeMessage, type DispatchedTask, type Header, type Message } from "@scoop/protocol";
+import {
+  SendQueue,
+  ScoopError,
+  decodeMessage,
+  encodeMessage,
+  type BrokerSnapshot,
+  type DispatchedTask,
+  type Header,
+  type Message,
+  type ScoopEvent,
+  type ScoopEventType,
+} from "@scoop/protocol";
 import { AppConstants } from "./constants.js";
 import { Dispatcher } from "./dispatcher.js";
 import { isLoopbackEndpoint, resolveBrokerOptions, type BrokerOptions, type ResolvedBrokerOptions } from "./options.js";
 import { PeerTable, appOfMessage, newPeer, peerInfo, type AppField, type Peer, type PeerInfo, type QueuedTask } from "./peers.js";
+import { PER_TASK_EVENTS, RunObserver } from "./run-observer.js";
 import { TaskLife } from "./task-life.js";
 import type { BrokerEvents, BrokerState, BrokerStats } from "./types.js";
 import { registerAllowList } from "./zap.js";
@@ -45,6 +57,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
   private readonly peers = new PeerTable();
   /** Owners with outcomes in their outbox: the end of a pump flushes these, not every peer. */
   private readonly delivering = new Set<Peer>();
+  private readonly observer: RunObserver = new RunObserver((event) => this.publish(event));
   private readonly constants = new AppConstants((peer, header, frames) => this.send(peer.identity, header, frames));
   private readonly dispatcher = new Dispatcher({
     withCredit: () => this.peers.withCredit(),
@@ -57,10 +70,14 @@ export class Broker extends EventEmitter<BrokerEvents> {
     connected: (peer) => this.peers.get(peer.identity) !== undefined,
     runnable: (name) => this.peers.runnable(name),
     noticeWaiting: () => this.options.unknownTasks === "wait",
-    retried: (info) => this.emitSafe("task:retried", info),
     delivering: (owner) => this.delivering.add(owner),
+    observer: this.observer,
     counters: this.counters,
   });
+  /** Monitor peers that asked for the event stream, with the events not sent yet. */
+  private readonly watchers = new Map<Peer, ScoopEvent[]>();
+  private watchFlushScheduled = false;
+  private readonly startedAt = Date.now();
   private zap?: { domain: string; release(): void };
   private heartbeatTimer?: NodeJS.Timeout;
   private closing?: Promise<void>;
@@ -86,6 +103,12 @@ export class Broker extends EventEmitter<BrokerEvents> {
         if ((error as NodeJS.ErrnoException).code !== "EHOSTUNREACH" && this._state === "running") this.log.debug({ err: error }, "send failed");
       },
     );
+    // Per-task hooks run only while someone listens: 'newListener' fires before the listener is added.
+    const untyped = this as EventEmitter;
+    untyped.on("newListener", (event: string) => {
+      if (PER_TASK_EVENTS.has(event as ScoopEventType)) this.observer.hot = true;
+    });
+    untyped.on("removeListener", () => this.updateHot());
   }
 
   /** Current lifecycle state. */
@@ -128,9 +151,40 @@ export class Broker extends EventEmitter<BrokerEvents> {
     let workers = 0;
     for (const peer of this.peers.values()) {
       running += peer.running.size;
-      if (peer.role !== "client") workers++;
+      if (peer.role !== "client" && peer.role !== "monitor") workers++;
     }
     return { peers: this.peers.size, workers, queued: this.dispatcher.queued, running, ...this.counters };
+  }
+
+  /**
+   * What the broker holds now: peers with their tasks, CPU and memory, queue
+   * depth per task name, running maps, shared constants, the latest
+   * incidents and the counters. Served by the dashboard, `/metrics` and
+   * `STATUS` (`scoop-broker status`).
+   */
+  snapshot(): BrokerSnapshot {
+    const at = Date.now();
+    return {
+      at,
+      broker: this.id,
+      endpoints: [...this.endpoints],
+      uptimeMs: at - this.startedAt,
+      workers: [...this.peers.values()].map((p) => ({
+        ...peerInfo(p),
+        state: p.running.size > 0 ? "busy" : "idle",
+        running: p.running.size,
+        tasksRun: p.figures.tasksRun,
+        failed: p.figures.failed,
+        joinedAt: p.figures.joinedAt,
+        // Only when known: msgpack would turn undefined into null on the wire.
+        ...(p.figures.cpu === undefined ? {} : { cpu: p.figures.cpu, rssBytes: p.figures.rssBytes }),
+      })),
+      queues: this.dispatcher.depths(),
+      maps: this.observer.mapList(),
+      constants: this.constants.list(),
+      incidents: [...this.observer.incidents],
+      counters: { ...this.counters, ...this.observer.counters },
+    };
   }
 
   /** Peers currently connected. */
@@ -193,13 +247,18 @@ export class Broker extends EventEmitter<BrokerEvents> {
     const header = message.header;
     const now = Date.now();
     if (header.t === "HELLO") return this.onHello(identity, header);
-    if (header.t === "HEARTBEAT") return this.peers.beat(identity, header.of, now);
+    if (header.t === "HEARTBEAT") {
+      const beating = this.peers.beat(identity, header.of, now);
+      if (beating !== undefined && header.cpu !== undefined && header.rss !== undefined) this.observer.stats(beating.id, beating.figures, header.cpu, header.rss);
+      return;
+    }
     const peer = this.peers.get(identity);
     if (peer === undefined) {
       this.send(identity, { t: "ERROR", code: "SCOOP_NOT_JOINED", message: `a ${header.t} message arrived from a peer that has not joined: send HELLO first` });
       return;
     }
     peer.lastSeen = now;
+    if (peer.role === "monitor") return this.onMonitorMessage(peer, header);
     switch (header.t) {
       case "SUBMIT":
         return this.taskLife.submit(peer, header.tasks, message.payload);
@@ -226,7 +285,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
         this.emitSafe("shutdown", header.code);
         return;
       case "BYE":
-        return this.removePeer(peer, "left");
+        return this.removePeer(peer, header.reason === "recycled" ? "recycled" : "left");
       default:
         this.send(identity, { t: "ERROR", code: "SCOOP_UNEXPECTED_MESSAGE", message: `a broker does not accept ${header.t} messages` });
     }
@@ -252,9 +311,10 @@ export class Broker extends EventEmitter<BrokerEvents> {
     const peer = newPeer(identity, h);
     this.peers.add(peer);
     this.send(identity, { t: "WELCOME", broker: this.id, heartbeatMs: this.options.heartbeatMs, livenessMs: this.options.livenessMs, maxMessageBytes: this.options.maxMessageBytes });
-    this.constants.sendAll(peer, peer.app);
+    if (peer.role !== "monitor") this.constants.sendAll(peer, peer.app);
     this.log.info({ peer: peer.id, role: peer.role, host: peer.host, tasks: peer.tasks.size }, "peer joined");
     this.emitSafe("peer:joined", peerInfo(peer));
+    this.observer.joined(peerInfo(peer));
     this.dispatcher.schedule();
   }
 
@@ -267,14 +327,57 @@ export class Broker extends EventEmitter<BrokerEvents> {
     }
   }
 
-  private removePeer(peer: Peer, why: "left" | "lost"): void {
+  private removePeer(peer: Peer, why: "left" | "recycled" | "lost"): void {
     if (!this.peers.delete(peer)) return;
-    const { requeued, failed } = this.taskLife.release(peer, why);
+    const { requeued, failed } = this.taskLife.release(peer, why === "lost" ? "lost" : "left");
     this.constants.forgetOrphans(this.peers.values());
+    this.observer.ownerLeft(peer.id);
+    if (this.watchers.delete(peer)) this.updateHot();
     this.log.info({ peer: peer.id, host: peer.host, why, requeued, failed }, why === "lost" ? "peer lost" : "peer left");
     if (why === "lost") this.emitSafe("peer:lost", peerInfo(peer), { requeued, failed });
     else this.emitSafe("peer:left", peerInfo(peer));
+    this.observer.gone(peerInfo(peer), why, requeued, failed);
     this.dispatcher.schedule();
+  }
+
+  /** A monitor may ask for a snapshot and for the event stream; nothing else (read-only). */
+  private onMonitorMessage(peer: Peer, header: Header): void {
+    switch (header.t) {
+      case "STATUS":
+        return this.send(peer.identity, { t: "STATUS", snapshot: this.snapshot() });
+      case "WATCH":
+        if (header.on) this.watchers.set(peer, this.watchers.get(peer) ?? []);
+        else this.watchers.delete(peer);
+        return this.updateHot();
+      case "BYE":
+        return this.removePeer(peer, "left");
+      default:
+        this.send(peer.identity, { t: "ERROR", code: "SCOOP_MONITOR_READ_ONLY", message: `a monitor may only send STATUS, WATCH and BYE (got ${header.t}): join as a client to submit work` });
+    }
+  }
+
+  /** Hand an event of the stream to in-process listeners and watching monitors. */
+  private publish(event: ScoopEvent): void {
+    if (this.listenerCount(event.type) > 0) this.emitSafe(event.type, event as never);
+    if (this.listenerCount("event") > 0) this.emitSafe("event", event);
+    if (this.watchers.size === 0) return;
+    for (const pending of this.watchers.values()) pending.push(event);
+    if (this.watchFlushScheduled) return;
+    this.watchFlushScheduled = true;
+    setImmediate(() => {
+      this.watchFlushScheduled = false;
+      for (const [peer, pending] of this.watchers) {
+        // Batches stay well under the 1 MiB header limit.
+        for (let i = 0; i < pending.length; i += 1000) this.send(peer.identity, { t: "EVENTS", events: pending.slice(i, i + 1000) });
+        pending.length = 0;
+      }
+    });
+  }
+
+  private updateHot(): void {
+    let hot = this.watchers.size > 0;
+    for (const event of PER_TASK_EVENTS) if (this.listenerCount(event as keyof BrokerEvents) > 0) hot = true;
+    this.observer.hot = hot;
   }
 
   private tick(): void {
@@ -294,7 +397,9 @@ export class Broker extends EventEmitter<BrokerEvents> {
   private dispatch(worker: Peer, tasks: QueuedTask[]): void {
     const batch: DispatchedTask[] = [];
     const frames: Buffer[] = [];
+    const observer = this.observer;
     for (const task of tasks) {
+      if (observer.hot) observer.started(task, worker.id);
       this.constants.ensure(worker, task.app);
       const dispatched: DispatchedTask & AppField = { key: task.key, name: task.name, frames: task.frames.length, attempt: task.attempt };
       if (task.rng !== undefined) dispatched.rng = task.rng;

@@ -25,6 +25,15 @@ export class AppConstants {
     return true;
   }
 
+  /** Every constant's app, name and size (for monitoring). */
+  list(): Array<{ app: string; name: string; bytes: number }> {
+    const out: Array<{ app: string; name: string; bytes: number }> = [];
+    for (const [app, scope] of this.byApp) {
+      for (const [name, frames] of scope) out.push({ app, name, bytes: frames.reduce((n, f) => n + f.length, 0) });
+    }
+    return out;
+  }
+
   /** Send every constant of `app` to a peer. */
   sendAll(peer: Peer, app: string): void {
     for (const [name, frames] of this.byApp.get(app) ?? []) this.sendOne(peer, app, name, frames);

@@ -40,6 +40,11 @@ export class Dispatcher {
     return this.queue.size;
   }
 
+  /** Queued tasks per task name. */
+  depths(): Array<{ name: string; queued: number }> {
+    return this.queue.depths();
+  }
+
   /** Add a task to the table and the back of the queue. */
   submit(fields: NewTask): QueuedTask {
     const task: QueuedTask = { key: this.nextKey++, ...fields };

@@ -4,10 +4,13 @@ export { BROKER_DEFAULTS, resolveBrokerOptions, isLoopbackEndpoint, isZ85Key } f
 export type { BrokerOptions, BrokerCurveOptions, ResolvedBrokerOptions } from "./options.js";
 export { writeBrokerKeys, readBrokerKeys, readPublicKeys } from "./keys.js";
 export type { KeyPair, BrokerKeyFiles } from "./keys.js";
-export { main } from "./main.js";
+export { main, dashboardPort } from "./main.js";
 export { TraceWriter } from "./trace.js";
 export type { TraceEvent, TraceFile } from "./trace.js";
 export { startDashboard, DASHBOARD_DEFAULTS } from "./dashboard.js";
 export type { Dashboard, DashboardOptions, DashboardSample } from "./dashboard.js";
 export { createBrokerMetrics } from "./metrics.js";
 export type { BrokerMetrics, SnapshotSource } from "./metrics.js";
+export { fetchStatus, formatStatus } from "./status.js";
+export type { FetchStatusOptions } from "./status.js";
+export type { StreamEvents } from "./types.js";

@@ -6,8 +6,10 @@
 import pino from "pino";
 import { createRequire } from "node:module";
 import type Yargs from "yargs";
-import { SCOOP_VERSION as VERSION, ScoopError } from "@scoop/protocol";
+import { SCOOP_VERSION as VERSION, ScoopError, readServerKey } from "@scoop/protocol";
 import { startBroker } from "./broker.js";
+import { DASHBOARD_DEFAULTS, startDashboard, type Dashboard } from "./dashboard.js";
+import { fetchStatus, formatStatus } from "./status.js";
 import { readBrokerKeys, readPublicKeys, writeBrokerKeys } from "./keys.js";
 import { BROKER_DEFAULTS, isLoopbackEndpoint } from "./options.js";
 
@@ -39,14 +41,47 @@ async function keygen(argv: string[]): Promise<number> {
   return 0;
 }
 
+async function status(argv: string[]): Promise<number> {
+  const args = await yargs(argv)
+    .scriptName("scoop-broker status")
+    .usage("$0 --broker ENDPOINT [--server-key broker.pub]\n\nPrint a broker's workers, queues, maps and shared constants (joins as a read-only monitor).")
+    .option("broker", { type: "string", default: "tcp://127.0.0.1:5555", describe: "Endpoint of the broker" })
+    .option("server-key", { type: "string", describe: "The broker's CURVE public key: its broker.pub file (or the z85 key)" })
+    .option("timeout-ms", { type: "number", default: 5000, describe: "How long to wait for the broker" })
+    .option("json", { type: "boolean", default: false, describe: "Print the snapshot as JSON" })
+    .strict()
+    .exitProcess(false)
+    .fail(failHandler)
+    .help()
+    .alias("h", "help")
+    .version(false)
+    .wrap(yargs().terminalWidth())
+    .parseAsync();
+  if (args.help) return 0;
+  const serverKey = args["server-key"] === undefined ? undefined : readServerKey(args["server-key"]);
+  const snapshot = await fetchStatus(args.broker, { serverKey, timeoutMs: args["timeout-ms"] });
+  process.stdout.write(args.json ? `${JSON.stringify(snapshot, null, 2)}\n` : formatStatus(snapshot));
+  return 0;
+}
+
+/** `--dashboard[=PORT]`: the port asked for (undefined when the flag is absent). */
+export function dashboardPort(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (value === "") return DASHBOARD_DEFAULTS.port;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ScoopError("SCOOP_USAGE", `--dashboard takes a TCP port from 0 to 65535 (got ${JSON.stringify(value)})`);
+  return port;
+}
+
 /** Run the CLI with these arguments; resolves with the exit code when the broker stops. */
 export async function main(argv: string[]): Promise<number> {
   let verbose = false;
   try {
     if (argv[0] === "keygen") return await keygen(argv.slice(1));
+    if (argv[0] === "status") return await status(argv.slice(1));
     const args = await yargs(argv)
       .scriptName("scoop-broker")
-      .usage("$0 [--bind ENDPOINT]... [--key DIR/broker.key]\n$0 keygen --out DIR\n\nRoute SCOOP tasks between workers and apps.")
+      .usage("$0 [--bind ENDPOINT]... [--key DIR/broker.key]\n$0 keygen --out DIR\n$0 status --broker ENDPOINT\n\nRoute SCOOP tasks between workers and apps.")
       .option("bind", { alias: "b", type: "string", array: true, default: ["tcp://127.0.0.1:5555"], describe: "Endpoint to listen on (repeatable)" })
       .option("key", { type: "string", describe: "CURVE key file made by `scoop-broker keygen` (broker.key): encrypt and authenticate every connection" })
       .option("allow", { type: "string", describe: "File of client public keys allowed to connect, one per line (needs --key)" })
@@ -58,8 +93,12 @@ export async function main(argv: string[]): Promise<number> {
       .option("verbose", { alias: "v", type: "boolean", default: false, describe: "Log joins, losses and more (info level)" })
       .option("debug", { type: "boolean", default: false, describe: "Log everything" })
       .option("log", { type: "string", describe: "Write logs to this file instead of stderr" })
+      .option("dashboard", { type: "string", describe: `Serve the live dashboard and /metrics on this port (--dashboard alone: ${DASHBOARD_DEFAULTS.port}; 0: a free port)` })
+      .option("dashboard-host", { type: "string", default: DASHBOARD_DEFAULTS.host, describe: "Address of the dashboard; beyond loopback it needs the token printed at start" })
       .example("$0 keygen --out ~/.scoop", "make CURVE keys")
       .example("$0 --bind tcp://0.0.0.0:5555 --key ~/.scoop/broker.key", "serve workers and apps of every host, encrypted")
+      .example("$0 --dashboard", "also serve the dashboard at http://127.0.0.1:8786/ (and /metrics)")
+      .example("$0 status --broker tcp://head:5555", "print the workers and queues of a running broker")
       .strict()
       .exitProcess(false)
       .fail(failHandler)
@@ -94,11 +133,21 @@ export async function main(argv: string[]): Promise<number> {
     });
     // The endpoints on stdout, one per line, so scripts can read the chosen ports.
     process.stdout.write(`${broker.endpoints.join("\n")}\n`);
-    await new Promise<void>((resolve) => {
-      process.once("SIGINT", resolve);
-      process.once("SIGTERM", resolve);
-    });
-    await broker.close();
+    let dashboard: Dashboard | undefined;
+    try {
+      const port = dashboardPort(args.dashboard);
+      if (port !== undefined) {
+        dashboard = await startDashboard(broker, { port, host: args["dashboard-host"] });
+        process.stderr.write(`scoop-broker: dashboard: ${dashboard.url}${dashboard.token ? " (keep the token secret)" : ""}\n`);
+      }
+      await new Promise<void>((resolve) => {
+        process.once("SIGINT", resolve);
+        process.once("SIGTERM", resolve);
+      });
+    } finally {
+      await dashboard?.close();
+      await broker.close();
+    }
     return 0;
   } catch (error) {
     if (error instanceof ScoopError && !verbose) process.stderr.write(`scoop-broker: ${error.message}\n`);

@@ -4,6 +4,7 @@
  */
 import type { Header, PeerRole } from "@scoop/protocol";
 import { Outbox } from "./outbox.js";
+import type { MapState, WorkerFigures } from "./run-observer.js";
 import type { QueuedTask as GenericTask } from "./task-queue.js";
 
 /** A connected peer as the broker sees it. */
@@ -36,10 +37,17 @@ export interface Peer extends PeerInfo {
   lastSeen: number;
   /** Outcomes waiting to be delivered to this peer (flushed once per pump). */
   outbox: Outbox;
+  /** Tasks run, CPU and memory, for monitoring. */
+  figures: WorkerFigures;
 }
 
 /** A task the broker holds, queued or running. */
-export type QueuedTask = GenericTask<Peer>;
+export type QueuedTask = GenericTask<Peer> & {
+  /** The map it belongs to, if a map submitted it. */
+  map?: MapState;
+  /** When its current attempt was dispatched (set only while someone watches). */
+  startedAt?: number;
+};
 
 /** Most credit a peer may hold: bounds what a buggy or hostile CREDIT can do. */
 export const MAX_CREDIT = 1 << 20;
@@ -63,6 +71,7 @@ export function newPeer(identity: Buffer, h: Extract<Header, { t: "HELLO" }>, no
     owned: new Map(),
     lastSeen: now,
     outbox: new Outbox(),
+    figures: { tasksRun: 0, failed: 0, joinedAt: now },
   };
 }
 
@@ -152,14 +161,15 @@ export class PeerTable {
    * heart socket): the peer is alive. The first beat of a heart socket tells
    * which socket to send heartbeats to.
    */
-  beat(identity: Buffer, of: string | undefined, now: number): void {
+  beat(identity: Buffer, of: string | undefined, now: number): Peer | undefined {
     const peer = this.byIdentity.get(key(identity)) ?? this.hearts.get(key(identity)) ?? (of ? this.byName.get(of) : undefined);
-    if (peer === undefined) return; // a heart of a peer that has not joined yet, or has left
+    if (peer === undefined) return undefined; // a heart of a peer that has not joined yet, or has left
     if (of !== undefined && peer.heart === undefined && peer.id === of) {
       peer.heart = identity;
       this.hearts.set(key(identity), peer);
     }
     peer.lastSeen = now;
+    return peer;
   }
 
   /** True if a connected peer advertises `name`. */

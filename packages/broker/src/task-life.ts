@@ -6,7 +6,7 @@
 import { Codec, ScoopError, type Header } from "@scoop/protocol";
 import type { Dispatcher } from "./dispatcher.js";
 import { appOfMessage, type Peer, type QueuedTask } from "./peers.js";
-import type { BrokerEvents } from "./types.js";
+import type { RunObserver } from "./run-observer.js";
 
 /** What the task life needs from the broker. */
 export interface TaskLifeHost {
@@ -17,9 +17,10 @@ export interface TaskLifeHost {
   runnable(name: string): boolean;
   /** Tell the owner once per name when no worker can run a task yet. */
   noticeWaiting(): boolean;
-  retried(info: BrokerEvents["task:retried"][0]): void;
   /** An outcome waits in `owner`'s outbox (flushed at the end of the pump). */
   delivering(owner: Peer): void;
+  /** Map progress and the event stream. */
+  readonly observer: RunObserver;
   readonly counters: { submitted: number; delivered: number; retried: number };
 }
 
@@ -45,6 +46,13 @@ export class TaskLife {
       const app = appOfMessage(owner, t);
       const task = this.dispatcher.submit({ owner, ownerTaskId: t.id, name: t.name, frames, retries: t.retries, attempt: 1, app, priority: t.priority, rng: t.rng });
       owner.owned.set(t.id, task.key);
+      const observer = this.host.observer;
+      if (t.map !== undefined) task.map = observer.mapOf(owner.id, t.map, t.name, t.total);
+      if (observer.hot) {
+        let bytes = 0;
+        for (const f of frames) bytes += f.length;
+        observer.queued(task, owner.id, bytes, t.parent);
+      }
       this.host.counters.submitted++;
       if (this.host.noticeWaiting() && !owner.waitNoticed.has(t.name) && !this.host.runnable(t.name)) {
         owner.waitNoticed.add(t.name);
@@ -79,6 +87,7 @@ export class TaskLife {
       const task = this.dispatcher.get(taskKey)!;
       this.forget(task);
       this.abortOrUnqueue(task);
+      this.host.observer.cancelled(task);
     }
   }
 
@@ -102,7 +111,7 @@ export class TaskLife {
         requeued++;
         this.host.counters.retried++;
         this.dispatcher.requeue(task);
-        this.host.retried({ name: task.name, key: task.key, attempt: task.attempt, lostWorker: peer.id });
+        this.host.observer.retried(task, peer.id);
       } else {
         failed++;
         this.fail(task, "SCOOP_WORKER_LOST", `task "${task.name}" was lost with worker ${peer.id} (host ${peer.host}) after ${task.attempt} attempt(s); it ran out of retries: raise the retries option, or find why workers die (memory, crashes)`, peer);
@@ -126,8 +135,9 @@ export class TaskLife {
   }
 
   /** Deliver an outcome to the owner and drop the task. */
-  private finish(task: QueuedTask, ok: boolean, frames: Buffer[], worker: { id: string; host: string }): void {
+  private finish(task: QueuedTask, ok: boolean, frames: Buffer[], worker: { id: string; host: string; figures?: Peer["figures"] }): void {
     this.forget(task);
+    this.host.observer.finished(task, worker.id, worker.figures, ok);
     if (task.worker !== undefined && task.worker !== worker) {
       // Another attempt is still running: it is no longer needed.
       task.worker.running.delete(task.key);

@@ -144,6 +144,11 @@ export class TaskQueue<P = unknown> {
     this.count--;
   }
 
+  /** Queued tasks per name (for monitoring: a cancelled task still counts until the queue skips it). */
+  depths(): Array<{ name: string; queued: number }> {
+    return [...this.byName].map(([name, fifo]) => ({ name, queued: fifo.length })).filter((d) => d.queued > 0);
+  }
+
   /** Names that have queued tasks. */
   names(): string[] {
     const names = new Set<string>();

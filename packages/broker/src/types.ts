@@ -1,11 +1,24 @@
+import type { ScoopEvent, ScoopEventOf, ScoopEventType } from "@scoop/protocol";
 import type { PeerInfo } from "./peers.js";
 
-/** Events of a {@link Broker}. Listeners that throw are logged, never crash the broker. */
-export interface BrokerEvents {
+/** The run's event stream, one listener signature per event type (`broker.on("task:finished", (e) => …)`). */
+export type StreamEvents = { [T in ScoopEventType]: [event: ScoopEventOf<T>] };
+
+/**
+ * Events of a {@link Broker}. Listeners that throw are logged, never crash the
+ * broker. Besides these, every event of the run's stream comes under its own
+ * type (`task:queued`, `task:started`, `task:finished`, `task:retried`,
+ * `task:cancelled`, `worker:joined`, `worker:left`, `worker:recycled`,
+ * `worker:lost`, `worker:stats`, `map:progress`) and all of them under `event`.
+ * Listening to a per-task type (or `event`) turns the broker's per-task hooks
+ * on; with no such listener they cost one branch per task.
+ */
+export interface BrokerEvents extends StreamEvents {
   "peer:joined": [peer: PeerInfo];
   "peer:left": [peer: PeerInfo];
   "peer:lost": [peer: PeerInfo, info: { requeued: number; failed: number }];
-  "task:retried": [info: { name: string; key: number; attempt: number; lostWorker: string }];
+  /** Every event of the run's stream. */
+  event: [event: ScoopEvent];
   /** The origin ended the run with this exit code. */
   shutdown: [code: number];
   /** A failure no future owns (e.g. the socket broke). */

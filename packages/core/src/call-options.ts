@@ -29,8 +29,24 @@ export interface CallOptions {
   priority?: number;
 }
 
+/** A map's progress, as {@link MapOptions.onProgress} gets it. */
+export interface MapProgress {
+  /** Tasks finished (ok or failed). */
+  done: number;
+  /** Number of tasks, when the inputs know their size (arrays, typed arrays, Sets, Maps) or once they are exhausted. */
+  total?: number;
+  /** Tasks that failed. */
+  failed: number;
+}
+
 /** Options of `map`, `mapAsCompleted`, `mapReduce` and `mapScan` (passed as the last argument). */
 export interface MapOptions extends CallOptions {
+  /**
+   * Called each time one of the map's tasks finishes (in this process, on the
+   * event loop: keep it quick). A throwing callback is logged and ignored.
+   * @default none
+   */
+  onProgress?: (progress: MapProgress) => void;
   /**
    * Most tasks submitted and not yet consumed. Bounds memory on huge or
    * endless inputs: the input is read only as results are taken.

@@ -148,12 +148,16 @@ export class BrokerConnection {
     this.send({ t: "TASKS", tasks: added });
   }
 
-  /** Leave (BYE unless `polite` is false) and release the socket and the heartbeat thread. Idempotent. */
-  close(polite = true): Promise<void> {
+  /**
+   * Leave (BYE unless `polite` is false; `reason: "recycled"` tells the broker
+   * a fresh process takes this one's place) and release the socket and the
+   * heartbeat thread. Idempotent.
+   */
+  close(polite = true, reason?: "recycled"): Promise<void> {
     this.closing ??= (async () => {
       try {
         if (polite) {
-          this.out.send(encodeMessage({ t: "BYE" }));
+          this.out.send(encodeMessage(reason ? { t: "BYE", reason } : { t: "BYE" }));
           // Bounded: a broker that is gone must not hold the close.
           await Promise.race([this.out.flushed(), new Promise((r) => setTimeout(r, 1000).unref())]);
         }

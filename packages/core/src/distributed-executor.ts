@@ -13,6 +13,7 @@ import { SUBMIT_BATCH, type Executor, type TaskCall, type TaskSink } from "./exe
 import { checkMessageSize } from "./message-size.js";
 import { PeerConstants } from "./peer-constants.js";
 import { remoteFailure } from "./remote-failure.js";
+import { currentTask } from "./runtime.js";
 
 /**
  * Wire fields beyond the v1 header types (see the broker): `app` on a task or
@@ -127,6 +128,7 @@ export class DistributedExecutor implements Executor {
       return frames;
     });
     const app = this.currentApp();
+    const parent = currentTask()?.id;
     entries.forEach((entry, i) => {
       const frames = encoded[i];
       let bytes = 0;
@@ -138,6 +140,13 @@ export class DistributedExecutor implements Executor {
       if (call.rng !== undefined) task.rng = call.rng;
       // A subtask of another app's task belongs to that app (the broker routes its constants).
       if (app !== this.app) task.app = app;
+      // For progress and traces: the map it belongs to, and the task (broker key) that submitted it.
+      const map = entry.call.map;
+      if (map !== undefined) {
+        task.map = map.id;
+        if (map.total !== undefined) task.total = map.total;
+      }
+      if (parent !== undefined) task.parent = parent;
       this.unsent.push({ task, frames });
     });
     this.scheduleFlush();

@@ -33,6 +33,8 @@ export interface TaskCall {
   /** Id of the task's random stream (its position in the submission tree under the run's seed). */
   readonly rng?: string;
   readonly options: TaskOptions;
+  /** The map it belongs to (ids unique per process), and the map's size on its first task when known: the broker counts progress. */
+  readonly map?: { readonly id: number; readonly total?: number };
 }
 
 /** How an executor reports progress of one task. Calls after the first settle are ignored. */

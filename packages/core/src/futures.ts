@@ -11,7 +11,7 @@ import { requireTaskName, runtime } from "./runtime.js";
 import { prepare, taskNameFor, type Fn, type Result } from "./task-call.js";
 import type { InputsFor } from "./zip.js";
 
-export type { CallOptions, MapOptions, ReduceOptions } from "./call-options.js";
+export type { CallOptions, MapOptions, MapProgress, ReduceOptions } from "./call-options.js";
 export type { MapResult } from "./map-run.js";
 export { ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, asCompleted, wait } from "./waiting.js";
 export type { ReturnWhen, WaitManyOptions, WaitResult } from "./waiting.js";

@@ -6,16 +6,32 @@
  * too busy to react, it ends the process so no orphan is left behind.
  *
  * The thread runs from source text (`eval`) so the same code works from the
- * built package and from sources under test; it gets zeromq's resolved path.
+ * built package and from sources under test; it gets the resolved paths of
+ * zeromq and of the msgpack encoder @scoop/protocol uses (for its beats).
  */
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
-import { encodeMessage } from "@scoop/protocol";
+import { PROTOCOL_VERSION } from "@scoop/protocol";
 
 const HEART_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const zmq = require(workerData.zmqPath);
-const { endpoint, routingId, heartbeat, heartbeatMs, livenessMs, graceMs, curve, closed } = workerData;
+const { encode } = require(workerData.msgpackPath);
+const { endpoint, routingId, workerId, heartbeatMs, livenessMs, graceMs, curve, closed } = workerData;
+// Each beat carries the process's CPU use since the last one (percent of a
+// core) and its resident memory: the broker's dashboard and metrics show them.
+let lastCpu = process.cpuUsage();
+let lastAt = performance.now();
+const heartbeat = () => {
+  const cpu = process.cpuUsage();
+  const now = performance.now();
+  const used = (cpu.user - lastCpu.user + cpu.system - lastCpu.system) / 1000;
+  const percent = now > lastAt ? Math.round((used / (now - lastAt)) * 1000) / 10 : 0;
+  lastCpu = cpu;
+  lastAt = now;
+  // The header as encodeMessage writes it (the protocol version first).
+  return encode({ v: workerData.version, t: "HEARTBEAT", of: workerId, cpu: percent, rss: process.memoryUsage.rss() });
+};
 const sock = new zmq.Dealer({ routingId, linger: 0, sendHighWaterMark: 4, ...curve });
 sock.connect(endpoint);
 let lastSeen = Date.now();
@@ -28,7 +44,7 @@ const beat = () => {
   if (sending) return;
   sending = true;
   try {
-    sock.send(heartbeat).then(() => { sending = false; }, () => { sending = false; });
+    sock.send(heartbeat()).then(() => { sending = false; }, () => { sending = false; });
   } catch { sending = false; }
 };
 beat();
@@ -96,7 +112,6 @@ function closeHeartsOnExit(): void {
 /** Start the heartbeat thread of a worker. */
 export function startHeart(options: HeartOptions): Heart {
   const require = createRequire(__filename);
-  const heartbeat = Buffer.concat(encodeMessage({ t: "HEARTBEAT", of: options.workerId }));
   const closed = new Int32Array(new SharedArrayBuffer(4));
   const thread = new Worker(HEART_SOURCE, {
     eval: true,
@@ -104,7 +119,10 @@ export function startHeart(options: HeartOptions): Heart {
       zmqPath: require.resolve("zeromq"),
       endpoint: options.endpoint,
       routingId: `${options.workerId}/heart`,
-      heartbeat,
+      workerId: options.workerId,
+      // msgpack as @scoop/protocol resolves it (core does not depend on it directly).
+      msgpackPath: createRequire(require.resolve("@scoop/protocol")).resolve("@msgpack/msgpack"),
+      version: PROTOCOL_VERSION,
       heartbeatMs: options.heartbeatMs,
       livenessMs: options.livenessMs,
       graceMs: options.graceMs,

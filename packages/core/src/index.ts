@@ -12,7 +12,7 @@ import { scheduleAutoMain } from "./run-main.js";
 export { futures, shared };
 export { Future, isFuture } from "./future.js";
 export type { DoneFuture, FutureState, WaitOptions } from "./future.js";
-export type { CallOptions, MapOptions, ReduceOptions, MapResult, ReturnWhen, WaitManyOptions, WaitResult } from "./futures.js";
+export type { CallOptions, MapOptions, MapProgress, ReduceOptions, MapResult, ReturnWhen, WaitManyOptions, WaitResult } from "./futures.js";
 export { FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED } from "./futures.js";
 export type { GetConstOptions } from "./shared.js";
 export {

@@ -2,16 +2,16 @@
  * The map machinery: one map over its input, reading inputs as the window
  * allows and handing results out in input order or as they complete.
  */
-import { ScoopError } from "@scoop/protocol";
+import { InvalidOptionError, ScoopError } from "@scoop/protocol";
 import { executorForTasks } from "./active-executor.js";
-import { resolveCallOptions, resolveWindow, type MapOptions, type ResolvedCallOptions } from "./call-options.js";
+import { resolveCallOptions, resolveWindow, type MapOptions, type MapProgress, type ResolvedCallOptions } from "./call-options.js";
 import { AbortedError } from "./errors.js";
 import { SUBMIT_BATCH, type Executor } from "./executor.js";
 import type { Future } from "./future.js";
 import { RandomStream } from "./random-stream.js";
-import { nextStreamId } from "./runtime.js";
+import { getLogger, nextStreamId, runtime } from "./runtime.js";
 import { prepare, taskNameFor, type Fn, type Prepared } from "./task-call.js";
-import { zip, type Inputs } from "./zip.js";
+import { zip, zipLength, type Inputs } from "./zip.js";
 
 /** What a map returns: await it for the array of results, or iterate it as they come. */
 export interface MapResult<R> extends PromiseLike<R[]>, AsyncIterable<R> {
@@ -41,7 +41,12 @@ export class MapRun<R> implements MapResult<R> {
   private readonly exec: Executor;
   /** The map takes one position of its submitter; item i gets child i of it, however the input is read. */
   private readonly stream = new RandomStream(nextStreamId());
+  /** Items read (and tasks submitted) so far. */
   private items = 0;
+  /** This map's id in this process (the broker counts its progress by it). */
+  private readonly mapId = runtime.nextMapId++;
+  private readonly progress: MapProgress;
+  private readonly onProgress?: (progress: MapProgress) => void;
   private readonly onAbort = () => this.fail(new AbortedError(`map of task "${this.name}" was aborted by its signal`, { taskName: this.name, cause: this.options.signal?.reason }));
 
   constructor(
@@ -55,6 +60,9 @@ export class MapRun<R> implements MapResult<R> {
     this.name = taskNameFor(fn, this.exec);
     this.options = resolveCallOptions(options, where);
     this.window = resolveWindow(options.window, where);
+    if (options.onProgress !== undefined && typeof options.onProgress !== "function") throw new InvalidOptionError(`${where}: options.onProgress must be a function`);
+    this.onProgress = options.onProgress;
+    this.progress = { done: 0, total: zipLength(inputs), failed: 0 };
     this.source = zip(inputs);
     this.options.signal?.addEventListener("abort", this.onAbort, { once: true });
     if (this.options.signal?.aborted) this.onAbort();
@@ -114,8 +122,27 @@ export class MapRun<R> implements MapResult<R> {
     if (this.ordered) this.outstanding.push(future);
     future.addDoneCallback((f) => {
       if (!this.ordered && !this.failure) this.completed.push(f);
+      if (this.onProgress && !f.cancelled()) this.reportProgress(f);
       this.notify();
     });
+  }
+
+  private reportProgress(f: Future<R>): void {
+    this.progress.done++;
+    if (f.failedNow()) this.progress.failed++;
+    if (this.exhausted && this.progress.total === undefined) this.progress.total = this.items;
+    try {
+      this.onProgress!({ ...this.progress });
+    } catch (error) {
+      getLogger().error({ err: error, task: this.name }, "a map's onProgress callback threw; ignored");
+    }
+  }
+
+  /** The next item's task: child i of the map's stream, tagged with the map (and its size on the first task, when known). */
+  private prepareItem(args: unknown[]): Prepared<R> {
+    const i = this.items++;
+    const map = i === 0 && this.progress.total !== undefined ? { id: this.mapId, total: this.progress.total } : { id: this.mapId };
+    return prepare<R>(this.fn, this.name, args, this.options, this.exec, this.stream.child(i), map);
   }
 
   /** Submit tasks until the window is full or the input ends. */
@@ -139,7 +166,7 @@ export class MapRun<R> implements MapResult<R> {
             this.exhausted = true;
             break;
           }
-          batch.push(prepare<R>(this.fn, this.name, r.value, this.options, this.exec, this.stream.child(this.items++)));
+          batch.push(this.prepareItem(r.value));
         }
         if (!this.submitBatch(batch)) return;
       }
@@ -159,7 +186,7 @@ export class MapRun<R> implements MapResult<R> {
           this.exhausted = true;
           break;
         }
-        if (!this.submitBatch([prepare<R>(this.fn, this.name, r.value, this.options, this.exec, this.stream.child(this.items++))])) return;
+        if (!this.submitBatch([this.prepareItem(r.value)])) return;
       }
     } catch (error) {
       this.exhausted = true;

@@ -81,6 +81,8 @@ interface Runtime {
   seed?: number;
   /** The program's own stream (code outside tasks: `main`, an app using `connect()`). */
   program?: RandomStream;
+  /** Id of the next map (the broker counts each map's progress by it). */
+  nextMapId: number;
 }
 
 const KEY = Symbol.for("scoop.runtime");
@@ -95,6 +97,7 @@ export const runtime: Runtime = ((globalThis as Record<symbol, unknown>)[KEY] as
     byFn: new Map(),
     context: new AsyncLocalStorage<TaskContext>(),
     nextTaskId: 1,
+    nextMapId: 1,
   } satisfies Runtime) as Runtime;
 
 /** The logger SCOOP libraries use: pino on stderr at `SCOOP_LOG_LEVEL` (default `warn`). */

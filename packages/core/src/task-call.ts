@@ -51,12 +51,13 @@ function exportedByEntry(fn: unknown): boolean | undefined {
  * and parent link once submitted.
  * @param rng id of the task's random stream: the next position of the
  * submitting task (or program) unless given (a map's items get their own)
+ * @param map the map the task belongs to (the broker counts its progress)
  */
-export function prepare<R>(fn: Fn, name: string, args: unknown[], options: ResolvedCallOptions, exec: Executor, rng: string = nextStreamId()) {
+export function prepare<R>(fn: Fn, name: string, args: unknown[], options: ResolvedCallOptions, exec: Executor, rng: string = nextStreamId(), map?: TaskCall["map"]) {
   if (!runtime.managed) runtime.usedEarly = true;
   const id = runtime.nextTaskId++;
   const future = new Future<R>(id, name);
-  const call: TaskCall = { id, name, fn, args, rng, options: { timeoutMs: options.timeoutMs, retries: options.retries, priority: options.priority } };
+  const call: TaskCall = { id, name, fn, args, rng, options: { timeoutMs: options.timeoutMs, retries: options.retries, priority: options.priority }, map };
   let sink = future.sink() as TaskSink;
   if (options.retryOnError === undefined) future.bindCancel(() => exec.cancel(id));
   else sink = retryingSink(call, sink, options.retryOnError, exec, future);

@@ -1,6 +1,17 @@
 /** Inputs of a map: several (async) iterables, zipped into argument tuples. */
 export type Inputs = Array<Iterable<unknown> | AsyncIterable<unknown>>;
 
+/** How many tuples {@link zip} will give, when every input knows its size (arrays, typed arrays, Sets, Maps); else undefined. */
+export function zipLength(inputs: Inputs): number | undefined {
+  let n = Infinity;
+  for (const input of inputs) {
+    const size = Array.isArray(input) || ArrayBuffer.isView(input) ? (input as ArrayLike<unknown>).length : input instanceof Set || input instanceof Map ? input.size : undefined;
+    if (size === undefined) return undefined;
+    n = Math.min(n, size);
+  }
+  return Number.isFinite(n) ? n : undefined;
+}
+
 /** Zip several (async) iterables into argument tuples, stopping at the shortest, like SCOOP's map. */
 export function zip(inputs: Inputs): { sync: Iterator<unknown[]> } | { async: AsyncIterator<unknown[]> } {
   if (inputs.every((i) => typeof (i as Iterable<unknown>)[Symbol.iterator] === "function")) {

@@ -8,7 +8,9 @@ import type Yargs from "yargs";
 import { SCOOP_VERSION as VERSION, ScoopError } from "@scoop/protocol";
 import { humanLogDestination, onOutputClosed, writeOutput } from "./output.js";
 import { LAUNCHERS, type LauncherKind } from "./plan.js";
+import { dashboardPort } from "@scoop/broker";
 import { runProgram } from "./run.js";
+import { writeTraceReport } from "./trace-report.js";
 
 // yargs' ESM build wraps help text mid-word (its cliui shim has no word
 // wrapping); its CommonJS build wraps at word boundaries.
@@ -38,6 +40,10 @@ export function expandHostsFlag(argv: readonly string[]): string[] {
       continue;
     }
     if (token === "--" || !token.startsWith("-")) return [...out, ...argv.slice(i)]; // the script and its arguments
+    if (token === "--dashboard") {
+      out.push("--dashboard="); // the port is optional: never take the script for it
+      continue;
+    }
     out.push(token);
     // A flag that takes a value: skip the value.
     if (!token.includes("=") && !BOOLEAN_FLAGS.has(token.replace(/^-+/, "")) && /^-[a-z]$|^--/.test(token) && i + 1 < argv.length) out.push(argv[++i]);
@@ -45,7 +51,7 @@ export function expandHostsFlag(argv: readonly string[]): string[] {
   return out;
 }
 
-const BOOLEAN_FLAGS = new Set(["verbose", "v", "quiet", "q", "debug", "tunnel", "no-tunnel", "insecure", "help", "h", "version"]);
+const BOOLEAN_FLAGS = new Set(["verbose", "v", "quiet", "q", "debug", "tunnel", "no-tunnel", "insecure", "help", "h", "version", "progress", "no-progress"]);
 
 function isFile(path: string): boolean {
   try {
@@ -55,9 +61,38 @@ function isFile(path: string): boolean {
   }
 }
 
+/** `scoop trace run.json --html report.html`: the HTML report of a trace written by `scoop --trace`. */
+async function trace(argv: string[]): Promise<number> {
+  const args = await yargs(argv)
+    .scriptName("scoop trace")
+    .usage("$0 TRACE.json --html REPORT.html\n\nTurn a trace written by `scoop --trace` into one self-contained HTML page: timeline, per-worker utilisation, task-duration histogram, slowest tasks.")
+    .option("html", { type: "string", demandOption: true, describe: "HTML file to write" })
+    .demandCommand(1, 1, "name the trace file written by scoop --trace")
+    .strict()
+    .exitProcess(false)
+    .fail((message, error) => {
+      throw error ?? new ScoopError("SCOOP_USAGE", `${message}; see scoop trace --help`);
+    })
+    .help()
+    .version(false)
+    .parseAsync();
+  if (args.help) return 0;
+  const summary = writeTraceReport(String(args._[0]), args.html);
+  process.stdout.write(`${args.html}: ${summary.tasks} tasks on ${summary.workers.length} workers over ${(summary.spanMs / 1000).toFixed(2)} s\n`);
+  return 0;
+}
+
 /** Run the CLI with these arguments; resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
   let verbose = false;
+  if (argv[0] === "trace" && !isFile("trace")) {
+    try {
+      return await trace(argv.slice(1));
+    } catch (error) {
+      process.stderr.write(`scoop trace: ${error instanceof ScoopError ? error.message : ((error as Error)?.stack ?? String(error))}\n`);
+      return 1;
+    }
+  }
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     writeOutput("stderr", `scoop: ${signal} received, stopping the workers\n`);
@@ -97,6 +132,9 @@ export async function main(argv: string[]): Promise<number> {
       .option("verbose", { alias: "v", type: "boolean", default: false, describe: "More logs; prefix worker output with its id" })
       .option("quiet", { alias: "q", type: "boolean", default: false, describe: "Only errors" })
       .option("debug", { type: "boolean", default: false, describe: "Log everything" })
+      .option("trace", { type: "string", describe: "Write the run as Chrome Trace Event JSON (Perfetto, chrome://tracing; `scoop trace FILE --html OUT` makes a report)" })
+      .option("dashboard", { type: "string", describe: "Serve a live dashboard and /metrics on this port (--dashboard alone: 8786; 0: a free port)" })
+      .option("progress", { type: "boolean", describe: "Progress line per running map on stderr (default: when stderr is a terminal)" })
       .option("heartbeat-ms", { type: "number", default: 1000, describe: "Heartbeat interval" })
       .option("liveness-ms", { type: "number", default: 4000, describe: "A worker silent this long is lost; its tasks run elsewhere" })
       .option("max-message-bytes", { type: "number", describe: "Largest message part (one task's arguments or result) the broker accepts; bigger ones fail at submit with SCOOP_MESSAGE_TOO_LARGE", defaultDescription: "256 MiB" })
@@ -104,6 +142,7 @@ export async function main(argv: string[]): Promise<number> {
       .example("$0 -n 8 -v sim.ts --steps 1000", "8 workers, verbose, arguments for main")
       .example("$0 --hosts node1 node2:4 sim.ts", "workers on other machines over SSH")
       .example("$0 --hostfile hosts.txt --ssh-key ~/.ssh/id_ed25519 sim.ts", "hosts from a file")
+      .example("$0 --trace run.json sim.ts && $0 trace run.json --html run.html", "a timeline of the run")
       .strict()
       .exitProcess(false)
       .fail((message, error) => {
@@ -144,6 +183,9 @@ export async function main(argv: string[]): Promise<number> {
       heartbeatMs: args["heartbeat-ms"],
       livenessMs: args["liveness-ms"],
       maxMessageBytes: args["max-message-bytes"],
+      trace: args.trace,
+      dashboard: dashboardPort(args.dashboard),
+      progress: args.progress,
       logger: makeLogger(level, args.log),
       signal: controller.signal,
     });

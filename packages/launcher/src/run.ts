@@ -15,6 +15,7 @@ import { EXIT_RECYCLED, InvalidOptionError, ScoopError } from "@scoop/protocol";
 import { spawnLocalWorker, stopLocalWorkers, workerBinPath, type LocalWorker } from "./local-workers.js";
 import { endpointPort, formatPlan, planRun, tcpEndpoint, type HostGroup, type LauncherKind, type RunPlan } from "./plan.js";
 import { isSchedulerLauncher, spawnSchedulerWorker } from "./scheduler-launch.js";
+import { drawsLiveProgress, openRunViews, type RunViews } from "./run-views.js";
 import { assertMayHaveMain } from "./script-check.js";
 import { RunKeys } from "./secrets.js";
 import { SshHost, type SshOptions } from "./ssh-workers.js";
@@ -83,6 +84,12 @@ export interface RunOptions {
   maxWorkerMemoryMb?: number;
   /** Seed of the run's random streams (passed to the origin as `SCOOP_SEED`). @default drawn by the origin and logged at info */
   seed?: number;
+  /** Write the run as Chrome Trace Event JSON to this file (`--trace`). @default none */
+  trace?: string;
+  /** Serve the live dashboard and `/metrics` on this port, 0 for a free one (`--dashboard`). @default none */
+  dashboard?: number;
+  /** Progress lines per running map on stderr (`--progress`/`--no-progress`). @default on when stderr is a terminal */
+  progress?: boolean;
   logger: Logger;
   /**
    * Aborting ends the run: workers are stopped and the run resolves with
@@ -92,7 +99,7 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
-type Optional = "signal" | "maxMessageBytes" | "workers" | "hosts" | "hostfile" | "ssh" | "remoteNode" | "prolog" | "brokerHostname" | "env" | "maxTasksPerWorker" | "maxWorkerMemoryMb" | "seed";
+type Optional = "signal" | "maxMessageBytes" | "workers" | "hosts" | "hostfile" | "ssh" | "remoteNode" | "prolog" | "brokerHostname" | "env" | "maxTasksPerWorker" | "maxWorkerMemoryMb" | "seed" | "trace" | "dashboard" | "progress";
 type Resolved = Required<Omit<RunOptions, Optional>> & Pick<RunOptions, Optional>;
 
 /** Validated {@link RunOptions}. */
@@ -202,6 +209,7 @@ export async function runProgram(options: RunOptions): Promise<number> {
   if (keys) for (let i = 0; i < plan.workers; i++) keys.client(`w${i}`);
   const launches: Launch[] = [];
   let broker: Broker | undefined;
+  let views: RunViews | undefined;
   let stopping = false;
   const abortCode = () => signalExitCode(typeof o.signal?.reason === "string" ? o.signal.reason : undefined, 130);
   const aborted = new Promise<number>((resolveAbort) => {
@@ -221,6 +229,7 @@ export async function runProgram(options: RunOptions): Promise<number> {
       insecure: o.insecure,
       logger: o.logger,
     });
+    views = await openRunViews(broker, { trace: o.trace, dashboard: o.dashboard, progress: o.progress }, log);
     log.info(`${formatPlan(plan, broker.endpoint)}\n  security: ${keys ? "CURVE with per-run keys" : "none (--insecure)"}`);
     return launchAll(plan, broker, o, app, launches, () => stopping, log, keys);
   })();
@@ -274,6 +283,7 @@ export async function runProgram(options: RunOptions): Promise<number> {
     await Promise.all(launches.filter((l) => l instanceof SshLaunch && !l.host.connected).map((l) => (l as SshLaunch).host.stop(0)));
     await started.catch(() => undefined);
     await Promise.all(launches.map((l) => l.stop(o.graceMs).catch((error) => log.warn({ err: error, host: l.group.host }, "could not stop the workers of a host"))));
+    await (views as RunViews | undefined)?.close();
     await (broker as Broker | undefined)?.close();
     if (ipc) rmSync(ipc.dir, { recursive: true, force: true });
   }
@@ -308,7 +318,7 @@ async function launchAll(plan: RunPlan, broker: Broker, o: Resolved, app: string
       cwd: o.cwd,
       nice: o.nice,
       prefix: o.prefixOutput,
-      inherit: origin && !o.prefixOutput && host === "local",
+      inherit: origin && !o.prefixOutput && host === "local" && !drawsLiveProgress(o.progress),
       logLevel: o.logLevel,
       secretsOnStdin: keys !== undefined,
       maxTasks: origin ? undefined : o.maxTasksPerWorker,

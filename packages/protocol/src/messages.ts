@@ -67,8 +67,8 @@ export const MessageType = {
 /** A message type name. */
 export type MessageTypeName = (typeof MessageType)[keyof typeof MessageType];
 
-/** Role of a peer: the origin runs `main`; workers run tasks; clients only submit. */
-export type PeerRole = "origin" | "worker" | "client";
+/** Role of a peer: the origin runs `main`; workers run tasks; clients only submit; monitors only watch (read-only). */
+export type PeerRole = "origin" | "worker" | "client" | "monitor";
 
 /** Header of each message type. */
 export type Header =
@@ -130,7 +130,7 @@ const isString: Check = (v) => typeof v === "string" && v.length <= 4096;
 const isUint: Check = (v) => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 const isInt: Check = (v) => typeof v === "number" && Number.isSafeInteger(v);
 const isBool: Check = (v) => typeof v === "boolean";
-const isRole: Check = (v) => v === "origin" || v === "worker" || v === "client";
+const isRole: Check = (v) => v === "origin" || v === "worker" || v === "client" || v === "monitor";
 const isNumber: Check = (v) => typeof v === "number" && Number.isFinite(v);
 const isObject: Check = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
 const arrayOf = (item: Check): Check => (v) => Array.isArray(v) && v.every(item);

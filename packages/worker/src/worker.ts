@@ -122,6 +122,8 @@ export async function startWorker(options: WorkerOptions): Promise<ScoopWorker> 
   let finished = false;
   const done = new Promise<number>((resolve) => (resolveDone = resolve)).finally(() => (finished = true));
   let closed = false;
+  /** The worker left after its task or memory limit (the broker is told: a fresh process replaces it). */
+  let retired = false;
   let wake: (() => void) | undefined;
   let session: { connection: BrokerConnection; executor: DistributedExecutor; runner: TaskRunner } | undefined;
   let mainStarted = false;
@@ -170,6 +172,7 @@ export async function startWorker(options: WorkerOptions): Promise<ScoopWorker> 
       executor,
       recycle: options.origin ? undefined : { maxTasks: options.maxTasks, maxMemoryMb: options.maxMemoryMb },
       onRetired: (why) => {
+        retired = true;
         log.info({ why, tasks: runner?.completed }, "recycling: leaving for a fresh worker");
         resolveDone(EXIT_RECYCLED);
       },
@@ -241,7 +244,7 @@ export async function startWorker(options: WorkerOptions): Promise<ScoopWorker> 
         closed = true;
         wake?.();
         session?.runner.stop();
-        await session?.connection.close();
+        await session?.connection.close(true, retired ? "recycled" : undefined);
       })();
       return closing;
     },

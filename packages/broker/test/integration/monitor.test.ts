@@ -1,0 +1,140 @@
+/**
+ * Watching a broker with real worker processes: the typed event stream
+ * in-process and on the wire (a read-only monitor peer), `/metrics` parsed
+ * as Prometheus text, the dashboard's token, and `scoop-broker status`.
+ */
+import { join } from "node:path";
+import type { ChildProcess } from "node:child_process";
+import { Dealer } from "zeromq";
+import { Codec, decodeMessage, encodeMessage, type Header, type Message, type ScoopEvent } from "@scoop/protocol";
+import { startBroker, startDashboard, type Broker, type Dashboard } from "../../src/index.js";
+import { BROKER_BIN, exited, killTagged, newTag, runCli, spawnTagged, waitUntil, WORKER_BIN } from "../../../../test/helpers/processes.js";
+
+const codec = new Codec();
+const fixture = join(__dirname, "../fixtures/tasks.ts");
+const tag = newTag();
+let broker: Broker;
+let dashboard: Dashboard | undefined;
+const workers: ChildProcess[] = [];
+const output: string[] = [];
+const sockets: Dealer[] = [];
+const hearts: NodeJS.Timeout[] = [];
+
+/** A raw peer on a real socket (the app or a monitor). */
+async function rawPeer(id: string, role: "client" | "monitor") {
+  const sock = new Dealer({ routingId: id, linger: 0 });
+  sockets.push(sock);
+  sock.connect(broker.endpoint);
+  const inbox: Message[] = [];
+  void (async () => {
+    try {
+      for await (const frames of sock) inbox.push(decodeMessage(frames));
+    } catch {
+      // closed
+    }
+  })();
+  const send = (header: Header, payload: Uint8Array[] = []) => sock.send(encodeMessage(header, payload));
+  await send({ t: "HELLO", id, role, host: "test", pid: process.pid, app: "watched", tasks: [] });
+  // Beat like a live peer (the broker's liveness is 1 s here).
+  hearts.push(setInterval(() => void send({ t: "HEARTBEAT" }).catch(() => undefined), 200));
+  await waitUntil(() => inbox.some((m) => m.header.t === "WELCOME"), 10_000, `${id} to be welcomed`);
+  return { send, inbox };
+}
+
+beforeAll(async () => {
+  broker = await startBroker({ heartbeatMs: 200, livenessMs: 1000 });
+  for (const id of ["m0", "m1"]) workers.push(spawnTagged([WORKER_BIN, "--broker", broker.endpoint, "--module", fixture, "--id", id], tag, output));
+  await waitUntil(() => broker.stats().workers >= 2, 30_000, "two workers to join");
+}, 60_000);
+afterAll(async () => {
+  await dashboard?.close();
+  for (const h of hearts) clearInterval(h);
+  for (const s of sockets) s.close();
+  for (const w of workers) w.kill("SIGTERM");
+  await Promise.all(workers.map(exited));
+  killTagged(tag);
+  await broker.close();
+});
+
+test("every task's events arrive in order, in-process and at a monitor peer; a monitor cannot submit", async () => {
+  const seen: ScoopEvent[] = [];
+  const onEvent = (e: ScoopEvent) => seen.push(e);
+  const finished: number[] = [];
+  const onFinished = (e: ScoopEvent & { type: "task:finished" }) => finished.push(e.key);
+  broker.on("event", onEvent);
+  broker.on("task:finished", onFinished);
+  const monitor = await rawPeer("watcher", "monitor");
+  await monitor.send({ t: "WATCH", on: true });
+  const app = await rawPeer("app", "client");
+  const tasks = Array.from({ length: 20 }, (_, i) => ({ id: i + 1, name: i === 19 ? "fails" : "double", frames: 1, retries: 0, map: 1, ...(i === 0 ? { total: 20 } : {}) }));
+  await app.send({ t: "SUBMIT", tasks }, tasks.flatMap((_, i) => codec.encode([i], "args")));
+  await waitUntil(() => app.inbox.filter((m) => m.header.t === "DELIVER").reduce((n, m) => n + (m.header as Extract<Header, { t: "DELIVER" }>).results.length, 0) === 20, 20_000, "20 outcomes");
+  await waitUntil(() => finished.length === 20, 5000, "20 task:finished events");
+  broker.off("event", onEvent);
+  broker.off("task:finished", onFinished);
+
+  for (const key of new Set(seen.filter((e) => e.type === "task:queued").map((e) => (e as { key: number }).key))) {
+    const mine = seen.filter((e) => "key" in e && e.key === key).map((e) => e.type);
+    expect(mine).toEqual(["task:queued", "task:started", "task:finished"]);
+  }
+  const failed = seen.filter((e) => e.type === "task:finished" && !e.ok);
+  expect(failed).toHaveLength(1);
+  const started = seen.find((e) => e.type === "task:started")!;
+  expect(["m0", "m1"]).toContain((started as { worker: string }).worker);
+  const progress = seen.filter((e) => e.type === "map:progress").pop();
+  expect(progress).toMatchObject({ map: { id: "app/1", name: "double", total: 20, done: 20, failed: 1 } });
+
+  await waitUntil(() => monitor.inbox.some((m) => m.header.t === "EVENTS" && (m.header as Extract<Header, { t: "EVENTS" }>).events.some((e) => e.type === "task:finished")), 5000, "events at the monitor");
+  await monitor.send({ t: "SUBMIT", tasks: [{ id: 1, name: "double", frames: 1, retries: 0 }] }, codec.encode([1], "args"));
+  await waitUntil(() => monitor.inbox.some((m) => m.header.t === "ERROR"), 5000, "an error for the monitor's submit");
+  expect(monitor.inbox.find((m) => m.header.t === "ERROR")!.header).toMatchObject({ code: "SCOOP_MONITOR_READ_ONLY" });
+  expect(broker.snapshot().counters.submitted).toBe(20);
+}, 60_000);
+
+test("/metrics parses as Prometheus text; the dashboard needs its token; scoop-broker status prints the joined workers", async () => {
+  dashboard = await startDashboard(broker, { port: 0, token: "a-test-token-of-enough-length" });
+  const base = `http://127.0.0.1:${dashboard.port}`;
+  expect((await fetch(`${base}/metrics`)).status).toBe(401);
+  const response = await fetch(`${base}/metrics`, { headers: { authorization: "Bearer a-test-token-of-enough-length" } });
+  expect(response.status).toBe(200);
+  expect(response.headers.get("content-type")).toContain("text/plain");
+  const samples = parsePrometheus(await response.text());
+  expect(samples.get('scoop_peers{role="worker"}')).toBe(2);
+  expect(samples.get("scoop_tasks_submitted_total")).toBeGreaterThanOrEqual(20);
+  expect(samples.get("scoop_tasks_failed_total")).toBeGreaterThanOrEqual(1);
+  expect([...samples.keys()].some((k) => k.startsWith('scoop_worker_tasks_run{worker="m0"'))).toBe(true);
+  const page = await fetch(`${dashboard.url}`);
+  expect(page.status).toBe(200);
+  expect(await page.text()).toContain("<title>SCOOP dashboard</title>");
+
+  const status = await runCli(BROKER_BIN, ["status", "--broker", broker.endpoint], { tag, timeoutMs: 30_000 });
+  expect(status.stderr).toBe("");
+  expect(status.code).toBe(0);
+  for (const id of ["m0", "m1"]) expect(status.stdout).toMatch(new RegExp(`^${id}\\s+worker\\s+\\S+\\s+\\d+`, "m"));
+  expect(status.stdout).toMatch(/tasks:\s+\d+ submitted/);
+}, 60_000);
+
+/**
+ * Parse Prometheus text exposition (format 0.0.4) strictly: every line is a
+ * comment (`# HELP`/`# TYPE`) or `name{labels} value`; returns samples by series.
+ */
+function parsePrometheus(text: string): Map<string, number> {
+  const samples = new Map<string, number>();
+  const types = new Map<string, string>();
+  for (const line of text.split("\n")) {
+    if (line === "") continue;
+    const meta = /^# (HELP|TYPE) ([a-zA-Z_:][a-zA-Z0-9_:]*) (.*)$/.exec(line);
+    if (meta) {
+      if (meta[1] === "TYPE") {
+        expect(["counter", "gauge", "histogram", "summary", "untyped"]).toContain(meta[3]);
+        types.set(meta[2], meta[3]);
+      }
+      continue;
+    }
+    const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.e+-]+|NaN|[+-]Inf)$/.exec(line);
+    if (!sample) throw new Error(`not Prometheus text: ${JSON.stringify(line)}`);
+    expect(types.has(sample[1])).toBe(true);
+    samples.set(sample[1] + (sample[2] ?? ""), Number(sample[3]));
+  }
+  return samples;
+}
