@@ -20,7 +20,7 @@ import type { ScoopEvent } from "@scoop/protocol";
 import { connect, futures, registerModule } from "@scoop/core";
 import { spawnLocalWorker, stopLocalWorkers } from "@scoop/launcher";
 import * as tasks from "./tasks.js";
-import { WORKLOADS } from "./tasks.js";
+import { median, WORKLOADS } from "./kernels.js";
 
 const workers = Number(process.env.SCOOP_BENCH_WORKERS ?? availableParallelism());
 const rounds = Number(process.env.SCOOP_BENCH_ROUNDS ?? 5);
@@ -61,7 +61,6 @@ async function main(): Promise<void> {
         await trace?.close();
       }
     }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const rate = (mode: keyof typeof times) => n / (median(times[mode]) / 1000);
     console.log(`W1 (no-op map, ${n} tasks), ${workers} workers, median of ${rounds} rounds each (modes interleaved), Node ${process.version}`);
     for (const mode of ["off", "events", "trace"] as const) {

@@ -146,7 +146,9 @@ export class TaskQueue<P = unknown> {
 
   /** Queued tasks per name (for monitoring: a cancelled task still counts until the queue skips it). */
   depths(): Array<{ name: string; queued: number }> {
-    return [...this.byName].map(([name, fifo]) => ({ name, queued: fifo.length })).filter((d) => d.queued > 0);
+    const depth = new Map<string, number>();
+    for (const lane of this.lanes.values()) if (lane.fifo.length > 0) depth.set(lane.name, (depth.get(lane.name) ?? 0) + lane.fifo.length);
+    return [...depth].map(([name, queued]) => ({ name, queued }));
   }
 
   /** Names that have queued tasks. */
