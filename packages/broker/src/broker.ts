@@ -236,7 +236,10 @@ export class Broker extends EventEmitter<BrokerEvents> {
   }
 
   private onMessage(identity: Buffer, frames: Buffer[]): void {
-    if (frames.length === 1 && frames[0].equals(HEARTBEAT_HEADER)) return this.peers.beat(identity, undefined, Date.now());
+    if (frames.length === 1 && frames[0].equals(HEARTBEAT_HEADER)) {
+      this.peers.beat(identity, undefined, Date.now());
+      return;
+    }
     let message: Message;
     try {
       message = decodeMessage(frames);
