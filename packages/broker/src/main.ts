@@ -6,6 +6,7 @@
 import pino from "pino";
 import { createRequire } from "node:module";
 import type Yargs from "yargs";
+import type { Argv } from "yargs";
 import { SCOOP_VERSION as VERSION, ScoopError, readServerKey } from "@scoop/protocol";
 import { startBroker } from "./broker.js";
 import { DASHBOARD_DEFAULTS, startDashboard, type Dashboard } from "./dashboard.js";
@@ -21,20 +22,19 @@ function failHandler(message: string, error: Error | undefined): never {
   throw error ?? new ScoopError("SCOOP_USAGE", `${message}; see scoop-broker --help`);
 }
 
+/** Parse a subcommand's arguments: unknown options are errors, `-h` prints help, no `--version`. */
+function parseSubcommand<T>(parser: Argv<T>) {
+  return parser.strict().exitProcess(false).fail(failHandler).help().alias("h", "help").version(false).wrap(yargs().terminalWidth()).parseAsync();
+}
+
 async function keygen(argv: string[]): Promise<number> {
-  const args = await yargs(argv)
-    .scriptName("scoop-broker keygen")
-    .usage("$0 --out DIR\n\nWrite a new CURVE keypair: DIR/broker.key (secret, mode 0600) and DIR/broker.pub (give it to workers and apps).")
-    .option("out", { type: "string", demandOption: true, describe: "Directory to write broker.key and broker.pub to" })
-    .option("force", { type: "boolean", default: false, describe: "Overwrite existing key files" })
-    .strict()
-    .exitProcess(false)
-    .fail(failHandler)
-    .help()
-    .alias("h", "help")
-    .version(false)
-    .wrap(yargs().terminalWidth())
-    .parseAsync();
+  const args = await parseSubcommand(
+    yargs(argv)
+      .scriptName("scoop-broker keygen")
+      .usage("$0 --out DIR\n\nWrite a new CURVE keypair: DIR/broker.key (secret, mode 0600) and DIR/broker.pub (give it to workers and apps).")
+      .option("out", { type: "string", demandOption: true, describe: "Directory to write broker.key and broker.pub to" })
+      .option("force", { type: "boolean", default: false, describe: "Overwrite existing key files" }),
+  );
   if (args.help) return 0;
   const files = writeBrokerKeys(args.out, { force: args.force });
   process.stdout.write(`secret key: ${files.secretFile} (keep it on the broker's host)\npublic key: ${files.publicFile} (give it to workers and apps: --server-key)\n`);
@@ -42,21 +42,15 @@ async function keygen(argv: string[]): Promise<number> {
 }
 
 async function status(argv: string[]): Promise<number> {
-  const args = await yargs(argv)
-    .scriptName("scoop-broker status")
-    .usage("$0 --broker ENDPOINT [--server-key broker.pub]\n\nPrint a broker's workers, queues, maps and shared constants (joins as a read-only monitor).")
-    .option("broker", { type: "string", default: "tcp://127.0.0.1:5555", describe: "Endpoint of the broker" })
-    .option("server-key", { type: "string", describe: "The broker's CURVE public key: its broker.pub file (or the z85 key)" })
-    .option("timeout-ms", { type: "number", default: 5000, describe: "How long to wait for the broker" })
-    .option("json", { type: "boolean", default: false, describe: "Print the snapshot as JSON" })
-    .strict()
-    .exitProcess(false)
-    .fail(failHandler)
-    .help()
-    .alias("h", "help")
-    .version(false)
-    .wrap(yargs().terminalWidth())
-    .parseAsync();
+  const args = await parseSubcommand(
+    yargs(argv)
+      .scriptName("scoop-broker status")
+      .usage("$0 --broker ENDPOINT [--server-key broker.pub]\n\nPrint a broker's workers, queues, maps and shared constants (joins as a read-only monitor).")
+      .option("broker", { type: "string", default: "tcp://127.0.0.1:5555", describe: "Endpoint of the broker" })
+      .option("server-key", { type: "string", describe: "The broker's CURVE public key: its broker.pub file (or the z85 key)" })
+      .option("timeout-ms", { type: "number", default: 5000, describe: "How long to wait for the broker" })
+      .option("json", { type: "boolean", default: false, describe: "Print the snapshot as JSON" }),
+  );
   if (args.help) return 0;
   const serverKey = args["server-key"] === undefined ? undefined : readServerKey(args["server-key"]);
   const snapshot = await fetchStatus(args.broker, { serverKey, timeoutMs: args["timeout-ms"] });
