@@ -10,23 +10,13 @@ import { EventEmitter } from "node:events";
 import { randomUUID } from "node:crypto";
 import pino, { type Logger } from "pino";
 import { Router } from "zeromq";
-import {
-  SendQueue,
-  ScoopError,
-  decodeMessage,
-  encodeMessage,
-  type BrokerSnapshot,
-  type DispatchedTask,
-  type Header,
-  type Message,
-  type ScoopEvent,
-  type ScoopEventType,
-} from "@scoop/protocol";
+import { SendQueue, ScoopError, decodeMessage, encodeMessage, type BrokerSnapshot, type DispatchedTask, type Header, type Message } from "@scoop/protocol";
 import { AppConstants } from "./constants.js";
 import { Dispatcher } from "./dispatcher.js";
 import { isLoopbackEndpoint, resolveBrokerOptions, type BrokerOptions, type ResolvedBrokerOptions } from "./options.js";
 import { PeerTable, appOfMessage, newPeer, peerInfo, type AppField, type Peer, type PeerInfo, type QueuedTask } from "./peers.js";
-import { PER_TASK_EVENTS, RunObserver } from "./run-observer.js";
+import { EventStream } from "./event-stream.js";
+import { buildSnapshot } from "./snapshot.js";
 import { TaskLife } from "./task-life.js";
 import type { BrokerEvents, BrokerState, BrokerStats } from "./types.js";
 import { registerAllowList } from "./zap.js";
@@ -57,7 +47,12 @@ export class Broker extends EventEmitter<BrokerEvents> {
   private readonly peers = new PeerTable();
   /** Owners with outcomes in their outbox: the end of a pump flushes these, not every peer. */
   private readonly delivering = new Set<Peer>();
-  private readonly observer: RunObserver = new RunObserver((event) => this.publish(event));
+  private readonly stream = new EventStream(this as EventEmitter, (type, event) => this.emitSafe(type as "event", event), {
+    send: (peer, header) => this.send(peer.identity, header),
+    snapshot: () => this.snapshot(),
+    leave: (peer) => this.removePeer(peer, "left"),
+  });
+  private readonly observer = this.stream.observer;
   private readonly constants = new AppConstants((peer, header, frames) => this.send(peer.identity, header, frames));
   private readonly dispatcher = new Dispatcher({
     withCredit: () => this.peers.withCredit(),
@@ -74,9 +69,6 @@ export class Broker extends EventEmitter<BrokerEvents> {
     observer: this.observer,
     counters: this.counters,
   });
-  /** Monitor peers that asked for the event stream, with the events not sent yet. */
-  private readonly watchers = new Map<Peer, ScoopEvent[]>();
-  private watchFlushScheduled = false;
   private readonly startedAt = Date.now();
   private zap?: { domain: string; release(): void };
   private heartbeatTimer?: NodeJS.Timeout;
@@ -103,12 +95,6 @@ export class Broker extends EventEmitter<BrokerEvents> {
         if ((error as NodeJS.ErrnoException).code !== "EHOSTUNREACH" && this._state === "running") this.log.debug({ err: error }, "send failed");
       },
     );
-    // Per-task hooks run only while someone listens: 'newListener' fires before the listener is added.
-    const untyped = this as EventEmitter;
-    untyped.on("newListener", (event: string) => {
-      if (PER_TASK_EVENTS.has(event as ScoopEventType)) this.observer.hot = true;
-    });
-    untyped.on("removeListener", () => this.updateHot());
   }
 
   /** Current lifecycle state. */
@@ -163,28 +149,8 @@ export class Broker extends EventEmitter<BrokerEvents> {
    * `STATUS` (`scoop-broker status`).
    */
   snapshot(): BrokerSnapshot {
-    const at = Date.now();
-    return {
-      at,
-      broker: this.id,
-      endpoints: [...this.endpoints],
-      uptimeMs: at - this.startedAt,
-      workers: [...this.peers.values()].map((p) => ({
-        ...peerInfo(p),
-        state: p.running.size > 0 ? "busy" : "idle",
-        running: p.running.size,
-        tasksRun: p.figures.tasksRun,
-        failed: p.figures.failed,
-        joinedAt: p.figures.joinedAt,
-        // Only when known: msgpack would turn undefined into null on the wire.
-        ...(p.figures.cpu === undefined ? {} : { cpu: p.figures.cpu, rssBytes: p.figures.rssBytes }),
-      })),
-      queues: this.dispatcher.depths(),
-      maps: this.observer.mapList(),
-      constants: this.constants.list(),
-      incidents: [...this.observer.incidents],
-      counters: { ...this.counters, ...this.observer.counters },
-    };
+    const { id: broker, endpoints, startedAt, peers, observer, constants, counters } = this;
+    return buildSnapshot({ broker, endpoints, startedAt, peers: peers.values(), queues: this.dispatcher.depths(), observer, constants, counters });
   }
 
   /** Peers currently connected. */
@@ -261,7 +227,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
       return;
     }
     peer.lastSeen = now;
-    if (peer.role === "monitor") return this.onMonitorMessage(peer, header);
+    if (peer.role === "monitor") return this.stream.monitors.onMessage(peer, header);
     switch (header.t) {
       case "SUBMIT":
         return this.taskLife.submit(peer, header.tasks, message.payload);
@@ -335,52 +301,12 @@ export class Broker extends EventEmitter<BrokerEvents> {
     const { requeued, failed } = this.taskLife.release(peer, why === "lost" ? "lost" : "left");
     this.constants.forgetOrphans(this.peers.values());
     this.observer.ownerLeft(peer.id);
-    if (this.watchers.delete(peer)) this.updateHot();
+    this.stream.monitors.forget(peer);
     this.log.info({ peer: peer.id, host: peer.host, why, requeued, failed }, why === "lost" ? "peer lost" : "peer left");
     if (why === "lost") this.emitSafe("peer:lost", peerInfo(peer), { requeued, failed });
     else this.emitSafe("peer:left", peerInfo(peer));
     this.observer.gone(peerInfo(peer), why, requeued, failed);
     this.dispatcher.schedule();
-  }
-
-  /** A monitor may ask for a snapshot and for the event stream; nothing else (read-only). */
-  private onMonitorMessage(peer: Peer, header: Header): void {
-    switch (header.t) {
-      case "STATUS":
-        return this.send(peer.identity, { t: "STATUS", snapshot: this.snapshot() });
-      case "WATCH":
-        if (header.on) this.watchers.set(peer, this.watchers.get(peer) ?? []);
-        else this.watchers.delete(peer);
-        return this.updateHot();
-      case "BYE":
-        return this.removePeer(peer, "left");
-      default:
-        this.send(peer.identity, { t: "ERROR", code: "SCOOP_MONITOR_READ_ONLY", message: `a monitor may only send STATUS, WATCH and BYE (got ${header.t}): join as a client to submit work` });
-    }
-  }
-
-  /** Hand an event of the stream to in-process listeners and watching monitors. */
-  private publish(event: ScoopEvent): void {
-    if (this.listenerCount(event.type) > 0) this.emitSafe(event.type, event as never);
-    if (this.listenerCount("event") > 0) this.emitSafe("event", event);
-    if (this.watchers.size === 0) return;
-    for (const pending of this.watchers.values()) pending.push(event);
-    if (this.watchFlushScheduled) return;
-    this.watchFlushScheduled = true;
-    setImmediate(() => {
-      this.watchFlushScheduled = false;
-      for (const [peer, pending] of this.watchers) {
-        // Batches stay well under the 1 MiB header limit.
-        for (let i = 0; i < pending.length; i += 1000) this.send(peer.identity, { t: "EVENTS", events: pending.slice(i, i + 1000) });
-        pending.length = 0;
-      }
-    });
-  }
-
-  private updateHot(): void {
-    let hot = this.watchers.size > 0;
-    for (const event of PER_TASK_EVENTS) if (this.listenerCount(event as keyof BrokerEvents) > 0) hot = true;
-    this.observer.hot = hot;
   }
 
   private tick(): void {
