@@ -6,11 +6,15 @@
  *
  * - off: nobody listens (the broker's per-task hooks are skipped);
  * - events: an in-process listener receives every event of the stream;
+ * - monitor: a monitor peer in another process watches the stream over the
+ *   wire (watch-events.ts), as a remote dashboard would;
  * - trace: the Chrome trace writer (`scoop --trace`) records every event to a file.
  *
  * Besides tasks/s it prints the CPU time this process (broker and app) spends
  * per task, which a busy shared machine disturbs much less than wall time.
  */
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { rmSync, statSync } from "node:fs";
@@ -38,13 +42,18 @@ async function main(): Promise<void> {
   try {
     while (broker.stats().workers < workers) await new Promise((r) => setTimeout(r, 50));
     const input = Array.from({ length: n }, (_, i) => i);
-    await futures.map(tasks.noop, input.slice(0, 2000)); // warm-up
-    const times: Record<"off" | "events" | "trace", number[]> = { off: [], events: [], trace: [] };
+    await futures.map(tasks.noop, input); // warm-up (JIT), not counted
+    const modes = ["off", "events", "monitor", "trace"] as const;
+    type Mode = (typeof modes)[number];
+    const times: Record<Mode, number[]> = { off: [], events: [], monitor: [], trace: [] };
     // CPU time of this process (broker and app) per task: less noisy than wall time on a shared machine.
-    const cpu: Record<"off" | "events" | "trace", number[]> = { off: [], events: [], trace: [] };
+    const cpu: Record<Mode, number[]> = { off: [], events: [], monitor: [], trace: [] };
     let events = 0;
+    let remoteEvents = 0;
     for (let r = 0; r < rounds; r++) {
-      for (const mode of ["off", "events", "trace"] as const) {
+      // Each round starts with the next mode, so no mode always runs first (or right after another).
+      for (const mode of modes.map((_, i) => modes[(i + r) % modes.length])) {
+        const watcher = mode === "monitor" ? await startWatcher(broker.endpoint, () => futures.map(tasks.noop, input.slice(0, 50))) : undefined;
         const onEvent = (_e: ScoopEvent) => void events++;
         const trace = mode === "trace" ? new TraceWriter(traceFile) : undefined;
         const onTrace = (e: ScoopEvent) => trace!.record(e);
@@ -59,18 +68,19 @@ async function main(): Promise<void> {
         broker.off("event", onEvent);
         broker.off("event", onTrace);
         await trace?.close();
+        if (watcher) remoteEvents += await watcher.stop();
       }
     }
     const rate = (mode: keyof typeof times) => n / (median(times[mode]) / 1000);
-    console.log(`W1 (no-op map, ${n} tasks), ${workers} workers, median of ${rounds} rounds each (modes interleaved), Node ${process.version}`);
-    for (const mode of ["off", "events", "trace"] as const) {
+    console.log(`W1 (no-op map, ${n} tasks), ${workers} workers, median of ${rounds} rounds each (modes interleaved, order rotated), Node ${process.version}`);
+    for (const mode of modes) {
       const us = median(cpu[mode]);
       console.log(
         `  ${mode.padEnd(7)} ${String(Math.round(rate(mode))).padStart(7)} tasks/s   ${(rate(mode) / rate("off")).toFixed(2)}x of off   ` +
           `broker+app CPU ${us.toFixed(1)} µs/task (${(us / median(cpu.off)).toFixed(2)}x of off)   rounds ms: ${times[mode].map((t) => Math.round(t)).join(" ")}`,
       );
     }
-    console.log(`  events seen by the listener: ${events}; last trace file: ${(statSync(traceFile).size / 2 ** 20).toFixed(1)} MiB`);
+    console.log(`  events seen by the listener: ${events}, by the monitor: ${remoteEvents}; last trace file: ${(statSync(traceFile).size / 2 ** 20).toFixed(1)} MiB`);
   } finally {
     await conn.close();
     broker.shutdown(0);
@@ -78,6 +88,21 @@ async function main(): Promise<void> {
     await broker.close();
     rmSync(traceFile, { force: true });
   }
+}
+
+/** Start watch-events.ts and wait (running `poke` meanwhile, so events flow) until it receives events. */
+async function startWatcher(endpoint: string, poke: () => PromiseLike<unknown>): Promise<{ stop(): Promise<number> }> {
+  const child = spawn(process.execPath, ["--import", "tsx", resolve(import.meta.dirname, "watch-events.ts"), endpoint], { stdio: ["pipe", "pipe", "inherit"] });
+  let out = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+  while (!out.includes("watching")) await poke();
+  return {
+    async stop() {
+      child.stdin.end();
+      await once(child, "exit");
+      return Number(/events (\d+)/.exec(out)?.[1] ?? 0);
+    },
+  };
 }
 
 void main().catch((error) => {
