@@ -20,16 +20,21 @@ const { encode } = require(workerData.msgpackPath);
 const { endpoint, routingId, workerId, heartbeatMs, livenessMs, graceMs, curve, closed } = workerData;
 // Each beat carries the process's CPU use since the last one (percent of a
 // core) and its resident memory: the broker's dashboard and metrics show them.
+// CPU time advances in scheduler ticks, so over a few milliseconds (the first
+// beat, right after start) a ratio means nothing (seen: 1551%): such a beat
+// carries no figures and the window grows until the next one.
+const MIN_CPU_WINDOW_MS = 100;
 let lastCpu = process.cpuUsage();
 let lastAt = performance.now();
 const heartbeat = () => {
-  const cpu = process.cpuUsage();
   const now = performance.now();
+  // The header as encodeMessage writes it (the protocol version first).
+  if (now - lastAt < MIN_CPU_WINDOW_MS) return encode({ v: workerData.version, t: "HEARTBEAT", of: workerId });
+  const cpu = process.cpuUsage();
   const used = (cpu.user - lastCpu.user + cpu.system - lastCpu.system) / 1000;
-  const percent = now > lastAt ? Math.round((used / (now - lastAt)) * 1000) / 10 : 0;
+  const percent = Math.round((used / (now - lastAt)) * 1000) / 10;
   lastCpu = cpu;
   lastAt = now;
-  // The header as encodeMessage writes it (the protocol version first).
   return encode({ v: workerData.version, t: "HEARTBEAT", of: workerId, cpu: percent, rss: process.memoryUsage.rss() });
 };
 const sock = new zmq.Dealer({ routingId, linger: 0, sendHighWaterMark: 4, ...curve });

@@ -3,6 +3,7 @@
  * in-process and on the wire (a read-only monitor peer), `/metrics` parsed
  * as Prometheus text, the dashboard's token, and `scoop-broker status`.
  */
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { Dealer } from "zeromq";
@@ -19,6 +20,9 @@ const workers: ChildProcess[] = [];
 const output: string[] = [];
 const sockets: Dealer[] = [];
 const hearts: NodeJS.Timeout[] = [];
+/** Every worker:stats event from the workers' first heartbeat on. */
+const stats: Array<ScoopEvent & { type: "worker:stats" }> = [];
+const onStats = (e: ScoopEvent & { type: "worker:stats" }) => stats.push(e);
 
 /** A raw peer on a real socket (the app or a monitor). */
 async function rawPeer(id: string, role: "client" | "monitor") {
@@ -43,6 +47,7 @@ async function rawPeer(id: string, role: "client" | "monitor") {
 
 beforeAll(async () => {
   broker = await startBroker({ heartbeatMs: 200, livenessMs: 1000 });
+  broker.on("worker:stats", onStats);
   for (const id of ["m0", "m1"]) workers.push(spawnTagged([WORKER_BIN, "--broker", broker.endpoint, "--module", fixture, "--id", id], tag, output));
   await waitUntil(() => broker.stats().workers >= 2, 30_000, "two workers to join");
 }, 60_000);
@@ -54,6 +59,17 @@ afterAll(async () => {
   await Promise.all(workers.map(exited));
   killTagged(tag);
   await broker.close();
+});
+
+test("workers' CPU and memory, from their first heartbeat on, are figures a process can have", async () => {
+  await waitUntil(() => ["m0", "m1"].every((id) => stats.filter((e) => e.worker === id).length >= 3), 10_000, "three stats per worker");
+  broker.off("worker:stats", onStats);
+  // A process cannot use more than every core; a first beat right after start once claimed 1551%.
+  for (const e of stats) {
+    expect(e.cpu).toBeGreaterThanOrEqual(0);
+    expect(e.cpu).toBeLessThanOrEqual(100 * availableParallelism());
+    expect(e.rssBytes).toBeGreaterThan(1 << 20);
+  }
 });
 
 test("every task's events arrive in order, in-process and at a monitor peer; a monitor cannot submit", async () => {
