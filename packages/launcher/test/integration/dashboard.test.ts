@@ -5,7 +5,7 @@
  * shows the worker rows and a task counter that rises. The screenshots it
  * saves (docs/dashboard.png, docs/timeline.png) are the README's.
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser } from "playwright-core";
@@ -31,7 +31,9 @@ test("the dashboard, opened during a real run, shows the workers and a rising ta
   const tag = newTag();
   tags.push(tag);
   const trace = join(dir, "run.json");
-  const run = startCli(SCOOP_BIN, ["-n", "3", "--dashboard=0", "--trace", trace, fixture, "slow", "400", "25"], { tag, timeoutMs: 120_000 });
+  // The run goes on until the test creates `release`: the page sees it live however slow the machine.
+  const release = join(dir, "release");
+  const run = startCli(SCOOP_BIN, ["-n", "3", "--dashboard=0", "--trace", trace, fixture, "slow", "400", "25", release], { tag, timeoutMs: 120_000 });
   await waitUntil(() => /dashboard: http:\/\/127\.0\.0\.1:\d+\//.test(run.output().stderr), 30_000, "scoop to print the dashboard's address");
   const url = /dashboard: (http:\/\/127\.0\.0\.1:\d+\/\S*)/.exec(run.output().stderr)![1];
 
@@ -47,6 +49,7 @@ test("the dashboard, opened during a real run, shows the workers and a rising ta
   expect(await page.textContent("#constants tbody")).toContain("table");
   await page.screenshot({ path: join(REPO, "docs/dashboard.png") });
   await page.close();
+  writeFileSync(release, "");
 
   const end = await run.done;
   expect(end.code).toBe(0);
