@@ -158,6 +158,21 @@ export class Broker extends EventEmitter<BrokerEvents> {
     return [...this.peers.values()].map(({ id, role, host, pid, app }) => ({ id, role, host, pid, app }));
   }
 
+  /**
+   * The process of peer `id` ended (its launcher saw it exit): release it now
+   * rather than after `livenessMs` of silence, so its tasks run elsewhere at
+   * once. `pid` must be the one it joined with (a later process may reuse
+   * the id, and a wrapper's pid is not the worker's). Returns false if no
+   * such peer is connected (it left politely, or was already lost).
+   */
+  peerExited(id: string, pid: number): boolean {
+    const peer = this.peers.byId(id);
+    if (peer === undefined || peer.pid !== pid) return false;
+    this.log.info({ peer: id, pid }, "peer process exited");
+    this.removePeer(peer, "lost");
+    return true;
+  }
+
   /** Tell every peer the run is over (they exit), then keep serving until closed. */
   shutdown(code = 0): void {
     for (const peer of this.peers.values()) this.send(peer.identity, { t: "SHUTDOWN", code });

@@ -92,32 +92,49 @@ export class TaskLife {
   }
 
   /**
-   * A peer went away (`left` said goodbye, `lost` fell silent): the tasks it
-   * ran go back to the queue (at-least-once execution) or fail when out of
-   * retries; the tasks it owned are no longer wanted by anyone.
+   * A peer went away (`left` said goodbye, `lost` fell silent or exited): the
+   * tasks it ran go back to the queue (at-least-once execution) or fail when
+   * out of retries; the tasks it owned are no longer wanted by anyone.
+   *
+   * Retries are spent only by the task that can have killed a lost worker:
+   * the oldest it held, since a worker runs its tasks in the order they were
+   * dispatched and reports a long one before starting the next. The others
+   * (prefetched, never started) go back free, unless lost with more than
+   * 2 × (retries + 1) workers: a task that kills whoever runs it cannot
+   * loop forever behind another.
    */
   release(peer: Peer, why: "left" | "lost"): { requeued: number; failed: number } {
-    let requeued = 0;
     let failed = 0;
+    let oldest = true;
+    const back: QueuedTask[] = [];
+    const retried: QueuedTask[] = [];
     for (const task of peer.running.values()) {
       task.worker = undefined;
-      if (why === "left") {
-        // A goodbye (a recycling worker, a stopped one) is no crash: requeue
-        // without spending the task's retries, which are for lost workers.
-        requeued++;
-        this.dispatcher.requeue(task);
+      let charged = false;
+      if (why === "lost") {
+        task.losses = (task.losses ?? 0) + 1;
+        charged = oldest || task.losses > 2 * (task.retries + 1);
+        oldest = false;
+      }
+      if (!charged) {
+        // A goodbye (a recycling worker, a stopped one) is no crash, and a
+        // task that never started did not cause one: requeue without
+        // spending the task's retries, which are for tasks that may have.
+        back.push(task);
       } else if (task.attempt <= task.retries) {
         task.attempt++;
-        requeued++;
+        back.push(task);
         this.host.counters.retried++;
-        this.dispatcher.requeue(task);
-        this.host.observer.retried(task, peer.id);
+        retried.push(task);
       } else {
         failed++;
-        this.fail(task, "SCOOP_WORKER_LOST", `task "${task.name}" was lost with worker ${peer.id} (host ${peer.host}) after ${task.attempt} attempt(s); it ran out of retries: raise the retries option, or find why workers die (memory, crashes)`, peer);
+        this.fail(task, "SCOOP_WORKER_LOST", `task "${task.name}" was lost with worker ${peer.id} (host ${peer.host}) after ${task.attempt} attempt(s)${task.losses !== undefined && task.losses > 1 ? ` (${task.losses} workers were lost while they held it)` : ""}; it ran out of retries: raise the retries option, or find why workers die (memory, crashes)`, peer);
       }
     }
     peer.running.clear();
+    // Back to the front of the queue in the order they were dispatched.
+    for (let i = back.length - 1; i >= 0; i--) this.dispatcher.requeue(back[i]);
+    for (const task of retried) this.host.observer.retried(task, peer.id);
     for (const taskKey of peer.owned.values()) {
       const task = this.dispatcher.get(taskKey);
       if (task === undefined) continue;
@@ -125,7 +142,7 @@ export class TaskLife {
       this.abortOrUnqueue(task);
     }
     peer.owned.clear();
-    return { requeued, failed };
+    return { requeued: back.length, failed };
   }
 
   /** Fail a task with a {@link ScoopError} the broker makes (`by` names who failed it). */

@@ -30,6 +30,8 @@ export interface QueuedTask<P = unknown> {
   readonly rng?: string;
   /** Worker running it, when dispatched. */
   worker?: P;
+  /** Workers lost while it was dispatched to them (retries spent or not). */
+  losses?: number;
   /** Virtual deadline: queueing time − priority × agingMs (lower first). @internal */
   rank?: number;
   /** Arrival order, to break rank ties (lower first). @internal */

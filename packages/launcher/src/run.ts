@@ -254,6 +254,10 @@ export async function runProgram(options: RunOptions): Promise<number> {
           }
           return;
         }
+        // A process of this machine that joined with this pid is gone: its
+        // tasks run elsewhere now, not after the broker's liveness timeout.
+        const pid = (w as Partial<LocalWorker>).child?.pid;
+        if (pid !== undefined) b.peerExited(w.id, pid);
         log.warn({ worker: w.id, host: w.host, code, signal }, launch?.lost() ? "lost the host of a worker; its tasks run elsewhere" : "a worker process ended during the run");
       });
     };

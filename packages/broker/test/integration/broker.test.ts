@@ -177,6 +177,27 @@ test("out of retries, the future fails with SCOOP_WORKER_LOST naming the worker"
   expect(error.message).toContain("doomed");
 });
 
+test("a worker process that exited (peerExited): only its oldest task spends a retry; one lost behind others too often fails", async () => {
+  const owner = peer("owner");
+  await owner.hello("origin", []);
+  // F goes first (priority), so it is the oldest each worker holds; B rides behind it with retries: 0.
+  await owner.send({ t: "SUBMIT", tasks: [{ id: 1, name: "t", frames: 1, retries: 5, priority: 10 }, { id: 2, name: "t", frames: 1, retries: 0 }] }, [...args("F"), ...args("B")]);
+  for (let round = 1; round <= 3; round++) {
+    const w = peer(`w${round}`);
+    await w.hello("worker", ["t"]);
+    await w.send({ t: "CREDIT", n: 2 });
+    const d = await w.next("DISPATCH");
+    expect(d.header.tasks.map((t) => t.attempt)).toEqual([round, 1]); // F spends a retry each time, B never
+    expect(broker.peerExited(`w${round}`, 2)).toBe(false); // another process's pid: not this peer
+    expect(broker.peerExited(`w${round}`, 1)).toBe(true);
+    if (round < 3) expect(owner.has("DELIVER")).toBe(false);
+  }
+  // B was lost with 3 workers, more than 2 × (retries + 1): it fails instead of riding along forever.
+  const deliver = await owner.next("DELIVER");
+  expect(deliver.header.results[0]).toMatchObject({ id: 2, ok: false });
+  expect((codec.decode(deliver.payload) as { code: string }).code).toBe("SCOOP_WORKER_LOST");
+});
+
 test("with unknownTasks 'fail', a task nobody can run fails at once", async () => {
   await broker.close();
   broker = await startBroker({ unknownTasks: "fail" });

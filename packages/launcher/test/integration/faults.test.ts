@@ -140,3 +140,17 @@ test("arguments, results and constants over the broker's limit fail at once with
   expect(end.stderr).not.toMatch(/lost|WORKER_LOST/);
   await nothingLeft(tag);
 });
+
+test("a worker killed while it holds prefetched tasks (retries: 0): the launcher tells the broker at once, only the task it ran is lost", async () => {
+  const marker = join(tmpdir(), `scoop-kill-${process.pid}-${Date.now()}`);
+  // Liveness of a minute: the run ends in time only if the launcher reports the exit.
+  const { tag, run } = start("--liveness-ms", "60000", "-v", "-n", "3", fixture("kill-once.ts"), marker);
+  const end = await run.done;
+  rmSync(marker, { force: true });
+  const killer = /killer: task (\d+)/.exec(end.stdout)?.[1];
+  expect(killer).toBeDefined();
+  expect(end.stdout).toContain(`ok 59, lost 1: task ${killer} SCOOP_WORKER_LOST`);
+  expect(end.stderr).toMatch(/peer process exited/);
+  expect(end.code).toBe(0);
+  await nothingLeft(tag);
+}, 45_000);
