@@ -25,10 +25,9 @@ export type { PeerInfo } from "./peers.js";
 export type { BrokerEvents, BrokerState, BrokerStats } from "./types.js";
 
 /**
- * A HEARTBEAT without fields, encoded once: the broker sends one to every
- * peer per interval and receives one from most, so at a thousand peers this
- * is most of an idle broker's work. Received, it is recognised by its bytes
- * and skips decoding.
+ * A HEARTBEAT without fields, encoded once: the broker sends one to every peer per interval and receives one
+ * from most, so at a thousand peers this is most of an idle broker's work. Received, it is recognised by its
+ * bytes and skips decoding.
  */
 const HEARTBEAT_FRAMES = encodeMessage({ t: "HEARTBEAT" });
 const HEARTBEAT_HEADER = Buffer.from(HEARTBEAT_FRAMES[0]);
@@ -158,19 +157,11 @@ export class Broker extends EventEmitter<BrokerEvents> {
     return [...this.peers.values()].map(({ id, role, host, pid, app }) => ({ id, role, host, pid, app }));
   }
 
-  /**
-   * The process of peer `id` ended (its launcher saw it exit): release it now
-   * rather than after `livenessMs` of silence, so its tasks run elsewhere at
-   * once. `pid` must be the one it joined with (a later process may reuse
-   * the id, and a wrapper's pid is not the worker's). Returns false if no
-   * such peer is connected (it left politely, or was already lost).
-   */
+  /** Peer `id`'s process (joined with `pid`) ended: release it now, not after `livenessMs` of silence. False if no such peer. */
   peerExited(id: string, pid: number): boolean {
     const peer = this.peers.byId(id);
-    if (peer === undefined || peer.pid !== pid) return false;
-    this.log.info({ peer: id, pid }, "peer process exited");
-    this.removePeer(peer, "lost");
-    return true;
+    if (peer?.pid === pid) this.removePeer(peer, "lost");
+    return peer?.pid === pid;
   }
 
   /** Tell every peer the run is over (they exit), then keep serving until closed. */
