@@ -19,11 +19,15 @@ export interface MapState extends MapSummary {
   publishedAt: number;
   /** The owner's id for it. @internal */
   localId: number;
+  /** Owner task ids of its items that failed: one submitted again is a retry (`retryOnError`), not a new item. @internal */
+  failedIds?: Set<number>;
 }
 
 /** What the observer needs of a task. */
 export interface ObservedTask {
   readonly key: number;
+  /** The owner's id for it (a retry by the owner comes back with the same id). */
+  readonly ownerTaskId: number;
   readonly name: string;
   readonly attempt: number;
   /** The map it belongs to, if any. */
@@ -60,21 +64,25 @@ export class RunObserver {
 
   constructor(private readonly publish: (event: ScoopEvent) => void) {}
 
-  /** Find or start the map a submitted task belongs to. */
-  mapOf(owner: string, id: number, name: string, total: number | undefined): MapState {
+  /** Find or start the map a submitted task (the owner's `taskId`) belongs to, and count it. */
+  mapOf(owner: string, id: number, name: string, total: number | undefined, taskId: number): MapState {
     // A map's tasks come in runs: most lookups are the previous task's map.
-    const last = this.last;
-    if (last !== undefined && last.localId === id && last.owner === owner && total === undefined) {
-      last.submitted++;
-      return last;
+    let map = this.last;
+    if (map === undefined || map.localId !== id || map.owner !== owner || total !== undefined) {
+      const mapId = `${owner}/${id}`;
+      map = this.maps.get(mapId);
+      if (map === undefined) {
+        this.maps.set(mapId, (map = { id: mapId, localId: id, name, owner, total, submitted: 0, done: 0, failed: 0, retried: 0, startedAt: now(), publishedAt: 0 }));
+      } else if (total !== undefined) map.total = total;
+      this.last = map;
     }
-    const mapId = `${owner}/${id}`;
-    let map = this.maps.get(mapId);
-    if (map === undefined) {
-      this.maps.set(mapId, (map = { id: mapId, localId: id, name, owner, total, submitted: 0, done: 0, failed: 0, retried: 0, startedAt: now(), publishedAt: 0 }));
-    } else if (total !== undefined) map.total = total;
-    map.submitted++;
-    this.last = map;
+    if (map.failedIds?.delete(taskId)) {
+      // The owner tries a failed item again (retryOnError): it is no longer settled.
+      map.done--;
+      map.failed--;
+      map.retried++;
+      map.finishedAt = undefined;
+    } else map.submitted++;
     return map;
   }
 
@@ -99,7 +107,10 @@ export class RunObserver {
     const map = task.map;
     if (map) {
       map.done++;
-      if (!ok) map.failed++;
+      if (!ok) {
+        map.failed++;
+        (map.failedIds ??= new Set()).add(task.ownerTaskId);
+      }
     }
     if (!ok) this.counters.failed++;
     if (this.hot || !ok) {
@@ -155,7 +166,7 @@ export class RunObserver {
 
   /** Maps running and recently finished, as plain summaries. */
   mapList(): MapSummary[] {
-    return [...this.maps.values()].map(({ publishedAt: _, localId: __, ...summary }) => summary);
+    return [...this.maps.values()].map(summaryOf);
   }
 
   /** An owner left: its unfinished maps end there (and are dropped like finished ones, oldest first). */
@@ -174,8 +185,7 @@ export class RunObserver {
     const at = now();
     if (!complete && at - map.publishedAt < PROGRESS_EVERY_MS) return;
     map.publishedAt = at;
-    const { publishedAt: _, localId: __, ...summary } = map;
-    this.publish({ type: "map:progress", at, map: summary });
+    this.publish({ type: "map:progress", at, map: summaryOf(map) });
   }
 
   /** Keep a few finished maps listed, dropping the oldest. */
@@ -191,6 +201,11 @@ export class RunObserver {
     this.incidents.push(event);
     if (this.incidents.length > MAX_INCIDENTS) this.incidents.splice(0, this.incidents.length - MAX_INCIDENTS);
   }
+}
+
+/** A map as views see it (without the broker's bookkeeping). */
+function summaryOf({ publishedAt: _, localId: __, failedIds: ___, ...summary }: MapState): MapSummary {
+  return summary;
 }
 
 /** Event types that come once per task (or more): listening to them makes the observer hot. */

@@ -47,7 +47,7 @@ export class TaskLife {
       const task = this.dispatcher.submit({ owner, ownerTaskId: t.id, name: t.name, frames, retries: t.retries, attempt: 1, app, priority: t.priority, rng: t.rng });
       owner.owned.set(t.id, task.key);
       const observer = this.host.observer;
-      if (t.map !== undefined) task.map = observer.mapOf(owner.id, t.map, t.name, t.total);
+      if (t.map !== undefined) task.map = observer.mapOf(owner.id, t.map, t.name, t.total, t.id);
       if (observer.hot) {
         let bytes = 0;
         for (const f of frames) bytes += f.length;

@@ -167,7 +167,9 @@ export interface MapSummary {
   submitted: number;
   /** Tasks settled: finished (ok or failed) or cancelled. */
   done: number;
+  /** Tasks whose last attempt failed. */
   failed: number;
+  /** Attempts made again: after a lost worker, or by the owner (`retryOnError`: a failed item submitted again is unsettled, not a new item). */
   retried: number;
   /** When its first task was queued. */
   startedAt: number;

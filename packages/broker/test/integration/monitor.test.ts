@@ -39,14 +39,15 @@ async function rawPeer(id: string, role: "client" | "monitor") {
   })();
   const send = (header: Header, payload: Uint8Array[] = []) => sock.send(encodeMessage(header, payload));
   await send({ t: "HELLO", id, role, host: "test", pid: process.pid, app: "watched", tasks: [] });
-  // Beat like a live peer (the broker's liveness is 1 s here).
+  // Beat like a live peer.
   hearts.push(setInterval(() => void send({ t: "HEARTBEAT" }).catch(() => undefined), 200));
   await waitUntil(() => inbox.some((m) => m.header.t === "WELCOME"), 10_000, `${id} to be welcomed`);
   return { send, inbox };
 }
 
 beforeAll(async () => {
-  broker = await startBroker({ heartbeatMs: 200, livenessMs: 1000 });
+  // Liveness well above the beat: a loaded machine must not make the broker declare the workers lost mid-test.
+  broker = await startBroker({ heartbeatMs: 200, livenessMs: 10_000 });
   broker.on("worker:stats", onStats);
   for (const id of ["m0", "m1"]) workers.push(spawnTagged([WORKER_BIN, "--broker", broker.endpoint, "--module", fixture, "--id", id], tag, output));
   await waitUntil(() => broker.stats().workers >= 2, 30_000, "two workers to join");
@@ -105,6 +106,12 @@ test("every task's events arrive in order, in-process and at a monitor peer; a m
   await waitUntil(() => monitor.inbox.some((m) => m.header.t === "ERROR"), 5000, "an error for the monitor's submit");
   expect(monitor.inbox.find((m) => m.header.t === "ERROR")!.header).toMatchObject({ code: "SCOOP_MONITOR_READ_ONLY" });
   expect(broker.snapshot().counters.submitted).toBe(20);
+
+  // The owner tries the failed item again under the same id (what retryOnError does): a retry of the map, not a 21st item.
+  const delivered = () => app.inbox.filter((m) => m.header.t === "DELIVER").reduce((n, m) => n + (m.header as Extract<Header, { t: "DELIVER" }>).results.length, 0);
+  await app.send({ t: "SUBMIT", tasks: [{ ...tasks[19], total: undefined }] }, codec.encode([19], "args"));
+  await waitUntil(() => delivered() === 21, 20_000, "the retry's outcome");
+  expect(broker.snapshot().maps.find((m) => m.id === "app/1")).toMatchObject({ total: 20, submitted: 20, done: 20, failed: 1, retried: 1, finishedAt: expect.any(Number) });
 }, 60_000);
 
 test("/metrics parses as Prometheus text; the dashboard needs its token; scoop-broker status prints the joined workers", async () => {
