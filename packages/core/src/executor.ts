@@ -58,6 +58,11 @@ export interface Executor {
    * running in-process, or settled). A running remote task is asked to abort.
    */
   cancel(id: number): boolean;
+  /**
+   * Someone awaits the future of task `id` (called once, while it is
+   * pending): an executor may run it in this process now (work-first).
+   */
+  awaited?(id: number): void;
   /** Broadcast a read-only constant to every worker. */
   setConst(name: string, value: unknown): Promise<void>;
   /** Read a constant, waiting for it up to `timeoutMs` (or until `signal` aborts). */

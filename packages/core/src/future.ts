@@ -52,6 +52,7 @@ export class Future<T> implements PromiseLike<T> {
   private waiters: Array<() => void> = [];
   private promise?: Promise<T>;
   private cancelHook?: () => boolean;
+  private awaitHook?: () => void;
 
   /**
    * @param id process-unique task id
@@ -66,6 +67,23 @@ export class Future<T> implements PromiseLike<T> {
   /** @internal set by the submitter: ask the executor to cancel; false if it cannot. */
   bindCancel(hook: () => boolean): void {
     this.cancelHook = hook;
+  }
+
+  /**
+   * @internal set by the submitter: called once, the first time someone waits
+   * for the outcome while it is pending (the executor may then run the task
+   * in this process, work-first).
+   */
+  bindAwait(hook: () => void): void {
+    this.awaitHook = hook;
+  }
+
+  /** Tell the executor, once, that someone waits for this future. */
+  private awaited(): void {
+    const hook = this.awaitHook;
+    if (hook === undefined) return;
+    this.awaitHook = undefined;
+    hook();
   }
 
   /** @internal the executor's view of this future. */
@@ -190,6 +208,7 @@ export class Future<T> implements PromiseLike<T> {
 
   private finish(): void {
     this.cancelHook = undefined;
+    this.awaitHook = undefined;
     const waiters = this.waiters;
     this.waiters = [];
     for (const wake of waiters) wake();
@@ -215,6 +234,7 @@ export class Future<T> implements PromiseLike<T> {
       this.promise = new Promise<T>((resolve, reject) =>
         this.waiters.push(() => (this.failed ? reject(this.error) : resolve(this.value as T))),
       );
+      this.awaited();
     }
     return this.promise;
   }
@@ -222,7 +242,9 @@ export class Future<T> implements PromiseLike<T> {
   /** @internal resolves when done; rejects on timeout or abort, leaving the future alone. */
   waitDone(timeoutMs?: number, signal?: AbortSignal): Promise<void> {
     if (this.done()) return Promise.resolve();
-    return waitFor((wake) => this.waiters.push(wake), timeoutMs, signal, `task "${this.name}"`);
+    const wait = waitFor((wake) => this.waiters.push(wake), timeoutMs, signal, `task "${this.name}"`);
+    this.awaited();
+    return wait;
   }
 }
 

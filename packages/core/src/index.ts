@@ -53,6 +53,8 @@ export { SerialExecutor } from "./serial-executor.js";
 export { BrokerConnection } from "./connection.js";
 export type { ConnectionOptions, MessageHandlers } from "./connection.js";
 export { DistributedExecutor } from "./distributed-executor.js";
+export { encodeOutcome, isThenable } from "./task-outcome.js";
+export type { EncodedOutcome } from "./task-outcome.js";
 export type { DistributedExecutorOptions } from "./distributed-executor.js";
 
 /** Start and stop clusters from code: `await scoop.start({ workers: 4, modules })` … `await scoop.stop()`. */

@@ -32,7 +32,7 @@ export const MessageType = {
   SUBMIT: "SUBMIT",
   /** broker → worker: tasks to run (batched); payload = argument frames in order. */
   DISPATCH: "DISPATCH",
-  /** worker → broker: the worker can take `n` more tasks. */
+  /** worker → broker: the worker can take `n` more tasks; `idle`: it has nothing to run at all (the broker may reclaim work for it). */
   CREDIT: "CREDIT",
   /** worker → broker: outcomes of dispatched tasks (batched); payload = value/error frames. */
   RESULT: "RESULT",
@@ -42,6 +42,10 @@ export const MessageType = {
   CANCEL: "CANCEL",
   /** broker → worker: abort running tasks by broker key. */
   ABORT: "ABORT",
+  /** broker → worker: give back up to `n` dispatched tasks you have not started (another worker idles). */
+  RECLAIM: "RECLAIM",
+  /** worker → broker: dispatched tasks given back unstarted (queued again, no retry spent). */
+  RETURN: "RETURN",
   /** peer → broker: set a shared constant; payload = value frames. */
   CONST_SET: "CONST_SET",
   /** broker → peer: a shared constant (sent to every peer of the run, late joiners too). */
@@ -77,11 +81,13 @@ export type Header =
   | { t: "REFUSED"; code: string; message: string }
   | { t: "SUBMIT"; tasks: SubmittedTask[] }
   | { t: "DISPATCH"; tasks: DispatchedTask[] }
-  | { t: "CREDIT"; n: number }
+  | { t: "CREDIT"; n: number; idle?: boolean }
   | { t: "RESULT"; results: TaskOutcome[] }
   | { t: "DELIVER"; results: DeliveredOutcome[] }
   | { t: "CANCEL"; ids: number[] }
   | { t: "ABORT"; keys: number[] }
+  | { t: "RECLAIM"; n: number }
+  | { t: "RETURN"; keys: number[] }
   | { t: "CONST_SET"; name: string; frames: number; app?: string }
   | { t: "CONST"; name: string; frames: number; app?: string; forget?: boolean }
   | { t: "TASKS"; tasks: string[] }
@@ -156,11 +162,13 @@ const SCHEMAS: Record<MessageTypeName, { fields: Record<string, Check>; optional
   REFUSED: { fields: { code: isString, message: isString }, frames: () => 0 },
   SUBMIT: { fields: { tasks: arrayOf(submitted) }, frames: (h) => sumFrames(h.tasks) },
   DISPATCH: { fields: { tasks: arrayOf(dispatched) }, frames: (h) => sumFrames(h.tasks) },
-  CREDIT: { fields: { n: isUint }, frames: () => 0 },
+  CREDIT: { fields: { n: isUint }, optional: { idle: isBool }, frames: () => 0 },
   RESULT: { fields: { results: arrayOf(outcome) }, frames: (h) => sumFrames(h.results) },
   DELIVER: { fields: { results: arrayOf(delivered) }, frames: (h) => sumFrames(h.results) },
   CANCEL: { fields: { ids: arrayOf(isUint) }, frames: () => 0 },
   ABORT: { fields: { keys: arrayOf(isUint) }, frames: () => 0 },
+  RECLAIM: { fields: { n: isUint }, frames: () => 0 },
+  RETURN: { fields: { keys: arrayOf(isUint) }, frames: () => 0 },
   CONST_SET: { fields: { name: isString, frames: isUint }, optional: { app: isString }, frames: (h) => h.frames },
   CONST: { fields: { name: isString, frames: isUint }, optional: { app: isString, forget: isBool }, frames: (h) => h.frames },
   TASKS: { fields: { tasks: arrayOf(isString) }, frames: () => 0 },
