@@ -28,6 +28,12 @@ export interface QueuedTask<P = unknown> {
   readonly priority?: number;
   /** The task's random stream id, forwarded untouched to the worker that runs it. */
   readonly rng?: string;
+  /**
+   * Run it neither on its owner nor on the origin when another worker can:
+   * it has a deadline, or it was lost with a worker (it may kill the process
+   * that runs it, and the origin runs `main`).
+   */
+  elsewhere?: boolean;
   /** Worker running it, when dispatched. */
   worker?: P;
   /** Workers lost while it was dispatched to them (retries spent or not). */

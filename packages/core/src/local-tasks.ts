@@ -83,6 +83,11 @@ export class LocalTasks {
     return this.held.size > 0 || this.running.size > 0;
   }
 
+  /** True while idle workers want tasks held here. */
+  get hungry(): boolean {
+    return this.hunger > 0 && this.held.size > 0;
+  }
+
   /** Keep `task` here. False if it must go to the broker now (too many held). */
   hold(task: HeldTask): boolean {
     if (this.held.size >= this.maxHeld) return false;
@@ -129,9 +134,13 @@ export class LocalTasks {
     this.checkIdle();
   }
 
-  /** This process has nothing else to do: run what it holds (newest first, like a deque's owner). */
+  /**
+   * This process has nothing else to do: run what it holds (newest first,
+   * like a deque's owner). Not while a task runs here (it awaits something):
+   * what it holds then stays for idle workers to take.
+   */
   runHeld(): boolean {
-    if (this.held.size === 0) return false;
+    if (this.held.size === 0 || this.running.size > 0) return false;
     for (const task of [...this.held.values()].reverse()) {
       if (task.awaited) continue;
       task.awaited = true;

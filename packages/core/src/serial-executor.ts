@@ -7,6 +7,7 @@
 import type { Executor, TaskCall, TaskSink } from "./executor.js";
 import { ScoopError } from "@scoop/protocol";
 import { ConstWaiters } from "./const-waiters.js";
+import { guardProcessExit } from "./exit-guard.js";
 import { AbortedError } from "./errors.js";
 import { remoteFailure } from "./remote-failure.js";
 import { getCodec, runInTaskContext } from "./runtime.js";
@@ -28,6 +29,10 @@ export class SerialExecutor implements Executor {
   private readonly constants = new Map<string, unknown>();
   private readonly constWaiters = new ConstWaiters();
   private idleWaiters: Array<() => void> = [];
+
+  constructor() {
+    guardProcessExit(); // a task must not end main, here as on a cluster
+  }
 
   submit(entries: ReadonlyArray<{ call: TaskCall; sink: TaskSink }>): void {
     const codec = getCodec();

@@ -28,6 +28,12 @@ export interface SubmittedTask {
   map?: number;
   /** Number of tasks of that map, when known up front: sent with the map's first task. */
   total?: number;
+  /**
+   * Run it neither on its owner nor on the origin when another worker can
+   * (a task with a deadline: a synchronous task must not block the thread
+   * whose timer fires, nor `main`). @default false
+   */
+  elsewhere?: boolean;
 }
 
 /** One task inside a DISPATCH. */

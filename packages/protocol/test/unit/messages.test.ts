@@ -21,6 +21,7 @@ const samples: Array<[Header, number]> = [
   [{ t: "CANCEL", ids: [1, 2] }, 0],
   [{ t: "ABORT", keys: [9] }, 0],
   [{ t: "RECLAIM", n: 3 }, 0],
+  [{ t: "SUBMIT", tasks: [{ id: 1, name: "sq", frames: 0, retries: 0, elsewhere: true }] }, 0],
   [{ t: "RETURN", keys: [9, 10] }, 0],
   [{ t: "CONST_SET", name: "k", frames: 2 }, 2],
   [{ t: "CONST", name: "k", frames: 1 }, 1],
