@@ -55,8 +55,11 @@ export class Broker extends EventEmitter<BrokerEvents> {
   private readonly constants = new AppConstants((peer, header, frames) => this.send(peer.identity, header, frames));
   private readonly dispatcher = new Dispatcher({
     withCredit: () => this.peers.withCredit(),
+    peers: () => this.peers.values(),
+    runnableByOtherWorker: (name, peer) => this.peers.runnableByOtherWorker(name, peer),
     serving: () => this._state === "running",
     dispatch: (worker, tasks) => this.dispatch(worker, tasks),
+    reclaim: (peer, n) => this.send(peer.identity, { t: "RECLAIM", n }),
     afterPump: () => this.afterPump(),
   });
   private readonly taskLife = new TaskLife(this.dispatcher, {
@@ -239,7 +242,10 @@ export class Broker extends EventEmitter<BrokerEvents> {
         return this.taskLife.submit(peer, header.tasks, message.payload);
       case "CREDIT":
         this.peers.credit(peer, header.n);
+        if (header.idle !== undefined) this.dispatcher.setIdle(peer, header.idle);
         return this.dispatcher.schedule();
+      case "RETURN":
+        return this.dispatcher.returned(peer, header.keys);
       case "RESULT":
         return this.taskLife.result(peer, header.results, message.payload);
       case "CANCEL":
@@ -285,6 +291,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
     if (clash !== undefined) this.removePeer(clash, "lost");
     const peer = newPeer(identity, h);
     this.peers.add(peer);
+    this.dispatcher.tellAgain(peer);
     this.send(identity, { t: "WELCOME", broker: this.id, heartbeatMs: this.options.heartbeatMs, livenessMs: this.options.livenessMs, maxMessageBytes: this.options.maxMessageBytes });
     if (peer.role !== "monitor") this.constants.sendAll(peer, peer.app);
     this.log.info({ peer: peer.id, role: peer.role, host: peer.host, tasks: peer.tasks.size }, "peer joined");
@@ -304,6 +311,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
 
   private removePeer(peer: Peer, why: "left" | "recycled" | "lost"): void {
     if (!this.peers.delete(peer)) return;
+    this.dispatcher.forget(peer);
     const { requeued, failed } = this.taskLife.release(peer, why === "lost" ? "lost" : "left");
     this.constants.forgetOrphans(this.peers.values());
     this.observer.ownerLeft(peer.id);

@@ -13,10 +13,16 @@ import { TaskQueue } from "./task-queue.js";
 export interface DispatchHost {
   /** Connected peers that hold credit and run tasks (an index: never a scan of every peer). */
   withCredit(): Iterable<Peer>;
+  /** Every connected peer (scanned only when the number of idle workers changes). */
+  peers(): Iterable<Peer>;
+  /** True if a connected worker other than `peer` runs `name` (a count: no scan). */
+  runnableByOtherWorker(name: string, peer: Peer): boolean;
   /** False once the broker stops serving: pumps then do nothing. */
   serving(): boolean;
   /** Send a batch of tasks, already assigned to `worker`, in one DISPATCH. */
   dispatch(worker: Peer, tasks: QueuedTask[]): void;
+  /** Tell `peer` that `n` workers idle (RECLAIM; 0: none any more). */
+  reclaim(peer: Peer, n: number): void;
   /** Runs at the end of every pump (fail what cannot run, flush deliveries). */
   afterPump(): void;
 }
@@ -32,6 +38,12 @@ export class Dispatcher {
   private nextKey = 1;
   private rotation = 0;
   private pumpScheduled = false;
+  /** Workers that said they have nothing to run (CREDIT idle). */
+  private readonly idlers = new Set<Peer>();
+  /** Number of idle workers every peer was last told about (RECLAIM). */
+  private toldIdle = 0;
+  /** Peers to tell again at the next pump: they answered a RECLAIM, or joined. */
+  private readonly retell = new Set<Peer>();
 
   constructor(private readonly host: DispatchHost) {}
 
@@ -74,6 +86,37 @@ export class Dispatcher {
     this.queue.pushFront(task);
   }
 
+  /** A worker gave back tasks it had not started (RECLAIM): they queue again, first, with no retry spent. */
+  returned(worker: Peer, keys: number[]): void {
+    this.tellAgain(worker);
+    for (const key of keys) {
+      const task = worker.running.get(key);
+      if (task === undefined) continue; // finished or cancelled meanwhile
+      worker.running.delete(key);
+      this.requeue(task);
+    }
+    this.schedule();
+  }
+
+  /** A worker says whether it has anything to run (CREDIT idle); dispatching a task makes it busy. */
+  setIdle(worker: Peer, idle: boolean): void {
+    worker.idle = idle;
+    if (idle && worker.tasks.size > 0) this.idlers.add(worker);
+    else this.idlers.delete(worker);
+  }
+
+  /** Tell `peer` at the next pump how many workers idle, even if it was told: it answered a RECLAIM, or joined. */
+  tellAgain(peer: Peer): void {
+    peer.reclaimTold = 0;
+    this.retell.add(peer);
+  }
+
+  /** A peer left: it neither idles nor needs telling. */
+  forget(peer: Peer): void {
+    this.idlers.delete(peer);
+    this.retell.delete(peer);
+  }
+
   /** Remove and return every queued task no connected peer can run. */
   drainUnrunnable(runnable: (name: string) => boolean): QueuedTask[] {
     const out: QueuedTask[] = [];
@@ -97,27 +140,80 @@ export class Dispatcher {
   /** Hand queued tasks to workers with credit, then let the host finish the turn. */
   private pump(): void {
     if (!this.host.serving()) return;
-    if (this.queue.size === 0) return this.host.afterPump();
-    const workers = [...this.host.withCredit()];
-    // Rotate the starting worker so credit is served fairly.
-    const start = workers.length > 0 ? this.rotation++ % workers.length : 0;
+    if (this.queue.size > 0) this.dispatchQueued();
+    this.reclaimForIdle();
+    this.host.afterPump();
+  }
+
+  /** One scheduling round over the workers holding credit. */
+  private dispatchQueued(): void {
+    // Workers with nothing to run are served first; otherwise rotate the
+    // starting worker so credit is served fairly.
+    const workers = [...this.host.withCredit()].sort((a, b) => Number(b.idle) - Number(a.idle));
+    const start = workers.length > 0 && !workers[0].idle ? this.rotation++ % workers.length : 0;
     // No worker takes more than its share of what is queued now, however much
     // credit it has: a worker whose credit was sized for tiny tasks must not
     // swallow a burst of long ones that another worker could share.
     const share = Math.ceil(this.queue.size / Math.max(1, workers.length));
+    const skipped: QueuedTask[] = [];
+    let pumpAgain = false;
+    const idleWorkers = workers.filter((w) => w.idle);
+    const idleOther = (worker: Peer, name: string) => idleWorkers.some((w) => w !== worker && w.credit > 0 && w.tasks.has(name));
     for (let i = 0; i < workers.length && this.queue.size > 0; i++) {
       const worker = workers[(start + i) % workers.length];
       const batch: QueuedTask[] = [];
       while (worker.credit > 0 && batch.length < share) {
         const task = this.queue.shift(worker.tasks);
         if (task === undefined) break;
+        // A task goes to its owner last: the owner held it and let it go because
+        // others idle (work-first), or it has a deadline the owner's thread must keep.
+        const avoid = worker === task.owner ? task.elsewhere || idleOther(worker, task.name) : task.elsewhere && worker.role === "origin";
+        if (avoid && (!task.elsewhere || this.host.runnableByOtherWorker(task.name, task.owner))) {
+          // An idle worker with credit takes it at the next pump (idle workers are served first).
+          if (!task.elsewhere) pumpAgain = true;
+          skipped.push(task);
+          continue;
+        }
         worker.credit--;
         task.worker = worker;
         worker.running.set(task.key, task);
         batch.push(task);
       }
-      if (batch.length > 0) this.host.dispatch(worker, batch);
+      if (batch.length > 0) {
+        this.setIdle(worker, false);
+        this.host.dispatch(worker, batch);
+      }
+      // Back at the head, in their order, for the next worker.
+      for (let j = skipped.length - 1; j >= 0; j--) this.queue.pushFront(skipped[j]);
+      skipped.length = 0;
     }
-    this.host.afterPump();
+    if (pumpAgain) this.schedule();
+  }
+
+  /**
+   * Workers that said they have nothing to run, and got nothing from the
+   * queue, want work that sits elsewhere: tasks other workers hold but have
+   * not started, tasks held by the peers that submitted them (work-first).
+   * Tell every other peer how many workers idle (RECLAIM n), once per change,
+   * and RECLAIM 0 once none does: they answer with RETURN / SUBMIT. Only a
+   * change of that number scans the peers; a peer that answered (or joined)
+   * since is told again on its own.
+   */
+  private reclaimForIdle(): void {
+    const idle = this.idlers.size;
+    if (idle !== this.toldIdle) {
+      this.toldIdle = idle;
+      for (const peer of this.host.peers()) this.tell(peer, idle);
+    } else {
+      for (const peer of this.retell) this.tell(peer, idle);
+    }
+    this.retell.clear();
+  }
+
+  private tell(peer: Peer, idle: number): void {
+    const n = this.idlers.has(peer) ? idle - 1 : idle;
+    if (n === peer.reclaimTold) return;
+    peer.reclaimTold = n;
+    this.host.reclaim(peer, n);
   }
 }

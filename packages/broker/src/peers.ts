@@ -30,6 +30,10 @@ export interface Peer extends PeerInfo {
   /** Task names this owner was told no worker can run yet (told once per name). */
   waitNoticed: Set<string>;
   credit: number;
+  /** The worker said it has nothing to run at all (reset when it is dispatched a task). */
+  idle: boolean;
+  /** Idle workers this peer was last told about in a RECLAIM (0: none, or not told). */
+  reclaimTold: number;
   /** Tasks dispatched to this peer and not finished, by key. */
   running: Map<number, QueuedTask>;
   /** Keys of tasks this peer owns, by the owner's id. */
@@ -54,6 +58,13 @@ export const MAX_CREDIT = 1 << 20;
 
 const key = (identity: Buffer) => identity.toString("latin1");
 
+/** Add `by` to a count, forgetting it at 0. */
+function bump(counts: Map<string, number>, name: string, by: number): void {
+  const n = (counts.get(name) ?? 0) + by;
+  if (n === 0) counts.delete(name);
+  else counts.set(name, n);
+}
+
 /** A new peer from its HELLO. */
 export function newPeer(identity: Buffer, h: Extract<Header, { t: "HELLO" }>, now = Date.now()): Peer {
   return {
@@ -67,6 +78,8 @@ export function newPeer(identity: Buffer, h: Extract<Header, { t: "HELLO" }>, no
     apps: new Set([h.app]),
     waitNoticed: new Set(),
     credit: 0,
+    idle: false,
+    reclaimTold: 0,
     running: new Map(),
     owned: new Map(),
     lastSeen: now,
@@ -93,6 +106,8 @@ export class PeerTable {
   private readonly creditors = new Set<Peer>();
   /** How many connected peers advertise each task name. */
   private readonly runners = new Map<string, number>();
+  /** The same, counting only workers (not the origin, not clients). */
+  private readonly workerRunners = new Map<string, number>();
 
   get size(): number {
     return this.byIdentity.size;
@@ -116,7 +131,7 @@ export class PeerTable {
   add(peer: Peer): void {
     this.byIdentity.set(key(peer.identity), peer);
     this.byName.set(peer.id, peer);
-    for (const name of peer.tasks) this.runners.set(name, (this.runners.get(name) ?? 0) + 1);
+    for (const name of peer.tasks) this.count(peer, name, 1);
   }
 
   /** Remove a peer; false if it was not connected. */
@@ -125,11 +140,7 @@ export class PeerTable {
     if (this.byName.get(peer.id) === peer) this.byName.delete(peer.id);
     if (peer.heart) this.hearts.delete(key(peer.heart));
     this.creditors.delete(peer);
-    for (const name of peer.tasks) {
-      const n = this.runners.get(name)! - 1;
-      if (n === 0) this.runners.delete(name);
-      else this.runners.set(name, n);
-    }
+    for (const name of peer.tasks) this.count(peer, name, -1);
     return true;
   }
 
@@ -138,7 +149,7 @@ export class PeerTable {
     for (const name of names) {
       if (peer.tasks.has(name)) continue;
       peer.tasks.add(name);
-      this.runners.set(name, (this.runners.get(name) ?? 0) + 1);
+      this.count(peer, name, 1);
     }
   }
 
@@ -175,6 +186,17 @@ export class PeerTable {
   /** True if a connected peer advertises `name`. */
   runnable(name: string): boolean {
     return this.runners.has(name);
+  }
+
+  /** True if a connected worker other than `peer` advertises `name`. */
+  runnableByOtherWorker(name: string, peer: Peer): boolean {
+    const own = peer.role === "worker" && peer.tasks.has(name) ? 1 : 0;
+    return (this.workerRunners.get(name) ?? 0) > own;
+  }
+
+  private count(peer: Peer, name: string, by: 1 | -1): void {
+    bump(this.runners, name, by);
+    if (peer.role === "worker") bump(this.workerRunners, name, by);
   }
 }
 

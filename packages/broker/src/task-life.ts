@@ -35,6 +35,7 @@ export class TaskLife {
 
   /** SUBMIT from an owner. */
   submit(owner: Peer, tasks: Extract<Header, { t: "SUBMIT" }>["tasks"], payload: Buffer[]): void {
+    this.dispatcher.tellAgain(owner); // it may have answered a RECLAIM: tell it again if workers still idle
     let offset = 0;
     for (const t of tasks) {
       const frames = payload.slice(offset, offset + t.frames);
@@ -45,6 +46,7 @@ export class TaskLife {
       }
       const app = appOfMessage(owner, t);
       const task = this.dispatcher.submit({ owner, ownerTaskId: t.id, name: t.name, frames, retries: t.retries, attempt: 1, app, priority: t.priority, rng: t.rng });
+      if (t.elsewhere === true) task.elsewhere = true;
       owner.owned.set(t.id, task.key);
       const observer = this.host.observer;
       if (t.map !== undefined) task.map = observer.mapOf(owner.id, t.map, t.name, t.total, t.id);
@@ -123,6 +125,8 @@ export class TaskLife {
         back.push(task);
       } else if (task.attempt <= task.retries) {
         task.attempt++;
+        // It may be what killed its worker: keep it away from the origin (main) if it can.
+        task.elsewhere = true;
         back.push(task);
         this.host.counters.retried++;
         retried.push(task);

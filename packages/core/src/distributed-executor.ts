@@ -10,10 +10,12 @@ import type { Codec, DeliveredOutcome, SubmittedTask } from "@scoop/protocol";
 import { ScoopError } from "@scoop/protocol";
 import type { BrokerConnection } from "./connection.js";
 import { SUBMIT_BATCH, type Executor, type TaskCall, type TaskSink } from "./executor.js";
+import { guardProcessExit } from "./exit-guard.js";
+import { LocalTasks, type HeldTask } from "./local-tasks.js";
 import { checkMessageSize } from "./message-size.js";
 import { PeerConstants } from "./peer-constants.js";
 import { remoteFailure } from "./remote-failure.js";
-import { currentTask } from "./runtime.js";
+import { currentTask, taskByName } from "./runtime.js";
 
 /**
  * Wire fields beyond the v1 header types (see the broker): `app` on a task or
@@ -62,6 +64,15 @@ export interface DistributedExecutorOptions {
    * broker's and the sockets' queues. @default 16 MiB
    */
   maxInFlightBytes?: number;
+  /**
+   * Work-first: hold a task submitted on its own in this process, run it here
+   * if this process awaits it first (or idles), send it to the broker when
+   * another worker idles. Tasks with a deadline and tasks this process cannot
+   * run always go to the broker. @default true
+   */
+  workFirst?: boolean;
+  /** What `currentTask().workerId` says in tasks run here. @default the connection's id */
+  workerId?: string;
 }
 
 /** Runs tasks through a broker. */
@@ -86,6 +97,14 @@ export class DistributedExecutor implements Executor {
   readonly app: string;
   private idleWaiters: Array<() => void> = [];
   private closedError?: ScoopError;
+  /** Tasks held here (work-first), run here or sent on demand. */
+  private readonly local: LocalTasks;
+  private readonly workFirst: boolean;
+  private readonly reclaimHooks: Array<(n: number) => void> = [];
+  /** Called when nothing is held or running here any more (the worker may then report itself idle). */
+  onLocalIdle?: () => void;
+  /** Called when local work outlasts a slice (the worker takes back an idle report). */
+  onLocalBusy?: () => void;
 
   constructor(private readonly options: DistributedExecutorOptions) {
     const conn = options.connection;
@@ -96,6 +115,46 @@ export class DistributedExecutor implements Executor {
     conn.on("DELIVER", (h, payload) => this.onDeliver(h.results, payload));
     conn.on("CONST", (h, payload) => this.onConst(h, payload));
     conn.on("ERROR", (h) => this.onError(h.code, h.message, h.ref));
+    this.workFirst = options.workFirst ?? true;
+    // Tasks run beside main here (the origin, an app): none may end the process.
+    // A worker's own tasks may (it dies, they run again elsewhere, never on the origin).
+    if (conn.options.role !== "worker") guardProcessExit();
+    this.local = new LocalTasks({
+      codec: options.codec,
+      workerId: options.workerId ?? conn.options.id,
+      runAs: (app, fn) => this.runAs(app, fn),
+      exportTasks: (tasks) => this.exportHeld(tasks),
+      onSettled: (id) => {
+        const entry = this.pending.get(id);
+        if (entry) this.settled(entry);
+        this.checkIdle();
+      },
+      onIdle: () => this.onLocalIdle?.(),
+      onBusy: () => this.onLocalBusy?.(),
+    });
+    conn.on("RECLAIM", (h) => {
+      this.local.reclaim(h.n);
+      for (const hook of this.reclaimHooks) hook(h.n);
+    });
+  }
+
+  /** Also call `hook(n)` when the broker asks for work back (the worker's runner gives back tasks it has not started). */
+  onReclaim(hook: (n: number) => void): void {
+    this.reclaimHooks.push(hook);
+  }
+
+  /** True while tasks are held or running here (work-first). */
+  get localBusy(): boolean {
+    return this.local.busy;
+  }
+
+  /** This process has nothing else to do: run the tasks it holds. False if it holds none. */
+  runHeld(): boolean {
+    return this.local.runHeld();
+  }
+
+  awaited(id: number): void {
+    this.local.awaited(id);
   }
 
   /**
@@ -129,26 +188,53 @@ export class DistributedExecutor implements Executor {
     });
     const app = this.currentApp();
     const parent = currentTask()?.id;
+    // Work-first: a lone submit this process can run, without a deadline (a
+    // synchronous task would block the thread whose timer must fire), is held here.
+    if (entries.length === 1 && this.workFirst) {
+      const { call, sink } = entries[0];
+      if (call.options.timeoutMs === undefined && taskByName(call.name) === call.fn && this.local.hold({ call, sink, frames: encoded[0], app, parent })) {
+        this.pending.set(call.id, { call, sink, sent: false, bytes: 0 });
+        this.scheduleFlush();
+        return;
+      }
+    }
     entries.forEach((entry, i) => {
       const frames = encoded[i];
       let bytes = 0;
       for (const f of frames) bytes += f.byteLength;
       this.pending.set(entry.call.id, { call: entry.call, sink: entry.sink, sent: false, bytes });
-      const { call } = entry;
-      const task: SubmittedTask & AppField = { id: call.id, name: call.name, frames: frames.length, retries: call.options.retries };
-      if (call.options.priority) task.priority = call.options.priority;
-      if (call.rng !== undefined) task.rng = call.rng;
-      // A subtask of another app's task belongs to that app (the broker routes its constants).
-      if (app !== this.app) task.app = app;
-      // For progress and traces: the map it belongs to, and the task (broker key) that submitted it.
-      const map = entry.call.map;
-      if (map !== undefined) {
-        task.map = map.id;
-        if (map.total !== undefined) task.total = map.total;
-      }
-      if (parent !== undefined) task.parent = parent;
-      this.unsent.push({ task, frames });
+      this.unsent.push({ task: this.wireTask(entry.call, frames.length, app, parent), frames });
     });
+    this.scheduleFlush();
+  }
+
+  /** The SUBMIT entry of a task. */
+  private wireTask(call: TaskCall, frames: number, app: string, parent: number | undefined): SubmittedTask & AppField {
+    const task: SubmittedTask & AppField = { id: call.id, name: call.name, frames, retries: call.options.retries };
+    if (call.options.priority) task.priority = call.options.priority;
+    if (call.rng !== undefined) task.rng = call.rng;
+    // A subtask of another app's task belongs to that app (the broker routes its constants).
+    if (app !== this.app) task.app = app;
+    // A deadline must fire on time: not on the thread that owns the future, nor beside main.
+    if (call.options.timeoutMs !== undefined) task.elsewhere = true;
+    // For progress and traces: the map it belongs to, and the task (broker key) that submitted it.
+    const map = call.map;
+    if (map !== undefined) {
+      task.map = map.id;
+      if (map.total !== undefined) task.total = map.total;
+    }
+    if (parent !== undefined) task.parent = parent;
+    return task;
+  }
+
+  /** Held tasks go to the broker after all: they queue like any submit. */
+  private exportHeld(tasks: HeldTask[]): void {
+    for (const { call, frames, app, parent } of tasks) {
+      const entry = this.pending.get(call.id);
+      if (entry === undefined) continue;
+      for (const f of frames) entry.bytes += f.byteLength;
+      this.unsent.push({ task: this.wireTask(call, frames.length, app, parent), frames });
+    }
     this.scheduleFlush();
   }
 
@@ -180,6 +266,11 @@ export class DistributedExecutor implements Executor {
   cancel(id: number): boolean {
     const entry = this.pending.get(id);
     if (entry === undefined) return false;
+    if (this.local.cancel(id)) {
+      this.settled(entry);
+      this.checkIdle();
+      return true;
+    }
     // Not sent yet: flush skips tasks that are no longer pending.
     if (entry.sent) this.options.connection.send({ t: "CANCEL", ids: [id] });
     this.settled(entry);
@@ -196,12 +287,14 @@ export class DistributedExecutor implements Executor {
   }
 
   async shutdown(wait: boolean): Promise<void> {
+    this.local.exportAll();
     if (wait && this.pending.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** Fail every unsettled future (the broker is gone) and refuse new tasks. */
   failAll(error: ScoopError): void {
     this.closedError = error;
+    this.local.clear();
     const entries = [...this.pending.values()];
     this.pending.clear();
     this.unsent = [];
@@ -219,6 +312,9 @@ export class DistributedExecutor implements Executor {
 
   private flush(): void {
     this.flushScheduled = false;
+    // Held tasks nobody awaits go to workers that idle, if any. One microtask
+    // later: `await future` calls then() in a microtask queued after this flush.
+    if (this.local.hungry) queueMicrotask(() => this.local.feedHunger());
     let advertised = false;
     while (this.unsentHead < this.unsent.length && this.hasRoom()) {
       const tasks: SubmittedTask[] = [];

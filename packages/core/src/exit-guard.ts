@@ -1,8 +1,9 @@
 /**
- * A task must not end the process that runs it: on the origin that would end
- * `main` (the run "succeeds" with main unfinished), on a worker it kills the
- * worker and every task it holds. Inside a task, `process.exit()` throws
- * instead, so the task fails with a clear error and the process goes on.
+ * A task must not end the process that runs `main`: on the origin (and in an
+ * app that runs tasks work-first, or serially) `process.exit()` inside a task
+ * would end the run with main unfinished. There it throws instead, so the
+ * task fails with a clear error and main goes on. (On other workers the
+ * process ends and the broker runs its tasks again elsewhere.)
  */
 import { ScoopError } from "@scoop/protocol";
 import { currentTask, runtime } from "./runtime.js";
@@ -18,7 +19,7 @@ export function guardProcessExit(): void {
     if (task === undefined) return exit(code as number);
     throw new ScoopError(
       "SCOOP_TASK_EXIT",
-      `task "${task.name}" called process.exit(${code ?? ""}) on worker ${task.workerId}: a task must not end the process that runs it (on the origin that ends main, elsewhere it kills a worker); throw an error instead`,
+      `task "${task.name}" called process.exit(${code ?? ""}) on worker ${task.workerId}: a task must not end the process that runs main; throw an error instead`,
       { taskName: task.name, workerId: task.workerId },
     );
   }) as typeof process.exit;

@@ -30,6 +30,8 @@ export interface HeldTask {
   readonly frames: Uint8Array[];
   /** App it belongs to (its constants and subtasks). */
   readonly app: string;
+  /** Key of the task that submitted it, for traces (sent with it if it goes to the broker). */
+  readonly parent?: number;
   /** Someone waits for it: run it here soon. */
   awaited?: boolean;
 }
@@ -231,7 +233,7 @@ export class LocalTasks {
     let result: unknown;
     try {
       const args = codec.decode(frames) as unknown[];
-      const context = { id: call.id, name: call.name, signal: controller.signal, workerId: this.options.workerId, attempt: 1 };
+      const context = { id: call.id, name: call.name, signal: controller.signal, workerId: this.options.workerId, attempt: 1, rng: call.rng };
       result = this.options.runAs(task.app, () => runInTaskContext(context, () => call.fn(...args)));
     } catch (error) {
       this.settle(task, false, error);

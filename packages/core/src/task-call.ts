@@ -61,6 +61,7 @@ export function prepare<R>(fn: Fn, name: string, args: unknown[], options: Resol
   let sink = future.sink() as TaskSink;
   if (options.retryOnError === undefined) future.bindCancel(() => exec.cancel(id));
   else sink = retryingSink(call, sink, options.retryOnError, exec, future);
+  if (exec.awaited !== undefined) future.bindAwait(() => exec.awaited!(id));
   const arm = () => {
     const { timeoutMs, signal } = options;
     const parent = currentTask()?.signal;

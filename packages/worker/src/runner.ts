@@ -14,7 +14,7 @@ import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { Codec, DispatchedTask, TaskOutcome } from "@scoop/protocol";
 import { ScoopError } from "@scoop/protocol";
-import { checkMessageSize, runInTaskContext, taskByName, type BrokerConnection, type DistributedExecutor } from "@scoop/core";
+import { checkMessageSize, encodeOutcome, isThenable, runInTaskContext, taskByName, type BrokerConnection, type DistributedExecutor, type EncodedOutcome } from "@scoop/core";
 
 interface LocalTask {
   key: number;
@@ -64,6 +64,8 @@ export class TaskRunner {
   private stopped = false;
   /** Why this runner is retiring (recycling), once it is. */
   private retiring?: string;
+  /** The broker was told this worker has nothing to run (reset when it dispatches). */
+  private idleReported = false;
   private lastMemoryCheck = 0;
   private readonly host = hostname();
   private readonly bufferMs: number;
@@ -77,6 +79,16 @@ export class TaskRunner {
     const conn = options.connection;
     conn.on("DISPATCH", (h, payload) => this.onDispatch(h.tasks, payload));
     conn.on("ABORT", (h) => this.onAbort(h.keys));
+    options.executor?.onReclaim(() => this.giveBack());
+    // Local work-first runs ended: this worker may be idle now.
+    if (options.executor) {
+      options.executor.onLocalIdle = () => this.scheduleFlush();
+      options.executor.onLocalBusy = () => {
+        if (!this.idleReported) return;
+        this.idleReported = false;
+        conn.send({ t: "CREDIT", n: 0, idle: false });
+      };
+    }
   }
 
   /** Ask for the first task. */
@@ -102,7 +114,28 @@ export class TaskRunner {
       offset += t.frames;
     }
     this.granted = Math.max(0, this.granted - tasks.length);
+    this.idleReported = false;
     this.scheduleDrain();
+  }
+
+  /**
+   * Another worker idles: give the broker back half of the tasks buffered
+   * here and not started (steal-half), beyond what covers `bufferMs` at the
+   * measured task time — tiny tasks are not worth a round trip, long ones
+   * must not wait behind this worker's current task.
+   */
+  private giveBack(): void {
+    const keep = Math.ceil(this.bufferMs / Math.max(this.avgMs, 1e-3));
+    let count = Math.min(Math.ceil(this.buffered / 2), this.buffered - keep);
+    if (count <= 0 || this.stopped) return;
+    const keys: number[] = [];
+    while (count > 0 && this.buffered > 0) {
+      const task = this.local.pop()!;
+      if (task.aborted) continue;
+      keys.push(task.key);
+      count--;
+    }
+    if (keys.length > 0) this.options.connection.send({ t: "RETURN", keys });
   }
 
   private onAbort(keys: number[]): void {
@@ -143,7 +176,7 @@ export class TaskRunner {
   private run(task: LocalTask): void {
     const fn = taskByName(task.name);
     if (fn === undefined) {
-      this.report(task.key, false, this.encodeError(new ScoopError("SCOOP_TASK_NOT_REGISTERED", `task "${task.name}" is not registered on worker ${this.options.workerId} (host ${this.host}): export it from the script the workers load, or wrap it with defineTask()`, { taskName: task.name, workerId: this.options.workerId, host: this.host })));
+      this.report(task.key, false, encodeOutcome(this.options.codec, false, new ScoopError("SCOOP_TASK_NOT_REGISTERED", `task "${task.name}" is not registered on worker ${this.options.workerId} (host ${this.host}): export it from the script the workers load, or wrap it with defineTask()`, { taskName: task.name, workerId: this.options.workerId, host: this.host })));
       return;
     }
     let args: unknown[];
@@ -151,7 +184,7 @@ export class TaskRunner {
       args = this.options.codec.decode(task.frames) as unknown[];
       if (!Array.isArray(args)) throw new ScoopError("SCOOP_MALFORMED_PAYLOAD", "task arguments are not an array");
     } catch (error) {
-      this.report(task.key, false, this.encodeError(error));
+      this.report(task.key, false, encodeOutcome(this.options.codec, false, error));
       return;
     }
     const controller = new AbortController();
@@ -164,7 +197,7 @@ export class TaskRunner {
       result = executor === undefined ? call() : executor.runAs(task.app ?? executor.app, call);
     } catch (error) {
       this.measure(started);
-      this.report(task.key, false, this.encodeError(error));
+      this.report(task.key, false, encodeOutcome(this.options.codec, false, error));
       return;
     }
     this.measure(started);
@@ -182,7 +215,7 @@ export class TaskRunner {
   /** An async task finished: report it unless it was aborted meanwhile. */
   private settle({ key, name }: LocalTask, ok: boolean, value: unknown): void {
     if (!this.running.delete(key) || this.stopped) return;
-    this.report(key, ok, ok ? this.encodeValue(value, name) : this.encodeError(value));
+    this.report(key, ok, ok ? this.encodeValue(value, name) : encodeOutcome(this.options.codec, false, value));
     this.scheduleFlush();
   }
 
@@ -192,30 +225,18 @@ export class TaskRunner {
   }
 
   /** A result the broker would refuse (over its maxMessageBytes) goes back as SCOOP_MESSAGE_TOO_LARGE instead. */
-  private encodeValue(value: unknown, taskName: string): { ok: boolean; frames: Uint8Array[] } {
+  private encodeValue(value: unknown, taskName: string): EncodedOutcome {
+    const encoded = encodeOutcome(this.options.codec, true, value);
+    if (!encoded.ok) return encoded;
     try {
-      const frames = this.options.codec.encode(value, "result");
-      checkMessageSize(frames, this.options.connection.brokerMaxMessageBytes, `the result of task "${taskName}"`, { taskName, workerId: this.options.workerId, host: this.host });
-      return { ok: true, frames };
+      checkMessageSize(encoded.frames, this.options.connection.brokerMaxMessageBytes, `the result of task "${taskName}"`, { taskName, workerId: this.options.workerId, host: this.host });
+      return encoded;
     } catch (error) {
-      return { ok: false, frames: this.encodeError(error).frames };
+      return encodeOutcome(this.options.codec, false, error);
     }
   }
 
-  private encodeError(error: unknown): { ok: boolean; frames: Uint8Array[] } {
-    try {
-      return { ok: false, frames: this.options.codec.encode(error, "error") };
-    } catch {
-      // The thrown value itself cannot be sent (it holds a function, say): send what can be.
-      const e = error as Error;
-      const plain = new Error(String(e?.message ?? error));
-      plain.name = String(e?.name ?? "Error");
-      plain.stack = String(e?.stack ?? plain.stack);
-      return { ok: false, frames: this.options.codec.encode(plain, "error") };
-    }
-  }
-
-  private report(key: number, ok: boolean, encoded: { ok: boolean; frames: Uint8Array[] }): void {
+  private report(key: number, ok: boolean, encoded: EncodedOutcome): void {
     this.completed++;
     this.results.push({ key, ok: ok && encoded.ok, frames: encoded.frames.length });
     for (const f of encoded.frames) this.resultFrames.push(f);
@@ -264,13 +285,19 @@ export class TaskRunner {
   private topUp(): void {
     if (this.stopped || this.retiring !== undefined) return;
     const target = Math.min(this.maxBuffered, Math.max(1, Math.ceil(this.bufferMs / Math.max(this.avgMs, 1e-3))));
-    const want = target - this.granted - this.buffered;
-    if (want <= 0) return;
+    const want = Math.max(0, target - this.granted - this.buffered);
+    // Nothing to run at all (work-first: not even a task held here): say so,
+    // once, so the broker can reclaim work for this worker from busier peers.
+    const executor = this.options.executor;
+    let idle = false;
+    if (!this.idleReported && this.buffered === 0) {
+      // Tasks held here that nobody awaits yet are this worker's to run first.
+      if (executor?.localBusy) executor.runHeld();
+      else idle = true;
+    }
+    if (want === 0 && !idle) return;
     this.granted += want;
-    this.options.connection.send({ t: "CREDIT", n: want });
+    if (idle) this.idleReported = true;
+    this.options.connection.send(idle ? { t: "CREDIT", n: want, idle } : { t: "CREDIT", n: want });
   }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === "object" || typeof value === "function") && value !== null && typeof (value as { then?: unknown }).then === "function";
 }
