@@ -6,7 +6,7 @@
  * - frame 0 (the header) carries a binary item table (`tab`, fixed-width
  *   records, see {@link PACK_RECORD_BYTES}), the item count `n`, a string table
  *   `s` (task names, apps, workers, hosts: each once per batch) and, only
- *   when some task has a priority or a random stream, `ext` (see
+ *   when some task has a priority, a random stream or another optional field, `ext` (see
  *   {@link PACK_EXT_BYTES});
  * - frame 1 (the pack) holds the small payloads of every item back to back:
  *   each record gives its item's offset and length inside it;
@@ -36,22 +36,24 @@ export const PACK_RECORD_BYTES = 28;
 /**
  * Bytes of one `ext` record:
  * `u8 flags · i32 priority · 16 bytes rng · f64 parent · f64 map · f64 total`
- * (flags: 1 priority, 4 parent, 8 map, 16 total: SUBMIT only; 2 rng: SUBMIT and DISPATCH).
+ * (flags: 1 priority, 4 parent, 8 map, 16 total, 32 elsewhere (no bytes: the flag is
+ * the value `true`): SUBMIT only; 2 rng: SUBMIT and DISPATCH).
  */
 export const PACK_EXT_BYTES = 45;
 const HAS_PRIORITY = 1;
 const HAS_RNG = 2;
+const ELSEWHERE = 32;
 /** The optional unsigned SUBMIT fields an `ext` record holds as f64: flag and byte offset. */
 const UINT_FIELDS = [
   ["parent", 4, 21],
   ["map", 8, 29],
   ["total", 16, 37],
 ] as const;
-const SUBMIT_FLAGS = HAS_PRIORITY | HAS_RNG | 4 | 8 | 16;
+const SUBMIT_FLAGS = HAS_PRIORITY | HAS_RNG | 4 | 8 | 16 | ELSEWHERE;
 const STREAM_ID = /^[0-9a-f]{32}$/;
 /** The fields each item type's records can hold. */
 const FIELDS: Record<BatchedType, ReadonlySet<string>> = {
-  SUBMIT: new Set(["id", "name", "frames", "retries", "app", "priority", "rng", "parent", "map", "total"]),
+  SUBMIT: new Set(["id", "name", "frames", "retries", "app", "priority", "rng", "parent", "map", "total", "elsewhere"]),
   DISPATCH: new Set(["key", "name", "frames", "attempt", "app", "rng"]),
   RESULT: new Set(["key", "ok", "frames"]),
   DELIVER: new Set(["id", "ok", "frames", "worker", "host"]),
@@ -100,7 +102,7 @@ export function packBatch(t: BatchedType, items: readonly Item[], payload: reado
     const item = items[i] as unknown as Record<string, unknown> & { frames: number };
     total += item.frames;
     for (const k in item) if (!known.has(k) && item[k] !== undefined) return undefined;
-    if (item.priority !== undefined || item.rng !== undefined || item.parent !== undefined || item.map !== undefined || item.total !== undefined) extended = true;
+    if (item.priority !== undefined || item.rng !== undefined || item.parent !== undefined || item.map !== undefined || item.total !== undefined || item.elsewhere !== undefined) extended = true;
   }
   if (total !== payload.length) return undefined;
   const ext = extended ? new Uint8Array(n * PACK_EXT_BYTES) : undefined;
@@ -137,7 +139,7 @@ export function packBatch(t: BatchedType, items: readonly Item[], payload: reado
   const own: Uint8Array[] = [pack];
   let offset = 0;
   for (let i = 0, f = 0; i < n; i++) {
-    const item = items[i] as Item & { app?: string; key?: number; id?: number; ok?: boolean; retries?: number; attempt?: number; name?: string; worker?: string; host?: string; priority?: number; rng?: string; parent?: number; map?: number; total?: number };
+    const item = items[i] as Item & { app?: string; key?: number; id?: number; ok?: boolean; retries?: number; attempt?: number; name?: string; worker?: string; host?: string; priority?: number; rng?: string; parent?: number; map?: number; total?: number; elsewhere?: boolean };
     const frames = item.frames;
     const at = i * PACK_RECORD_BYTES;
     let len = 0;
@@ -202,6 +204,9 @@ export function packBatch(t: BatchedType, items: readonly Item[], payload: reado
         flags |= flag;
         extView.setFloat64(e + offset, v, true);
       }
+      // Only `true` has a flag; anything else (false, a sender bug) travels unpacked, exactly as given.
+      if (item.elsewhere === true) flags |= ELSEWHERE;
+      else if (item.elsewhere !== undefined) return undefined;
       ext![e] = flags;
     }
   }
@@ -286,7 +291,7 @@ export function unpackBatch(t: BatchedType, h: Record<string, unknown>, payload:
 }
 
 /** Set `priority` and `rng` of item `i` from its `ext` record, validated. */
-function readExt(t: "SUBMIT" | "DISPATCH", ext: Uint8Array, i: number, item: { priority?: number; rng?: string; parent?: number; map?: number; total?: number }): void {
+function readExt(t: "SUBMIT" | "DISPATCH", ext: Uint8Array, i: number, item: { priority?: number; rng?: string; parent?: number; map?: number; total?: number; elsewhere?: boolean }): void {
   const at = i * PACK_EXT_BYTES;
   const flags = ext[at];
   if ((flags & ~(t === "SUBMIT" ? SUBMIT_FLAGS : HAS_RNG)) !== 0) throw malformed(t, `item ${i}: unknown extension flags ${flags}`);
@@ -304,6 +309,7 @@ function readExt(t: "SUBMIT" | "DISPATCH", ext: Uint8Array, i: number, item: { p
     if (!(Number.isSafeInteger(v) && v >= 0)) throw malformed(t, `item ${i}: ${field} ${v} is not a non-negative safe integer`);
     item[field] = v;
   }
+  if (flags & ELSEWHERE) item.elsewhere = true;
 }
 
 function malformed(t: string, what: string): ProtocolError {

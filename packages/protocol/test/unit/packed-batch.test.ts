@@ -65,6 +65,17 @@ describe("packed batches", () => {
     expect(decodeMessage(toBuffers(frames)).header).toEqual(future);
   });
 
+  test("elsewhere travels as an extension flag (true only; any other value sends the batch unpacked, as given)", () => {
+    const submit: Header = { t: "SUBMIT", tasks: [{ id: 1, name: "a", frames: 1, retries: 0, elsewhere: true }, { id: 2, name: "a", frames: 1, retries: 0, rng: "0123456789abcdef0123456789abcdef", elsewhere: true }, { id: 3, name: "a", frames: 1, retries: 0 }] };
+    const frames = encodeMessage(submit, [bytes(2), bytes(3), bytes(4)]);
+    expect(decode(frames[0])).toHaveProperty("ext");
+    expect(decodeMessage(toBuffers(frames)).header).toStrictEqual(submit);
+    const unflagged: Header = { t: "SUBMIT", tasks: [{ id: 1, name: "a", frames: 1, retries: 0, elsewhere: false }] };
+    const plain = encodeMessage(unflagged, [bytes(2)]);
+    expect(decode(plain[0])).not.toHaveProperty("tab");
+    expect(decodeMessage(toBuffers(plain)).header).toStrictEqual(unflagged);
+  });
+
   test("large buffers keep their own frame (same memory); the pack stays bounded", () => {
     const big = bytes(PACK_ITEM_MAX_BYTES + 1, 9);
     const small = bytes(10, 1);
@@ -106,7 +117,7 @@ describe("a packed batch is validated strictly (SCOOP_MALFORMED_MESSAGE)", () =>
     ["a table that is not binary", (_, h) => (h.tab = "x"), /not binary/],
     ["a string table of non-strings", (_, h) => (h.s = [1]), /string table/],
     ["an extension table of the wrong size", (_, h) => (h.ext = new Uint8Array(5)), /extension table/],
-    ["unknown extension flags", (_, h) => (h.ext = new Uint8Array(3 * PACK_EXT_BYTES).fill(32)), /extension flags/],
+    ["unknown extension flags", (_, h) => (h.ext = new Uint8Array(3 * PACK_EXT_BYTES).fill(64)), /extension flags/],
   ])("%s", (_, mutate, reason) => {
     const frames = tampered(mutate);
     expect(codeOf(frames)).toBe("SCOOP_MALFORMED_MESSAGE");
