@@ -19,8 +19,8 @@ afterAll(() => {
 });
 
 /** Run one mode of the fixture on 2 workers; its last stdout line is JSON. */
-async function run(mode: string): Promise<any> {
-  const r = await runScoop(tags, "-n", "2", fixture, mode, dir);
+async function run(mode: string, ...flags: string[]): Promise<any> {
+  const r = await runScoop(tags, ...flags, "-n", "2", fixture, mode, dir);
   expect(r.stderr).not.toMatch(/Warning|Error/);
   expect(r.code).toBe(0);
   return JSON.parse(r.stdout.trim().split("\n").pop()!);
@@ -46,6 +46,16 @@ test("a task awaited by an idle origin runs in the origin", async () => {
 
 test("a task the origin holds but does not start is run by another worker", async () => {
   expect(await run("queued")).toEqual({ awaitedInOrigin: true, queuedInOrigin: false });
+});
+
+test("a task run here draws the same random numbers as at the same submission position on another worker", async () => {
+  const a = await run("streams-local-first", "--seed", "77");
+  const b = await run("streams-remote-first", "--seed", "77");
+  expect(a.map((r: any) => r.inOrigin)).toEqual([true, false]);
+  expect(b.map((r: any) => r.inOrigin)).toEqual([false, true]);
+  expect(b[0].draws).toEqual(a[0].draws);
+  expect(b[1].draws).toEqual(a[1].draws);
+  expect(a[1].draws).not.toEqual(a[0].draws);
 });
 
 test("a thrown error, a cancellation and a deadline behave the same for a task run here and one run through the broker", async () => {
