@@ -59,8 +59,9 @@ export interface Executor {
    */
   cancel(id: number): boolean;
   /**
-   * Someone awaits the future of task `id` (called once, while it is
-   * pending): an executor may run it in this process now (work-first).
+   * Someone awaits the future of task `id` (called once while it is
+   * pending, and again after each retryOnError resubmit): an executor may
+   * run it in this process now (work-first).
    */
   awaited?(id: number): void;
   /** Broadcast a read-only constant to every worker. */

@@ -59,9 +59,16 @@ export function prepare<R>(fn: Fn, name: string, args: unknown[], options: Resol
   const future = new Future<R>(id, name);
   const call: TaskCall = { id, name, fn, args, rng, options: { timeoutMs: options.timeoutMs, retries: options.retries, priority: options.priority }, map };
   let sink = future.sink() as TaskSink;
+  // Someone waits for it: the executor may run it here (work-first), again on each retry.
+  const waited = { yes: false };
+  if (exec.awaited !== undefined) {
+    future.bindAwait(() => {
+      waited.yes = true;
+      exec.awaited!(id);
+    });
+  }
   if (options.retryOnError === undefined) future.bindCancel(() => exec.cancel(id));
-  else sink = retryingSink(call, sink, options.retryOnError, exec, future);
-  if (exec.awaited !== undefined) future.bindAwait(() => exec.awaited!(id));
+  else sink = retryingSink(call, sink, options.retryOnError, exec, future, waited);
   const arm = () => {
     const { timeoutMs, signal } = options;
     const parent = currentTask()?.signal;
@@ -87,7 +94,7 @@ export function prepare<R>(fn: Fn, name: string, args: unknown[], options: Resol
  * the last failure rejects the future, with every attempt's failure when
  * there were several.
  */
-function retryingSink<R>(call: TaskCall, sink: TaskSink, policy: RetryPolicy, exec: Executor, future: Future<R>): TaskSink {
+function retryingSink<R>(call: TaskCall, sink: TaskSink, policy: RetryPolicy, exec: Executor, future: Future<R>, waited: { yes: boolean }): TaskSink {
   const failures: unknown[] = [];
   let backoff: NodeJS.Timeout | undefined;
   // Cancelling during a backoff stops the timer: the task is nowhere else.
@@ -112,6 +119,7 @@ function retryingSink<R>(call: TaskCall, sink: TaskSink, policy: RetryPolicy, ex
         if (future.done()) return;
         try {
           exec.submit([{ call, sink: retrying }]);
+          if (waited.yes) exec.awaited?.(call.id);
         } catch (submitError) {
           sink.reject(submitError); // the executor closed meanwhile
         }
