@@ -68,7 +68,9 @@ export interface DistributedExecutorOptions {
    * Work-first: hold a task submitted on its own in this process, run it here
    * if this process awaits it first (or idles), send it to the broker when
    * another worker idles. Tasks with a deadline and tasks this process cannot
-   * run always go to the broker. @default true
+   * run always go to the broker. @default true for the origin and workers;
+   * false for a client (a `connect()` app sends its tasks to the cluster: its
+   * thread serves something else, and a task it awaits must not block it)
    */
   workFirst?: boolean;
   /** What `currentTask().workerId` says in tasks run here. @default the connection's id */
@@ -115,7 +117,7 @@ export class DistributedExecutor implements Executor {
     conn.on("DELIVER", (h, payload) => this.onDeliver(h.results, payload));
     conn.on("CONST", (h, payload) => this.onConst(h, payload));
     conn.on("ERROR", (h) => this.onError(h.code, h.message, h.ref));
-    this.workFirst = options.workFirst ?? true;
+    this.workFirst = options.workFirst ?? conn.options.role !== "client";
     // Tasks run beside main here (the origin, an app): none may end the process.
     // A worker's own tasks may (it dies, they run again elsewhere, never on the origin).
     if (conn.options.role !== "worker") guardProcessExit();
