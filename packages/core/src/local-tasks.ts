@@ -6,7 +6,9 @@
  * holds. Held tasks stay available to the rest of the cluster: when a worker
  * idles, the broker asks every other peer for work (RECLAIM) and held tasks
  * nobody awaits yet go to the broker, oldest first (in a recursion, the
- * biggest subtrees), so every core still gets work.
+ * biggest subtrees), so every core still gets work. A held task nobody
+ * awaits within `maxHoldMs` goes to the broker anyway: its submitter may wait
+ * for it by other means (a file, shared state) while busy with another task.
  *
  * A local run is a remote run without the sockets: arguments are decoded from
  * the frames encoded at submit, the result or error makes the codec round
@@ -34,6 +36,8 @@ export interface HeldTask {
   readonly parent?: number;
   /** Someone waits for it: run it here soon. */
   awaited?: boolean;
+  /** When it was held (performance.now()). @internal */
+  since?: number;
 }
 
 /** Options of {@link LocalTasks}. */
@@ -55,6 +59,12 @@ export interface LocalTasksOptions {
   sliceMs?: number;
   /** Most tasks held at once; more go to the broker at once. @default 1024 */
   maxHeld?: number;
+  /**
+   * A held task nobody awaits goes to the broker after this long, even if no
+   * worker idles: its submitter may wait for it without awaiting its future
+   * (a file, shared state), and this process may be busy with another task. @default 20
+   */
+  maxHoldMs?: number;
 }
 
 /** The held tasks of one process, and the local runs of those it awaits. */
@@ -74,10 +84,14 @@ export class LocalTasks {
   private readonly host = hostname();
   private readonly sliceMs: number;
   private readonly maxHeld: number;
+  private readonly maxHoldMs: number;
+  /** Sends held tasks nobody awaited in time to the broker; armed while tasks are held. */
+  private sweeper?: NodeJS.Timeout;
 
   constructor(private readonly options: LocalTasksOptions) {
     this.sliceMs = options.sliceMs ?? 5;
     this.maxHeld = options.maxHeld ?? 1024;
+    this.maxHoldMs = options.maxHoldMs ?? 20;
   }
 
   /** True while a task is held or running here. */
@@ -93,8 +107,32 @@ export class LocalTasks {
   /** Keep `task` here. False if it must go to the broker now (too many held). */
   hold(task: HeldTask): boolean {
     if (this.held.size >= this.maxHeld) return false;
+    task.since = performance.now();
     this.held.set(task.call.id, task);
+    this.sweeper ??= setTimeout(() => this.sweep(), this.maxHoldMs);
     return true;
+  }
+
+  /** Held tasks nobody awaited within maxHoldMs go to the broker (held order is age order). */
+  private sweep(): void {
+    this.sweeper = undefined;
+    const now = performance.now();
+    const out: HeldTask[] = [];
+    let younger = false;
+    for (const task of this.held.values()) {
+      if (task.awaited) continue;
+      if (now - task.since! < this.maxHoldMs) {
+        younger = true;
+        break;
+      }
+      out.push(task);
+    }
+    if (out.length > 0) {
+      for (const task of out) this.held.delete(task.call.id);
+      this.options.exportTasks(out);
+      this.checkIdle();
+    }
+    if (younger) this.sweeper = setTimeout(() => this.sweep(), this.maxHoldMs);
   }
 
   /** True if task `id` is held here (not run, not sent). */
@@ -178,6 +216,8 @@ export class LocalTasks {
   /** Forget everything (the executor failed every future). Running tasks go on; their outcomes are dropped. */
   clear(): void {
     this.held.clear();
+    clearTimeout(this.sweeper);
+    this.sweeper = undefined;
     this.ready = [];
     this.readyHead = 0;
     this.hunger = 0;

@@ -79,14 +79,15 @@ test("killing the broker (the launcher) mid-run ends every worker within the bou
   expect(run.output().stderr).toContain("lost the broker");
 });
 
-test("cancel(), a deadline and cancelling a map reach running tasks and their children", async () => {
+// -n 1: the origin alone, so a child its task holds (work-first) and does not await must still start.
+test.each(["2", "1"])("cancel(), a deadline and cancelling a map reach running tasks and their children (-n %s)", async (n) => {
   const { mkdtempSync, existsSync, rmSync } = await import("node:fs");
   const { tmpdir } = await import("node:os");
   const dir = mkdtempSync(join(tmpdir(), "scoop-cancel-"));
   const tag = newTag();
   tags.push(tag);
   try {
-    const run = await runCli(SCOOP_BIN, ["-n", "2", fixture("cancel.ts"), dir], { tag, timeoutMs: 60_000 });
+    const run = await runCli(SCOOP_BIN, ["-n", n, fixture("cancel.ts"), dir], { tag, timeoutMs: 60_000 });
     expect(run.stderr).toBe("");
     expect(run.stdout).toContain("cancel running: true true");
     expect(run.stdout).toContain("deadline: SCOOP_TIMEOUT");
