@@ -54,9 +54,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
   private readonly observer = this.stream.observer;
   private readonly constants = new AppConstants((peer, header, frames) => this.send(peer.identity, header, frames));
   private readonly dispatcher = new Dispatcher({
-    withCredit: () => this.peers.withCredit(),
-    peers: () => this.peers.values(),
-    runnableByOtherWorker: (name, peer) => this.peers.runnableByOtherWorker(name, peer),
+    peers: this.peers,
     serving: () => this._state === "running",
     dispatch: (worker, tasks) => this.dispatch(worker, tasks),
     reclaim: (peer, n) => this.send(peer.identity, { t: "RECLAIM", n }),

@@ -6,17 +6,17 @@
  * lists peers and sends batches. Scheduling policy (who gets what, in which
  * order) lives here and only here.
  */
-import type { Peer, QueuedTask } from "./peers.js";
+import type { Peer, PeerTable, QueuedTask } from "./peers.js";
 import { TaskQueue } from "./task-queue.js";
 
 /** What the dispatcher needs from the broker. */
 export interface DispatchHost {
-  /** Connected peers that hold credit and run tasks (an index: never a scan of every peer). */
-  withCredit(): Iterable<Peer>;
-  /** Every connected peer (scanned only when the number of idle workers changes). */
-  peers(): Iterable<Peer>;
-  /** True if a connected worker other than `peer` runs `name` (a count: no scan). */
-  runnableByOtherWorker(name: string, peer: Peer): boolean;
+  /**
+   * The connected peers: `withCredit()` (an index: never a scan of every
+   * peer), `runnableByOtherWorker()` (a count), and `values()`, scanned only
+   * when the number of idle workers changes.
+   */
+  readonly peers: Pick<PeerTable, "withCredit" | "values" | "runnableByOtherWorker">;
   /** False once the broker stops serving: pumps then do nothing. */
   serving(): boolean;
   /** Send a batch of tasks, already assigned to `worker`, in one DISPATCH. */
@@ -149,7 +149,7 @@ export class Dispatcher {
   private dispatchQueued(): void {
     // Workers with nothing to run are served first; otherwise rotate the
     // starting worker so credit is served fairly.
-    const workers = [...this.host.withCredit()].sort((a, b) => Number(b.idle) - Number(a.idle));
+    const workers = [...this.host.peers.withCredit()].sort((a, b) => Number(b.idle) - Number(a.idle));
     const start = workers.length > 0 && !workers[0].idle ? this.rotation++ % workers.length : 0;
     // No worker takes more than its share of what is queued now, however much
     // credit it has: a worker whose credit was sized for tiny tasks must not
@@ -168,7 +168,7 @@ export class Dispatcher {
         // A task goes to its owner last: the owner held it and let it go because
         // others idle (work-first), or it has a deadline the owner's thread must keep.
         const avoid = worker === task.owner ? task.elsewhere || idleOther(worker, task.name) : task.elsewhere && worker.role === "origin";
-        if (avoid && (!task.elsewhere || this.host.runnableByOtherWorker(task.name, task.owner))) {
+        if (avoid && (!task.elsewhere || this.host.peers.runnableByOtherWorker(task.name, task.owner))) {
           // An idle worker with credit takes it at the next pump (idle workers are served first).
           if (!task.elsewhere) pumpAgain = true;
           skipped.push(task);
@@ -203,7 +203,7 @@ export class Dispatcher {
     const idle = this.idlers.size;
     if (idle !== this.toldIdle) {
       this.toldIdle = idle;
-      for (const peer of this.host.peers()) this.tell(peer, idle);
+      for (const peer of this.host.peers.values()) this.tell(peer, idle);
     } else {
       for (const peer of this.retell) this.tell(peer, idle);
     }

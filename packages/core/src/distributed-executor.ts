@@ -102,11 +102,12 @@ export class DistributedExecutor implements Executor {
   /** Tasks held here (work-first), run here or sent on demand. */
   private readonly local: LocalTasks;
   private readonly workFirst: boolean;
-  private readonly reclaimHooks: Array<(n: number) => void> = [];
   /** Called when nothing is held or running here any more (the worker may then report itself idle). */
   onLocalIdle?: () => void;
   /** Called when local work outlasts a slice (the worker takes back an idle report). */
   onLocalBusy?: () => void;
+  /** Called when the broker asks for work back (the worker's runner gives back tasks it has not started). */
+  onReclaim?: (n: number) => void;
 
   constructor(private readonly options: DistributedExecutorOptions) {
     const conn = options.connection;
@@ -136,13 +137,8 @@ export class DistributedExecutor implements Executor {
     });
     conn.on("RECLAIM", (h) => {
       this.local.reclaim(h.n);
-      for (const hook of this.reclaimHooks) hook(h.n);
+      this.onReclaim?.(h.n);
     });
-  }
-
-  /** Also call `hook(n)` when the broker asks for work back (the worker's runner gives back tasks it has not started). */
-  onReclaim(hook: (n: number) => void): void {
-    this.reclaimHooks.push(hook);
   }
 
   /** True while tasks are held or running here (work-first). */

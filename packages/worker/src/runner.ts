@@ -79,9 +79,9 @@ export class TaskRunner {
     const conn = options.connection;
     conn.on("DISPATCH", (h, payload) => this.onDispatch(h.tasks, payload));
     conn.on("ABORT", (h) => this.onAbort(h.keys));
-    options.executor?.onReclaim(() => this.giveBack());
     // Local work-first runs ended: this worker may be idle now.
     if (options.executor) {
+      options.executor.onReclaim = () => this.giveBack();
       options.executor.onLocalIdle = () => this.scheduleFlush();
       options.executor.onLocalBusy = () => {
         if (!this.idleReported) return;
