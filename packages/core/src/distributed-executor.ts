@@ -68,9 +68,10 @@ export interface DistributedExecutorOptions {
    * Work-first: hold a task submitted on its own in this process, run it here
    * if this process awaits it first (or idles), send it to the broker when
    * another worker idles. Tasks with a deadline and tasks this process cannot
-   * run always go to the broker. @default true for the origin and workers;
-   * false for a client (a `connect()` app sends its tasks to the cluster: its
-   * thread serves something else, and a task it awaits must not block it)
+   * run always go to the broker. @default true for the origin and workers
+   * unless `SCOOP_WORK_FIRST=0` (set by `scoop --trace`: the trace then shows
+   * every task); false for a client (a `connect()` app sends its tasks to the
+   * cluster: its thread serves something else)
    */
   workFirst?: boolean;
   /** What `currentTask().workerId` says in tasks run here. @default the connection's id */
@@ -118,7 +119,7 @@ export class DistributedExecutor implements Executor {
     conn.on("DELIVER", (h, payload) => this.onDeliver(h.results, payload));
     conn.on("CONST", (h, payload) => this.onConst(h, payload));
     conn.on("ERROR", (h) => this.onError(h.code, h.message, h.ref));
-    this.workFirst = options.workFirst ?? conn.options.role !== "client";
+    this.workFirst = options.workFirst ?? (conn.options.role !== "client" && process.env.SCOOP_WORK_FIRST !== "0");
     // Tasks run beside main here (the origin, an app): none may end the process.
     // A worker's own tasks may (it dies, they run again elsewhere, never on the origin).
     if (conn.options.role !== "worker") guardProcessExit();
@@ -126,6 +127,7 @@ export class DistributedExecutor implements Executor {
       codec: options.codec,
       workerId: options.workerId ?? conn.options.id,
       runAs: (app, fn) => this.runAs(app, fn),
+      maxResultBytes: () => conn.brokerMaxMessageBytes,
       exportTasks: (tasks) => this.exportHeld(tasks),
       onSettled: (id) => {
         const entry = this.pending.get(id);

@@ -20,6 +20,7 @@ import { hostname } from "node:os";
 import type { Codec } from "@scoop/protocol";
 import { ScoopError } from "@scoop/protocol";
 import type { TaskCall, TaskSink } from "./executor.js";
+import { checkMessageSize } from "./message-size.js";
 import { remoteFailure } from "./remote-failure.js";
 import { runInTaskContext } from "./runtime.js";
 import { encodeOutcome, isThenable } from "./task-outcome.js";
@@ -47,6 +48,8 @@ export interface LocalTasksOptions {
   workerId: string;
   /** Run `fn` as part of `app` (its constants, its subtasks). */
   runAs<T>(app: string, fn: () => T): T;
+  /** The broker's message limit: a larger result fails here as it would on any worker. */
+  maxResultBytes?(): number | undefined;
   /** Send held tasks to the broker: they become ordinary remote tasks. */
   exportTasks(tasks: HeldTask[]): void;
   /** A held task was run here (or cancelled) and settled: its owner forgets it. */
@@ -300,7 +303,14 @@ export class LocalTasks {
   private settle(task: HeldTask, ok: boolean, value: unknown): void {
     const { call, sink } = task;
     const codec = this.options.codec;
-    const outcome = encodeOutcome(codec, ok, value);
+    let outcome = encodeOutcome(codec, ok, value);
+    if (outcome.ok) {
+      try {
+        checkMessageSize(outcome.frames, this.options.maxResultBytes?.(), `the result of task "${call.name}"`, { taskName: call.name, workerId: this.options.workerId, host: this.host });
+      } catch (error) {
+        outcome = encodeOutcome(codec, false, error);
+      }
+    }
     this.options.onSettled(call.id);
     let decoded: unknown;
     try {

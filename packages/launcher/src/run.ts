@@ -328,7 +328,8 @@ async function launchAll(plan: RunPlan, broker: Broker, o: Resolved, app: string
       maxTasks: origin ? undefined : o.maxTasksPerWorker,
       maxMemoryMb: origin ? undefined : o.maxWorkerMemoryMb,
       // The origin roots the run's random streams; every task carries its own stream id from there.
-      env: origin && o.seed !== undefined ? { SCOOP_SEED: String(o.seed) } : undefined,
+      // A traced run sends every task through the broker (work-first runs would be missing from the trace).
+      env: { ...(origin && o.seed !== undefined && { SCOOP_SEED: String(o.seed) }), ...(o.trace !== undefined && { SCOOP_WORK_FIRST: "0" }) },
     };
   };
   const secrets = (index: number) => keys?.secretsLine(`w${index}`);
