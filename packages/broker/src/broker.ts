@@ -239,18 +239,13 @@ export class Broker extends EventEmitter<BrokerEvents> {
       case "SUBMIT":
         return this.taskLife.submit(peer, header.tasks, message.payload);
       case "CREDIT":
-        this.peers.credit(peer, header.n);
-        if (header.idle !== undefined) this.dispatcher.setIdle(peer, header.idle);
-        return this.dispatcher.schedule();
       case "RETURN":
-        return this.dispatcher.returned(peer, header.keys);
+      case "TASKS":
+        return this.dispatcher.fromWorker(peer, header);
       case "RESULT":
         return this.taskLife.result(peer, header.results, message.payload);
       case "CANCEL":
         return this.taskLife.cancel(peer, header.ids);
-      case "TASKS":
-        this.peers.advertise(peer, header.tasks);
-        return this.dispatcher.schedule();
       case "CONST_SET":
         return this.onConstSet(peer, header, message.payload);
       case "SHUTDOWN":
@@ -289,7 +284,6 @@ export class Broker extends EventEmitter<BrokerEvents> {
     if (clash !== undefined) this.removePeer(clash, "lost");
     const peer = newPeer(identity, h);
     this.peers.add(peer);
-    this.dispatcher.tellAgain(peer);
     this.send(identity, { t: "WELCOME", broker: this.id, heartbeatMs: this.options.heartbeatMs, livenessMs: this.options.livenessMs, maxMessageBytes: this.options.maxMessageBytes });
     if (peer.role !== "monitor") this.constants.sendAll(peer, peer.app);
     this.log.info({ peer: peer.id, role: peer.role, host: peer.host, tasks: peer.tasks.size }, "peer joined");
@@ -309,7 +303,6 @@ export class Broker extends EventEmitter<BrokerEvents> {
 
   private removePeer(peer: Peer, why: "left" | "recycled" | "lost"): void {
     if (!this.peers.delete(peer)) return;
-    this.dispatcher.forget(peer);
     const { requeued, failed } = this.taskLife.release(peer, why === "lost" ? "lost" : "left");
     this.constants.forgetOrphans(this.peers.values());
     this.observer.ownerLeft(peer.id);

@@ -6,6 +6,7 @@
  * lists peers and sends batches. Scheduling policy (who gets what, in which
  * order) lives here and only here.
  */
+import type { Header } from "@scoop/protocol";
 import type { Peer, PeerTable, QueuedTask } from "./peers.js";
 import { TaskQueue } from "./task-queue.js";
 
@@ -16,7 +17,7 @@ export interface DispatchHost {
    * peer), `runnableByOtherWorker()` (a count), and `values()`, scanned only
    * when the number of idle workers changes.
    */
-  readonly peers: Pick<PeerTable, "withCredit" | "values" | "runnableByOtherWorker">;
+  readonly peers: Pick<PeerTable, "withCredit" | "values" | "runnableByOtherWorker" | "credit" | "advertise">;
   /** False once the broker stops serving: pumps then do nothing. */
   serving(): boolean;
   /** Send a batch of tasks, already assigned to `worker`, in one DISPATCH. */
@@ -86,8 +87,19 @@ export class Dispatcher {
     this.queue.pushFront(task);
   }
 
+  /** What a worker says about the work it can take: CREDIT (and whether it idles), RETURN, TASKS. */
+  fromWorker(peer: Peer, h: Extract<Header, { t: "CREDIT" | "RETURN" | "TASKS" }>): void {
+    if (h.t === "RETURN") return this.returned(peer, h.keys);
+    if (h.t === "TASKS") this.host.peers.advertise(peer, h.tasks);
+    else {
+      this.host.peers.credit(peer, h.n);
+      if (h.idle !== undefined) this.setIdle(peer, h.idle);
+    }
+    this.schedule();
+  }
+
   /** A worker gave back tasks it had not started (RECLAIM): they queue again, first, with no retry spent. */
-  returned(worker: Peer, keys: number[]): void {
+  private returned(worker: Peer, keys: number[]): void {
     this.tellAgain(worker);
     for (const key of keys) {
       const task = worker.running.get(key);
@@ -99,7 +111,7 @@ export class Dispatcher {
   }
 
   /** A worker says whether it has anything to run (CREDIT idle); dispatching a task makes it busy. */
-  setIdle(worker: Peer, idle: boolean): void {
+  private setIdle(worker: Peer, idle: boolean): void {
     worker.idle = idle;
     if (idle && worker.tasks.size > 0) this.idlers.add(worker);
     else this.idlers.delete(worker);
@@ -181,6 +193,8 @@ export class Dispatcher {
       }
       if (batch.length > 0) {
         this.setIdle(worker, false);
+        // Workers idle elsewhere: it must hear of them, even if it joined since the count last changed.
+        if (this.idlers.size > 0) this.retell.add(worker);
         this.host.dispatch(worker, batch);
       }
       // Back at the head, in their order, for the next worker.

@@ -106,6 +106,7 @@ export class TaskLife {
    * loop forever behind another.
    */
   release(peer: Peer, why: "left" | "lost"): { requeued: number; failed: number } {
+    this.dispatcher.forget(peer);
     let failed = 0;
     let oldest = true;
     const back: QueuedTask[] = [];

@@ -162,17 +162,24 @@ export class LocalTasks {
     this.feedHunger();
   }
 
-  /** Send held tasks nobody awaits to the broker while idle workers want work. */
+  /**
+   * While idle workers want work, send held tasks to the broker, oldest
+   * first: at least one per idle worker, and half of what is held (steal-half:
+   * `await Promise.all(xs.map((x) => futures.submit(f, x)))` must spread).
+   * The task this process runs next stays: a lone `await submit()` runs here.
+   */
   feedHunger(): void {
     if (this.hunger === 0 || this.held.size === 0) return;
+    const next = this.nextReady();
+    const want = Math.max(this.hunger, Math.floor((this.held.size - (next ? 1 : 0)) / 2));
     const out: HeldTask[] = [];
     for (const task of this.held.values()) {
-      if (out.length >= this.hunger) break;
-      if (!task.awaited) out.push(task);
+      if (out.length >= want) break;
+      if (task !== next) out.push(task);
     }
     if (out.length === 0) return;
     for (const task of out) this.held.delete(task.call.id);
-    this.hunger -= out.length;
+    this.hunger = Math.max(0, this.hunger - out.length);
     this.options.exportTasks(out);
     this.checkIdle();
   }
@@ -245,6 +252,15 @@ export class LocalTasks {
       setImmediate(() => (this.sliceOpen = false));
     }
     return performance.now() - this.sliceStart < this.sliceMs;
+  }
+
+  /** The awaited task this process runs next, if it is still held. */
+  private nextReady(): HeldTask | undefined {
+    for (let i = this.readyHead; i < this.ready.length; i++) {
+      const task = this.ready[i];
+      if (task !== undefined && this.held.get(task.call.id) === task) return task;
+    }
+    return undefined;
   }
 
   private drain(): void {
