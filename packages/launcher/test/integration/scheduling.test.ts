@@ -81,6 +81,10 @@ test("a task run here draws the same random numbers as at the same submission po
   expect(a[1].draws).not.toEqual(a[0].draws);
 });
 
+test("process.exit() in a task run on the origin fails that task (its error: SCOOP_TASK_EXIT); main goes on (issue 14 item 7)", async () => {
+  expect(await run("exit")).toMatchObject({ ok: false, class: "RemoteTaskFailure", remoteMessage: expect.stringContaining("called process.exit(3)"), mainGoesOn: true });
+});
+
 test("a thrown error, a cancellation and a deadline behave the same for a task run here and one run through the broker", async () => {
   const r = await run("same");
   expect(r.here).toEqual(r.there);
