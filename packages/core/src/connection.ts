@@ -50,9 +50,12 @@ export interface ConnectionOptions {
   maxMessageBytes?: number;
   /**
    * Called once if the broker is lost: silent past its liveness bound, or it
-   * answered that this peer is unknown (it restarted). `reason` says which.
+   * answered that this peer is unknown (it restarted). `reason` says which;
+   * `dropped` is true when the silence was this process's own (it was
+   * stopped or suspended) or the broker answered: it is most likely up, and
+   * dropped this peer as lost.
    */
-  onBrokerLost(silentMs: number, reason: string): void;
+  onBrokerLost(silentMs: number, reason: string, dropped: boolean): void;
 }
 
 /** An open connection to a broker. */
@@ -204,15 +207,18 @@ export class BrokerConnection {
       // An app that connected must survive its broker; a worker must not outlive it.
       graceMs: this.options.graceMs ?? (role === "client" ? 0 : Math.max(2000, w.livenessMs)),
       curve: this.options.curve,
-      onBrokerLost: (silentMs) => this.brokerLost(silentMs, `nothing heard from it for ${silentMs} ms`),
+      onBrokerLost: (silentMs, frozen) =>
+        frozen
+          ? this.brokerLost(silentMs, `this process was stopped or suspended for about ${silentMs} ms, past the broker's liveness timeout (${w.livenessMs} ms)`, true)
+          : this.brokerLost(silentMs, `nothing heard from it for ${silentMs} ms`, false),
     });
   }
 
   /** Report the broker lost, once. */
-  private brokerLost(silentMs: number, reason: string): void {
+  private brokerLost(silentMs: number, reason: string, dropped: boolean): void {
     if (this.lost || this.closing) return;
     this.lost = true;
-    this.options.onBrokerLost(silentMs, reason);
+    this.options.onBrokerLost(silentMs, reason, dropped);
   }
 
   /**
@@ -254,7 +260,7 @@ export class BrokerConnection {
         const header = message.header;
         if (header.t === "ERROR" && header.code === "SCOOP_NOT_JOINED" && this.joined) {
           // The broker restarted (or dropped us as lost): it no longer knows this peer.
-          this.brokerLost(0, "it no longer knows this peer (it restarted, or declared this peer lost)");
+          this.brokerLost(0, `it no longer knows this peer (it restarted, or dropped this peer as lost: silent past its liveness timeout of ${this.livenessMs} ms, e.g. stopped, suspended or starved of CPU)`, true);
           continue;
         }
         this.dispatch(message);

@@ -53,11 +53,16 @@ const beat = () => {
   } catch { sending = false; }
 };
 beat();
+// A tick far later than due means this process itself was not running
+// (SIGSTOP, a suspended machine): the silence is ours, not the broker's.
+let lastTick = Date.now();
 const timer = setInterval(() => {
+  const frozen = Date.now() - lastTick - heartbeatMs > livenessMs / 2;
+  lastTick = Date.now();
   beat();
   if (!lost && Date.now() - lastSeen > livenessMs) {
     lost = true;
-    parentPort.postMessage({ type: "broker-lost", silentMs: Date.now() - lastSeen });
+    parentPort.postMessage({ type: "broker-lost", silentMs: Date.now() - lastSeen, frozen });
     // The main thread exits on its own when it can; if a synchronous task
     // holds it, end the process rather than leave an orphan.
     if (graceMs > 0) setTimeout(() => process.kill(process.pid, "SIGKILL"), graceMs).unref();
@@ -89,7 +94,8 @@ export interface HeartOptions {
   graceMs: number;
   /** CURVE client options for the heart's socket, if the broker uses CURVE. */
   curve?: Record<string, string>;
-  onBrokerLost(silentMs: number): void;
+  /** `frozen`: this process itself was not running for most of the silence (stopped, suspended). */
+  onBrokerLost(silentMs: number, frozen: boolean): void;
 }
 
 /** A running heartbeat thread. */
@@ -139,8 +145,8 @@ export function startHeart(options: HeartOptions): Heart {
   if (openHearts.size === 0) process.on("exit", closeHeartsOnExit);
   openHearts.add(entry);
   thread.unref();
-  thread.on("message", (m: { type: string; silentMs: number }) => {
-    if (m.type === "broker-lost") options.onBrokerLost(m.silentMs);
+  thread.on("message", (m: { type: string; silentMs: number; frozen?: boolean }) => {
+    if (m.type === "broker-lost") options.onBrokerLost(m.silentMs, m.frozen === true);
   });
   const exited = new Promise<void>((resolve) =>
     thread.once("exit", () => {

@@ -46,7 +46,7 @@ export function spawnWorkerCommand(argv: readonly string[], spec: WorkerSpec & {
   if (!spec.inherit) {
     const tag = spec.prefix ? `[${spec.id}] ` : "";
     child.stdout!.pipe(createLinePrefixer(tag)).pipe(outputSink("stdout"), { end: false });
-    child.stderr!.pipe(createLinePrefixer(tag)).pipe(outputSink("stderr"), { end: false });
+    child.stderr!.pipe(createLinePrefixer(tag, spec.id)).pipe(outputSink("stderr"), { end: false });
   }
   if (spec.nice && child.pid !== undefined && spec.host === undefined) {
     try {

@@ -1,25 +1,48 @@
 import { Transform, Writable } from "node:stream";
 
-/** A stream that prefixes every line with `tag` (no-op when `tag` is empty); a partial last line is kept until it ends. */
-export function createLinePrefixer(tag: string): Transform {
+/**
+ * A stream that prefixes every line with `tag` (no-op when `tag` is empty); a
+ * partial last line is kept until it ends. With `logSource`, a line that is a
+ * pino record (a worker's log) is shown as the launcher shows its own:
+ * `[w1] warning: <message> (k=v …)`, whatever the tag.
+ */
+export function createLinePrefixer(tag: string, logSource?: string): Transform {
   let rest = "";
+  const line = (l: string) => (logSource === undefined ? undefined : formatLogRecord(l, `[${logSource}] `)) ?? `${tag}${l}`;
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
-      if (tag === "") return done(null, chunk);
+      if (tag === "" && logSource === undefined) return done(null, chunk);
       const text = rest + chunk.toString("utf8");
       const cut = text.lastIndexOf("\n") + 1;
       rest = text.slice(cut);
       const lines = text.slice(0, cut);
-      done(null, lines === "" ? undefined : lines.replace(/^(?=.)/gm, tag));
+      if (lines === "") return done();
+      done(null, logSource === undefined ? lines.replace(/^(?=.)/gm, tag) : lines.split("\n").slice(0, -1).map((l) => (l === "" ? "" : line(l))).join("\n") + "\n");
     },
     flush(done) {
-      done(null, rest === "" ? undefined : `${tag}${rest}\n`);
+      done(null, rest === "" ? undefined : `${line(rest)}\n`);
     },
   });
 }
 
 const LEVELS: Record<number, string> = { 10: "trace", 20: "debug", 30: "info", 40: "warning", 50: "error", 60: "fatal" };
 const SKIP = new Set(["level", "time", "pid", "hostname", "msg", "component"]);
+
+/** A pino record as one line for people, `<prefix><level>: <message> (k=v …)`; `undefined` if `record` is not one. */
+export function formatLogRecord(record: string, prefix: string): string | undefined {
+  if (!record.startsWith("{")) return undefined;
+  let r: Record<string, unknown>;
+  try {
+    r = JSON.parse(record) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  if (typeof r !== "object" || r === null || typeof r.level !== "number" || typeof r.msg !== "string") return undefined;
+  const fields = Object.entries(r)
+    .filter(([k]) => !SKIP.has(k))
+    .map(([k, v]) => `${k}=${typeof v === "object" && v !== null ? ((v as { message?: string }).message ?? JSON.stringify(v)) : String(v)}`);
+  return `${prefix}${LEVELS[r.level] ?? String(r.level)}: ${r.msg}${fields.length ? ` (${fields.join(" ")})` : ""}`;
+}
 
 /**
  * A pino destination for people: `scoop: warning: <message> (worker=w1 code=1)`
@@ -28,18 +51,8 @@ const SKIP = new Set(["level", "time", "pid", "hostname", "msg", "component"]);
 export function humanLogDestination(write: (line: string) => void = (line) => writeOutput("stderr", line)): { write(record: string): void } {
   return {
     write(record: string) {
-      let r: Record<string, unknown>;
-      try {
-        r = JSON.parse(record) as Record<string, unknown>;
-      } catch {
-        write(record);
-        return;
-      }
-      const fields = Object.entries(r)
-        .filter(([k]) => !SKIP.has(k))
-        .map(([k, v]) => `${k}=${typeof v === "object" && v !== null ? ((v as { message?: string }).message ?? JSON.stringify(v)) : String(v)}`);
-      const level = LEVELS[r.level as number] ?? String(r.level);
-      write(`scoop: ${level}: ${String(r.msg ?? "")}${fields.length ? ` (${fields.join(" ")})` : ""}\n`);
+      const line = formatLogRecord(record.trimEnd(), "scoop: ");
+      write(line === undefined ? record : `${line}\n`);
     },
   };
 }

@@ -158,7 +158,7 @@ export class SshHost {
   start(spec: WorkerSpec, binPath: string, stdin?: string): LaunchedWorker {
     const tag = spec.prefix ? `[${spec.id}] ` : "";
     const out = createLinePrefixer(tag);
-    const err = createLinePrefixer(tag);
+    const err = createLinePrefixer(tag, spec.id);
     out.pipe(outputSink("stdout"), { end: false });
     err.pipe(outputSink("stderr"), { end: false });
     const command = remoteWorkerCommand(spec, binPath, this.options);

@@ -144,15 +144,20 @@ export async function startWorker(options: WorkerOptions): Promise<ScoopWorker> 
       curve: options.curve,
       // A reconnecting worker outlives its broker by design: never end the process.
       graceMs: reconnect ? 0 : undefined,
-      onBrokerLost(silentMs, reason) {
+      onBrokerLost(silentMs, reason, dropped) {
+        // A worker the broker dropped (it was stopped, say) is not the run's end: the others go on.
+        const goesOn = dropped && !options.origin && !reconnect;
         const error = new ScoopError(
           "SCOOP_BROKER_LOST",
           reconnect
             ? `lost the broker at ${options.broker}: ${reason}; tasks this worker submitted failed, the worker joins again when the broker is back`
-            : `lost the broker at ${options.broker}: ${reason}; the run cannot go on`,
+            : goesOn
+              ? `the broker dropped this worker: ${reason}. Its tasks went to other workers and the run goes on without it; this worker leaves`
+              : `lost the broker at ${options.broker}: ${reason}; the run cannot go on`,
           { address: options.broker, workerId: id },
         );
-        log.error({ silentMs }, error.message);
+        if (goesOn) log.warn({ silentMs }, error.message);
+        else log.error({ silentMs }, error.message);
         runner?.stop();
         executor?.failAll(error);
         if (!reconnect || closed) {

@@ -154,3 +154,25 @@ test("a worker killed while it holds prefetched tasks (retries: 0): the launcher
   expect(end.code).toBe(0);
   await nothingLeft(tag);
 }, 45_000);
+
+test("a worker stopped (SIGSTOP) past the liveness timeout, then resumed: it says in one readable line that it was dropped and the run goes on; the run ends well", async () => {
+  const { tag, run } = start("-v", "--heartbeat-ms", "250", "--liveness-ms", "1000", "-n", "3", fixture("steady-run.ts"));
+  await waitUntil(() => run.output().stdout.includes("started") && run.output().stderr.includes("peer joined (peer=w1 "), 30_000, "w1 to join");
+  const w1 = processesTagged(tag).find((pid) => readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").includes("--id w1 "));
+  expect(w1).toBeDefined();
+  process.kill(w1!, "SIGSTOP");
+  try {
+    await waitUntil(() => /peer lost \(peer=w1 /.test(run.output().stderr), 30_000, "the broker to drop the stopped worker");
+  } finally {
+    process.kill(w1!, "SIGCONT");
+  }
+  const end = await run.done;
+  expect(end.code).toBe(0);
+  expect(end.stdout).toContain("finished 300");
+  const told = linesMatching(end.stderr, /^\[w1\] (warning|error):/);
+  expect(told).toHaveLength(1);
+  expect(told[0]).toMatch(/^\[w1\] warning: the broker dropped this worker: .*(stopped|liveness).*the run goes on without it; this worker leaves/);
+  expect(end.stderr).not.toContain("cannot go on");
+  expect(end.stderr).not.toMatch(/^\[w\d\] \{"level"/m);
+  await nothingLeft(tag);
+});
