@@ -156,7 +156,7 @@ test("a worker killed while it holds prefetched tasks (retries: 0): the launcher
 }, 45_000);
 
 test("a worker stopped (SIGSTOP) past the liveness timeout, then resumed: it says in one readable line that it was dropped and the run goes on; the run ends well", async () => {
-  const { tag, run } = start("-v", "--heartbeat-ms", "250", "--liveness-ms", "1000", "-n", "3", fixture("steady-run.ts"));
+  const { tag, run } = start("-v", "--heartbeat-ms", "500", "--liveness-ms", "2500", "-n", "3", fixture("steady-run.ts"));
   await waitUntil(() => run.output().stdout.includes("started") && run.output().stderr.includes("peer joined (peer=w1 "), 30_000, "w1 to join");
   const w1 = processesTagged(tag).find((pid) => readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").includes("--id w1 "));
   expect(w1).toBeDefined();
