@@ -49,6 +49,8 @@ export interface Peer extends PeerInfo {
 export type QueuedTask = GenericTask<Peer> & {
   /** The map it belongs to, if a map submitted it. */
   map?: MapState;
+  /** Calls of the map it carries (a chunk). @default 1 */
+  calls?: number;
   /** When its current attempt was dispatched (set only while someone watches). */
   startedAt?: number;
 };

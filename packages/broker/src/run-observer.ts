@@ -32,6 +32,8 @@ export interface ObservedTask {
   readonly attempt: number;
   /** The map it belongs to, if any. */
   map?: MapState;
+  /** Calls of the map it carries (a chunk). @default 1 */
+  calls?: number;
   /** When its current attempt was dispatched (set while observed). */
   startedAt?: number;
 }
@@ -64,8 +66,8 @@ export class RunObserver {
 
   constructor(private readonly publish: (event: ScoopEvent) => void) {}
 
-  /** Find or start the map a submitted task (the owner's `taskId`) belongs to, and count it. */
-  mapOf(owner: string, id: number, name: string, total: number | undefined, taskId: number): MapState {
+  /** Find or start the map a submitted task (the owner's `taskId`, carrying `calls` of the map's calls) belongs to, and count it. */
+  mapOf(owner: string, id: number, name: string, total: number | undefined, taskId: number, calls = 1): MapState {
     // A map's tasks come in runs: most lookups are the previous task's map.
     let map = this.last;
     if (map === undefined || map.localId !== id || map.owner !== owner || total !== undefined) {
@@ -82,7 +84,7 @@ export class RunObserver {
       map.failed--;
       map.retried++;
       map.finishedAt = undefined;
-    } else map.submitted++;
+    } else map.submitted += calls;
     return map;
   }
 
@@ -106,9 +108,9 @@ export class RunObserver {
     }
     const map = task.map;
     if (map) {
-      map.done++;
+      map.done += task.calls ?? 1;
       if (!ok) {
-        map.failed++;
+        map.failed += task.calls ?? 1;
         (map.failedIds ??= new Set()).add(task.ownerTaskId);
       }
     }
@@ -139,7 +141,7 @@ export class RunObserver {
     this.publish(event);
     if (task.map) {
       // Settled for the map's count, so a map cancelled midway completes.
-      task.map.done++;
+      task.map.done += task.calls ?? 1;
       this.progress(task.map);
     }
   }

@@ -3,7 +3,7 @@
  * cancel, workers report outcomes, lost workers' tasks are retried or failed,
  * and outcomes are delivered exactly once to the owner's outbox.
  */
-import { Codec, ScoopError, type Header } from "@scoop/protocol";
+import { CHUNK_PREFIX, Codec, ScoopError, type Header } from "@scoop/protocol";
 import type { Dispatcher } from "./dispatcher.js";
 import { appOfMessage, type Peer, type QueuedTask } from "./peers.js";
 import type { RunObserver } from "./run-observer.js";
@@ -49,7 +49,11 @@ export class TaskLife {
       if (t.elsewhere === true) task.elsewhere = true;
       owner.owned.set(t.id, task.key);
       const observer = this.host.observer;
-      if (t.map !== undefined) task.map = observer.mapOf(owner.id, t.map, t.name, t.total, t.id);
+      if (t.map !== undefined) {
+        // A chunk of a map's calls counts as its calls, under the task's own name.
+        if (t.calls !== undefined && t.calls > 1) task.calls = t.calls;
+        task.map = observer.mapOf(owner.id, t.map, t.name.startsWith(CHUNK_PREFIX) ? t.name.slice(CHUNK_PREFIX.length) : t.name, t.total, t.id, task.calls);
+      }
       if (observer.hot) {
         let bytes = 0;
         for (const f of frames) bytes += f.length;

@@ -33,8 +33,8 @@ export interface TaskCall {
   /** Id of the task's random stream (its position in the submission tree under the run's seed). */
   readonly rng?: string;
   readonly options: TaskOptions;
-  /** The map it belongs to (ids unique per process), and the map's size on its first task when known: the broker counts progress. */
-  readonly map?: { readonly id: number; readonly total?: number };
+  /** The map it belongs to (ids unique per process), the map's size on its first task when known, and how many of its calls it carries (a chunk): the broker counts progress. */
+  readonly map?: { readonly id: number; readonly total?: number; readonly calls?: number };
 }
 
 /** How an executor reports progress of one task. Calls after the first settle are ignored. */
@@ -45,6 +45,16 @@ export interface TaskSink {
   reject(error: unknown): void;
 }
 
+/** How a batch of tasks may travel. */
+export interface SubmitOptions {
+  /**
+   * The calls of a map: an executor may run several in one wire task
+   * (a chunk) and report an unserializable argument through the call's
+   * future instead of throwing. @default false
+   */
+  map?: boolean;
+}
+
 /** Runs tasks. Implementations: the serial fallback (core) and the distributed executor (worker). */
 export interface Executor {
   readonly kind: "serial" | "distributed";
@@ -52,7 +62,7 @@ export interface Executor {
    * Queue tasks. `submit` is called with several entries for large maps so the
    * executor can batch; a single submit must not be delayed waiting for more.
    */
-  submit(entries: ReadonlyArray<{ call: TaskCall; sink: TaskSink }>): void;
+  submit(entries: ReadonlyArray<{ call: TaskCall; sink: TaskSink }>, options?: SubmitOptions): void;
   /**
    * Cancel a task. Returns false if it can no longer be cancelled (already
    * running in-process, or settled). A running remote task is asked to abort.

@@ -20,6 +20,7 @@ export {
   registerModule,
   registerClass,
   registeredTaskNames,
+  runnableTaskNames,
   taskByName,
   taskName,
   currentTask,
@@ -55,7 +56,7 @@ export type { ConnectionOptions, MessageHandlers } from "./connection.js";
 export { DistributedExecutor } from "./distributed-executor.js";
 export { encodeOutcome, isThenable } from "./task-outcome.js";
 export type { EncodedOutcome } from "./task-outcome.js";
-export type { DistributedExecutorOptions } from "./distributed-executor.js";
+export type { DistributedExecutorOptions } from "./distributed-options.js";
 
 /** Start and stop clusters from code: `await scoop.start({ workers: 4, modules })` … `await scoop.stop()`. */
 export const scoop = { start, stop, connect };

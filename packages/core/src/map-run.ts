@@ -5,12 +5,13 @@
 import { InvalidOptionError, ScoopError } from "@scoop/protocol";
 import { executorForTasks } from "./active-executor.js";
 import { resolveCallOptions, resolveWindow, type MapOptions, type MapProgress, type ResolvedCallOptions } from "./call-options.js";
+import { followAbort } from "./abort-fanout.js";
 import { AbortedError } from "./errors.js";
-import { SUBMIT_BATCH, type Executor } from "./executor.js";
-import type { Future } from "./future.js";
+import { SUBMIT_BATCH, type Executor, type TaskOptions } from "./executor.js";
+import { FAILED, MapCall, MapItem, PENDING } from "./map-call.js";
 import { RandomStream } from "./random-stream.js";
-import { getLogger, nextStreamId, runtime } from "./runtime.js";
-import { prepare, taskNameFor, type Fn, type Prepared } from "./task-call.js";
+import { currentTask, getLogger, nextStreamId, runtime } from "./runtime.js";
+import { prepare, taskNameFor, type Fn } from "./task-call.js";
 import { zip, zipLength, type Inputs } from "./zip.js";
 
 /** What a map returns: await it for the array of results, or iterate it as they come. */
@@ -19,15 +20,22 @@ export interface MapResult<R> extends PromiseLike<R[]>, AsyncIterable<R> {
   cancel(): void;
 }
 
+const DONE: IteratorResult<never> = { done: true, value: undefined };
+
 /**
- * One map over its input: reads inputs while fewer than `window` tasks are
+ * One map over its input: reads inputs while fewer than `window` calls are
  * outstanding, and hands results out in input order (or as they complete).
  */
 export class MapRun<R> implements MapResult<R> {
   private readonly source: ReturnType<typeof zip>;
-  private readonly outstanding: Array<Future<R> | undefined> = [];
+  /** Ordered: calls not yet handed out, in input order, from {@link head}. */
+  private readonly outstanding: Array<MapItem | undefined> = [];
   private head = 0;
-  private readonly completed: Array<Future<R>> = [];
+  /** Unordered: calls done and not handed out (from {@link completedHead}), and calls still running. */
+  private completed: MapItem[] = [];
+  private completedHead = 0;
+  private readonly running = new Set<MapItem>();
+  /** Calls submitted and not handed out. */
   private count = 0;
   private exhausted = false;
   private reading = false;
@@ -37,17 +45,28 @@ export class MapRun<R> implements MapResult<R> {
   private all?: Promise<R[]>;
   private readonly name: string;
   private readonly options: ResolvedCallOptions;
+  private readonly taskOptions: TaskOptions;
+  /** Calls with a deadline or a retry policy need a full future each. */
+  private readonly needsFutures: boolean;
   private readonly window: number;
-  private readonly exec: Executor;
+  /** Free room in the window before the input is read again (fewer, larger submits). */
+  private readonly refillStep: number;
+  readonly exec: Executor;
   /** The map takes one position of its submitter; item i gets child i of it, however the input is read. */
   private readonly stream = new RandomStream(nextStreamId());
-  /** Items read (and tasks submitted) so far. */
+  /** Items read (and calls submitted) so far. */
   private items = 0;
   /** This map's id in this process (the broker counts its progress by it). */
   private readonly mapId = runtime.nextMapId++;
+  private readonly mapTag = { id: this.mapId };
   private readonly progress: MapProgress;
   private readonly onProgress?: (progress: MapProgress) => void;
   private readonly onAbort = () => this.fail(new AbortedError(`map of task "${this.name}" was aborted by its signal`, { taskName: this.name, cause: this.options.signal?.reason }));
+  /** The task that made this map was cancelled: so is the map (as each of its calls would be). */
+  private readonly parent = currentTask()?.signal;
+  /** Stop following the signals that could end the map. */
+  private unfollow: () => void = () => undefined;
+  private readonly onParentAbort = () => this.fail(new AbortedError(`map of task "${this.name}" was cancelled with the task that made it`, { taskName: this.name }));
 
   constructor(
     private readonly fn: Fn,
@@ -59,33 +78,35 @@ export class MapRun<R> implements MapResult<R> {
     this.exec = executorForTasks();
     this.name = taskNameFor(fn, this.exec);
     this.options = resolveCallOptions(options, where);
+    this.taskOptions = { timeoutMs: this.options.timeoutMs, retries: this.options.retries, priority: this.options.priority };
+    this.needsFutures = this.options.timeoutMs !== undefined || this.options.retryOnError !== undefined;
     this.window = resolveWindow(options.window, where);
+    this.refillStep = Math.max(1, Math.min(256, this.window >> 2));
     if (options.onProgress !== undefined && typeof options.onProgress !== "function") throw new InvalidOptionError(`${where}: options.onProgress must be a function`);
     this.onProgress = options.onProgress;
     this.progress = { done: 0, total: zipLength(inputs), failed: 0 };
     this.source = zip(inputs);
-    this.options.signal?.addEventListener("abort", this.onAbort, { once: true });
-    if (this.options.signal?.aborted) this.onAbort();
+    const unfollowSignal = this.options.signal && followAbort(this.options.signal, this.onAbort);
+    const unfollowParent = this.parent && followAbort(this.parent, this.onParentAbort);
+    this.unfollow = () => {
+      unfollowSignal?.();
+      unfollowParent?.();
+    };
     this.fill();
   }
 
   then<R1 = R[], R2 = never>(onFulfilled?: ((value: R[]) => R1 | PromiseLike<R1>) | null, onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null): Promise<R1 | R2> {
-    this.all ??= (async () => {
-      const out: R[] = [];
-      for await (const value of this) out.push(value);
-      return out;
-    })();
+    this.all ??= this.collect();
     return this.all.then(onFulfilled, onRejected);
   }
 
   [Symbol.asyncIterator](): AsyncIterator<R> {
-    if (this.consumed) throw new ScoopError("SCOOP_MAP_CONSUMED", `this map of task "${this.name}" is already being consumed: await it or iterate it, once`);
-    this.consumed = true;
+    this.consume();
     return {
       next: () => this.next(),
       return: async () => {
         this.cancel();
-        return { done: true, value: undefined };
+        return DONE;
       },
     };
   }
@@ -94,15 +115,21 @@ export class MapRun<R> implements MapResult<R> {
     this.fail(undefined);
   }
 
-  /** Stop: cancel outstanding tasks, close the input, remember why (undefined: quietly). */
+  private consume(): void {
+    if (this.consumed) throw new ScoopError("SCOOP_MAP_CONSUMED", `this map of task "${this.name}" is already being consumed: await it or iterate it, once`);
+    this.consumed = true;
+  }
+
+  /** Stop: cancel outstanding calls, close the input, remember why (undefined: quietly). */
   private fail(error: unknown): void {
     if (this.failure) return;
     this.failure = { error };
-    this.options.signal?.removeEventListener("abort", this.onAbort);
+    this.unfollow();
     for (let i = this.head; i < this.outstanding.length; i++) this.outstanding[i]?.cancel();
-    for (const f of this.completed) f.cancel();
+    for (const item of this.running) item.cancel();
     this.outstanding.length = 0;
-    this.completed.length = 0;
+    this.running.clear();
+    this.completed = [];
     if (!this.exhausted) {
       this.exhausted = true;
       if ("sync" in this.source) this.source.sync.return?.();
@@ -117,19 +144,19 @@ export class MapRun<R> implements MapResult<R> {
     wake?.();
   }
 
-  private track(future: Future<R>): void {
-    this.count++;
-    if (this.ordered) this.outstanding.push(future);
-    future.addDoneCallback((f) => {
-      if (!this.ordered && !this.failure) this.completed.push(f);
-      if (this.onProgress && !f.cancelled()) this.reportProgress(f);
-      this.notify();
-    });
+  /** Called by a call's record when it is done. */
+  itemDone(item: MapItem): void {
+    if (!this.ordered && !this.failure) {
+      this.running.delete(item);
+      this.completed.push(item);
+    }
+    if (this.onProgress) this.reportProgress(item.state === FAILED);
+    if (this.failure === undefined) this.notify();
   }
 
-  private reportProgress(f: Future<R>): void {
+  private reportProgress(failed: boolean): void {
     this.progress.done++;
-    if (f.failedNow()) this.progress.failed++;
+    if (failed) this.progress.failed++;
     if (this.exhausted && this.progress.total === undefined) this.progress.total = this.items;
     try {
       this.onProgress!({ ...this.progress });
@@ -138,20 +165,38 @@ export class MapRun<R> implements MapResult<R> {
     }
   }
 
-  /** The next item's task: child i of the map's stream, tagged with the map (and its size on the first task, when known). */
-  private prepareItem(args: unknown[]): Prepared<R> {
-    const i = this.items++;
-    const map = i === 0 && this.progress.total !== undefined ? { id: this.mapId, total: this.progress.total } : { id: this.mapId };
-    return prepare<R>(this.fn, this.name, args, this.options, this.exec, this.stream.child(i), map);
+  /** The map is over: stop listening to the signals that could end it. */
+  private finished(): IteratorResult<R> {
+    this.unfollow();
+    return DONE;
   }
 
-  /** Submit tasks until the window is full or the input ends. */
+  /** One call of input item `args`: a plain record, or a full future when options need one. */
+  private call(args: unknown[]): MapItem {
+    const position = this.items++;
+    // Tagged with the map, and its size on the first call when known (the broker counts progress).
+    const map = position === 0 && this.progress.total !== undefined ? { id: this.mapId, total: this.progress.total } : this.mapTag;
+    if (this.needsFutures) {
+      const { future, entry, arm } = prepare(this.fn, this.name, args, this.options, this.exec, this.stream.child(position), map);
+      const item = new MapItem(this, entry.call);
+      item.future = { cancel: () => future.cancel(), sink: entry.sink, arm };
+      future.then(
+        (value) => item.resolve(value),
+        (error: unknown) => item.reject(error),
+      );
+      return item;
+    }
+    if (!runtime.managed) runtime.usedEarly = true;
+    return new MapItem(this, new MapCall(runtime.nextTaskId++, this.name, this.fn, args, this.taskOptions, this.stream, position, map));
+  }
+
+  /** Submit calls until the window is full or the input ends. */
   private fill(): void {
     if (this.reading || this.exhausted || this.failure) return;
     if ("sync" in this.source) {
       const it = this.source.sync;
       while (this.count < this.window && !this.exhausted) {
-        const batch: Array<Prepared<R>> = [];
+        const batch: MapItem[] = [];
         while (batch.length < SUBMIT_BATCH && this.count + batch.length < this.window) {
           let r: IteratorResult<unknown[]>;
           try {
@@ -166,7 +211,7 @@ export class MapRun<R> implements MapResult<R> {
             this.exhausted = true;
             break;
           }
-          batch.push(this.prepareItem(r.value));
+          batch.push(this.call(r.value));
         }
         if (!this.submitBatch(batch)) return;
       }
@@ -186,7 +231,7 @@ export class MapRun<R> implements MapResult<R> {
           this.exhausted = true;
           break;
         }
-        if (!this.submitBatch([this.prepareItem(r.value)])) return;
+        if (!this.submitBatch([this.call(r.value)])) return;
       }
     } catch (error) {
       this.exhausted = true;
@@ -197,22 +242,29 @@ export class MapRun<R> implements MapResult<R> {
     }
   }
 
-  private submitBatch(batch: Array<Prepared<R>>): boolean {
+  private submitBatch(batch: MapItem[]): boolean {
     if (batch.length === 0) return true;
     try {
-      this.exec.submit(batch.map((b) => b.entry));
+      this.exec.submit(batch, { map: true });
     } catch (error) {
       this.fail(error);
       return false;
     }
-    for (const b of batch) {
-      this.track(b.future);
-      b.arm();
+    for (const item of batch) {
+      this.count++;
+      // Unordered: a call already done (a synchronous executor) is in `completed` already.
+      if (this.ordered) this.outstanding.push(item);
+      else if (item.state === PENDING) this.running.add(item);
+      item.future?.arm();
     }
     return true;
   }
 
-  private async next(): Promise<IteratorResult<R>> {
+  /**
+   * The next result if there is one now, `undefined` to wait for one.
+   * @throws the first failure, once
+   */
+  private pull(): IteratorResult<R> | undefined {
     for (;;) {
       if (this.failure) {
         if (this.failure.error !== undefined) {
@@ -220,32 +272,59 @@ export class MapRun<R> implements MapResult<R> {
           this.failure.error = undefined; // thrown once
           throw error;
         }
-        return { done: true, value: undefined };
+        return DONE;
       }
       const ready = this.take();
       if (ready) {
         this.count--;
-        this.fill();
-        if (ready.cancelled()) continue;
-        try {
-          return { done: false, value: await ready };
-        } catch (error) {
-          this.fail(error);
+        if (this.count <= this.window - this.refillStep) this.fill();
+        if (ready.state === FAILED) {
+          this.fail(ready.value);
           continue;
         }
+        return { done: false, value: ready.value as R };
       }
-      if (this.count === 0 && this.exhausted) return { done: true, value: undefined };
+      if (this.count === 0 && this.exhausted) return this.finished();
       if (!this.reading) this.fill();
-      if (this.count === 0 && this.exhausted) return { done: true, value: undefined };
+      if (this.count === 0 && this.exhausted) return this.finished();
+      return undefined;
+    }
+  }
+
+  private async next(): Promise<IteratorResult<R>> {
+    for (;;) {
+      const result = this.pull();
+      if (result) return result;
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
   }
 
-  /** The next future to hand out, if it is done. */
-  private take(): Future<R> | undefined {
-    if (!this.ordered) return this.completed.shift();
+  /** Every result, in order: taken as they are ready, without a promise per result. */
+  private async collect(): Promise<R[]> {
+    this.consume();
+    const out: R[] = [];
+    for (;;) {
+      let result: IteratorResult<R> | undefined;
+      while ((result = this.pull()) && !result.done) out.push(result.value);
+      if (result?.done) return out;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  /** The next call to hand out, if it is done. */
+  private take(): MapItem | undefined {
+    if (!this.ordered) {
+      if (this.completedHead >= this.completed.length) return undefined;
+      const item = this.completed[this.completedHead];
+      this.completed[this.completedHead++] = undefined as unknown as MapItem;
+      if (this.completedHead > 1024 && this.completedHead * 2 > this.completed.length) {
+        this.completed = this.completed.slice(this.completedHead);
+        this.completedHead = 0;
+      }
+      return item;
+    }
     const head = this.outstanding[this.head];
-    if (head === undefined || !head.done()) return undefined;
+    if (head === undefined || head.state === PENDING) return undefined;
     this.outstanding[this.head++] = undefined;
     if (this.head > 1024 && this.head * 2 > this.outstanding.length) {
       this.outstanding.splice(0, this.head);

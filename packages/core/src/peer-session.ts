@@ -5,7 +5,8 @@
  */
 import { ScoopError, type ScoopErrorContext } from "@scoop/protocol";
 import { BrokerConnection, type ConnectionOptions } from "./connection.js";
-import { DistributedExecutor, type DistributedExecutorOptions } from "./distributed-executor.js";
+import { DistributedExecutor } from "./distributed-executor.js";
+import type { DistributedExecutorOptions } from "./distributed-options.js";
 import { getCodec, setExecutor } from "./runtime.js";
 
 /** What else lives on a session's connection (the worker's task runner); stopped when the broker is lost. */

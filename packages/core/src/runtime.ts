@@ -8,14 +8,14 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomBytes, randomInt } from "node:crypto";
 import pino, { type Logger } from "pino";
-import { Codec, InvalidOptionError, ScoopError } from "@scoop/protocol";
+import { CHUNK_PREFIX, Codec, InvalidOptionError, ScoopError } from "@scoop/protocol";
 import type { Executor } from "./executor.js";
 import { TaskNotRegisteredError } from "./errors.js";
 import { RandomStream, checkSeed } from "./random-stream.js";
 
 /** What an executor knows of a task it runs; {@link runInTaskContext} makes the {@link TaskContext}. */
 export interface TaskContextInit {
-  /** Id of this run of the task (unique per worker). */
+  /** Id of this run of the task (unique per worker; the calls of a map that ran in one chunk share it). */
   readonly id: number;
   /** Registered name of the task. */
   readonly name: string;
@@ -46,17 +46,45 @@ export interface TaskContext extends TaskContextInit {
   randomNormal(mean?: number, sd?: number): number;
 }
 
-/** The context of a task: what the executor knows, plus its random stream. */
-function taskContext(init: TaskContextInit): TaskContext {
-  // A task submitted without a stream (by a peer that predates them) gets an unseeded one.
-  const stream = new RandomStream(init.rng ?? randomBytes(16).toString("hex"));
-  return {
-    ...init,
-    stream,
-    random: () => stream.random(),
-    randomInt: (min, max) => stream.int(min, max),
-    randomNormal: (mean, sd) => stream.normal(mean, sd),
-  };
+/**
+ * The context of a task: what the executor knows, plus its random stream,
+ * made on first use (most tasks never draw, and a worker runs many thousands a second).
+ */
+class Context implements TaskContext {
+  readonly id: number;
+  readonly name: string;
+  readonly signal: AbortSignal;
+  readonly workerId: string;
+  readonly attempt: number;
+  #rng?: string;
+  #stream?: RandomStream;
+  /** Where the stream id comes from when it is worked out on first use: child `n` of `parent`. */
+  #position?: { parent: RandomStream; n: number };
+
+  constructor(init: TaskContextInit, position?: { parent: RandomStream; n: number }) {
+    this.id = init.id;
+    this.name = init.name;
+    this.signal = init.signal;
+    this.workerId = init.workerId;
+    this.attempt = init.attempt;
+    this.#rng = init.rng;
+    this.#position = position;
+  }
+
+  get rng(): string | undefined {
+    if (this.#rng === undefined && this.#position !== undefined) this.#rng = this.#position.parent.child(this.#position.n);
+    return this.#rng;
+  }
+
+  get stream(): RandomStream {
+    // A task submitted without a stream (by a peer that predates them) gets an unseeded one.
+    return (this.#stream ??= new RandomStream(this.rng ?? randomBytes(16).toString("hex")));
+  }
+
+  // Arrow properties, not methods: `const { random } = currentTask()!` keeps working.
+  readonly random = (): number => this.stream.random();
+  readonly randomInt = (min: number, max: number): number => this.stream.int(min, max);
+  readonly randomNormal = (mean?: number, sd?: number): number => this.stream.normal(mean, sd);
 }
 
 type TaskFunction = (...args: any[]) => unknown;
@@ -83,6 +111,8 @@ interface Runtime {
   program?: RandomStream;
   /** Id of the next map (the broker counts each map's progress by it). */
   nextMapId: number;
+  /** Runs a chunk of calls (chunks.ts); set once per process, whatever the copies of core. */
+  chunkRunner?: TaskFunction;
 }
 
 const KEY = Symbol.for("scoop.runtime");
@@ -182,9 +212,18 @@ export function registeredTaskNames(): string[] {
   return [...runtime.byName.keys()];
 }
 
-/** The function registered under `name`, if any. */
+
+/** Names this process can run, as it advertises them to the broker: every registered task, alone and in chunks. */
+export function runnableTaskNames(): string[] {
+  const names = registeredTaskNames();
+  return runtime.chunkRunner === undefined ? names : names.concat(names.map((name) => CHUNK_PREFIX + name));
+}
+
+/** The function registered under `name` (or, for a chunk of a registered task's calls, the chunk runner), if any. */
 export function taskByName(name: string): TaskFunction | undefined {
-  return runtime.byName.get(name);
+  const fn = runtime.byName.get(name);
+  if (fn !== undefined || !name.startsWith(CHUNK_PREFIX)) return fn;
+  return runtime.byName.has(name.slice(CHUNK_PREFIX.length)) ? runtime.chunkRunner : undefined;
 }
 
 /** The task name of `fn`, if it is registered. */
@@ -214,7 +253,16 @@ export function requireTaskName(fn: unknown): string {
  * inside it and in everything it awaits. Used by executors.
  */
 export function runInTaskContext<T>(init: TaskContextInit, fn: () => T): T {
-  return runtime.context.run(taskContext(init), fn);
+  return runtime.context.run(new Context(init), fn);
+}
+
+/**
+ * {@link runInTaskContext} for a call whose stream is child `n` of `parent`
+ * (the calls of a chunk): the id is worked out only if the call draws.
+ * @internal
+ */
+export function runAtStreamPosition<T>(init: Omit<TaskContextInit, "rng">, parent: RandomStream, n: number, fn: () => T): T {
+  return runtime.context.run(new Context(init, { parent, n }), fn);
 }
 
 /**

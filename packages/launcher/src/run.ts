@@ -18,7 +18,7 @@ import { isSchedulerLauncher, spawnSchedulerWorker } from "./scheduler-launch.js
 import { drawsLiveProgress, openRunViews, type RunViews } from "./run-views.js";
 import { assertMayHaveMain } from "./script-check.js";
 import { RunKeys } from "./secrets.js";
-import { SshHost, type SshOptions } from "./ssh-workers.js";
+import type { SshHost, SshOptions } from "./ssh-workers.js";
 import { signalExitCode, type LaunchedWorker, type WorkerSpec } from "./worker-spec.js";
 
 /** Options of {@link runProgram}. */
@@ -337,7 +337,10 @@ async function launchAll(plan: RunPlan, broker: Broker, o: Resolved, app: string
     if (stopping()) throw new ScoopError("SCOOP_ABORTED", "the run was stopped while starting");
   };
   // SSH connections first, all at once: a host that refuses fails the run before any worker starts.
-  const ssh = plan.groups.filter((g) => g.launcher === "ssh").map((g) => {
+  // node-ssh (ssh2 and its crypto) loads only for runs that use it: a local run starts ~0.1 s sooner.
+  const sshGroups = plan.groups.filter((g) => g.launcher === "ssh");
+  const { SshHost } = sshGroups.length > 0 ? await import("./ssh-workers.js") : { SshHost: undefined as never };
+  const ssh = sshGroups.map((g) => {
     const launch = new SshLaunch(g, new SshHost(g.host, { ...o.ssh, node: o.remoteNode ?? o.ssh?.node, prolog: o.prolog ?? o.ssh?.prolog }, log));
     launches.push(launch);
     return launch;

@@ -18,7 +18,7 @@ export type {
   Header,
   Message,
 } from "./messages.js";
-export { MAX_PRIORITY } from "./task-records.js";
+export { CHUNK_PREFIX, MAX_PRIORITY } from "./task-records.js";
 export type { SubmittedTask, DispatchedTask, TaskOutcome, DeliveredOutcome } from "./task-records.js";
 export { PACK_EXT_BYTES, PACK_ITEM_MAX_BYTES, PACK_MAX_BYTES, PACK_RECORD_BYTES } from "./packed-batch.js";
 export { SendQueue } from "./send-queue.js";

@@ -150,7 +150,7 @@ const record = (fields: Record<string, Check>, optional: Record<string, Check> =
 
 const isPriority: Check = (v) => isInt(v) && Math.abs(v as number) <= MAX_PRIORITY;
 const isStreamId: Check = (v) => typeof v === "string" && /^[0-9a-f]{32}$/.test(v);
-const submitted = record({ id: isUint, name: isString, frames: isUint, retries: isUint }, { app: isString, priority: isPriority, rng: isStreamId, parent: isUint, map: isUint, total: isUint, elsewhere: isBool });
+const submitted = record({ id: isUint, name: isString, frames: isUint, retries: isUint }, { app: isString, priority: isPriority, rng: isStreamId, parent: isUint, map: isUint, total: isUint, elsewhere: isBool, calls: isUint });
 const dispatched = record({ key: isUint, name: isString, frames: isUint, attempt: isUint }, { app: isString, rng: isStreamId });
 const outcome = record({ key: isUint, ok: isBool, frames: isUint });
 const delivered = record({ id: isUint, ok: isBool, frames: isUint, worker: isString, host: isString });

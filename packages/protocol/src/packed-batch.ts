@@ -35,11 +35,11 @@ import { MAX_PRIORITY, type DeliveredOutcome, type DispatchedTask, type Submitte
 export const PACK_RECORD_BYTES = 28;
 /**
  * Bytes of one `ext` record:
- * `u8 flags · i32 priority · 16 bytes rng · f64 parent · f64 map · f64 total`
+ * `u8 flags · i32 priority · 16 bytes rng · f64 parent · f64 map · f64 total · f64 calls`
  * (flags: 1 priority, 4 parent, 8 map, 16 total, 32 elsewhere (no bytes: the flag is
- * the value `true`): SUBMIT only; 2 rng: SUBMIT and DISPATCH).
+ * the value `true`), 64 calls: SUBMIT only; 2 rng: SUBMIT and DISPATCH).
  */
-export const PACK_EXT_BYTES = 45;
+export const PACK_EXT_BYTES = 53;
 const HAS_PRIORITY = 1;
 const HAS_RNG = 2;
 const ELSEWHERE = 32;
@@ -48,12 +48,13 @@ const UINT_FIELDS = [
   ["parent", 4, 21],
   ["map", 8, 29],
   ["total", 16, 37],
+  ["calls", 64, 45],
 ] as const;
-const SUBMIT_FLAGS = HAS_PRIORITY | HAS_RNG | 4 | 8 | 16 | ELSEWHERE;
+const SUBMIT_FLAGS = HAS_PRIORITY | HAS_RNG | 4 | 8 | 16 | ELSEWHERE | 64;
 const STREAM_ID = /^[0-9a-f]{32}$/;
 /** The fields each item type's records can hold. */
 const FIELDS: Record<BatchedType, ReadonlySet<string>> = {
-  SUBMIT: new Set(["id", "name", "frames", "retries", "app", "priority", "rng", "parent", "map", "total", "elsewhere"]),
+  SUBMIT: new Set(["id", "name", "frames", "retries", "app", "priority", "rng", "parent", "map", "total", "elsewhere", "calls"]),
   DISPATCH: new Set(["key", "name", "frames", "attempt", "app", "rng"]),
   RESULT: new Set(["key", "ok", "frames"]),
   DELIVER: new Set(["id", "ok", "frames", "worker", "host"]),
@@ -102,7 +103,7 @@ export function packBatch(t: BatchedType, items: readonly Item[], payload: reado
     const item = items[i] as unknown as Record<string, unknown> & { frames: number };
     total += item.frames;
     for (const k in item) if (!known.has(k) && item[k] !== undefined) return undefined;
-    if (item.priority !== undefined || item.rng !== undefined || item.parent !== undefined || item.map !== undefined || item.total !== undefined || item.elsewhere !== undefined) extended = true;
+    if (item.priority !== undefined || item.rng !== undefined || item.parent !== undefined || item.map !== undefined || item.total !== undefined || item.elsewhere !== undefined || item.calls !== undefined) extended = true;
   }
   if (total !== payload.length) return undefined;
   const ext = extended ? new Uint8Array(n * PACK_EXT_BYTES) : undefined;
@@ -139,7 +140,7 @@ export function packBatch(t: BatchedType, items: readonly Item[], payload: reado
   const own: Uint8Array[] = [pack];
   let offset = 0;
   for (let i = 0, f = 0; i < n; i++) {
-    const item = items[i] as Item & { app?: string; key?: number; id?: number; ok?: boolean; retries?: number; attempt?: number; name?: string; worker?: string; host?: string; priority?: number; rng?: string; parent?: number; map?: number; total?: number; elsewhere?: boolean };
+    const item = items[i] as Item & { app?: string; key?: number; id?: number; ok?: boolean; retries?: number; attempt?: number; name?: string; worker?: string; host?: string; priority?: number; rng?: string; parent?: number; map?: number; total?: number; elsewhere?: boolean; calls?: number };
     const frames = item.frames;
     const at = i * PACK_RECORD_BYTES;
     let len = 0;
@@ -291,7 +292,7 @@ export function unpackBatch(t: BatchedType, h: Record<string, unknown>, payload:
 }
 
 /** Set `priority` and `rng` of item `i` from its `ext` record, validated. */
-function readExt(t: "SUBMIT" | "DISPATCH", ext: Uint8Array, i: number, item: { priority?: number; rng?: string; parent?: number; map?: number; total?: number; elsewhere?: boolean }): void {
+function readExt(t: "SUBMIT" | "DISPATCH", ext: Uint8Array, i: number, item: { priority?: number; rng?: string; parent?: number; map?: number; total?: number; elsewhere?: boolean; calls?: number }): void {
   const at = i * PACK_EXT_BYTES;
   const flags = ext[at];
   if ((flags & ~(t === "SUBMIT" ? SUBMIT_FLAGS : HAS_RNG)) !== 0) throw malformed(t, `item ${i}: unknown extension flags ${flags}`);

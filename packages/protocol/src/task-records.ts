@@ -3,6 +3,13 @@
  * validation (messages.ts) and the packed-batch format (packed-batch.ts) so neither imports the other.
  */
 
+/**
+ * Name prefix of a chunk: `scoop:chunk:<task>` carries several calls of task
+ * `<task>` (of one map) as one task. Workers advertise that name for each task
+ * they run, so a chunk goes only where its calls can run.
+ */
+export const CHUNK_PREFIX = "scoop:chunk:";
+
 /** Priorities are integers of modest size: they only order tasks. */
 export const MAX_PRIORITY = 1_000_000;
 
@@ -34,6 +41,8 @@ export interface SubmittedTask {
    * whose timer fires, nor `main`). @default false
    */
   elsewhere?: boolean;
+  /** Calls of that map this task carries (a chunk of tiny calls run as one task): progress counts them. @default 1 */
+  calls?: number;
 }
 
 /** One task inside a DISPATCH. */

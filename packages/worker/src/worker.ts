@@ -11,6 +11,7 @@ import {
   getCodec,
   registerModule,
   registeredTaskNames,
+  runnableTaskNames,
   runMain,
   setExecutor,
 } from "@scoop/core";
@@ -138,7 +139,7 @@ export async function startWorker(options: WorkerOptions): Promise<ScoopWorker> 
       id,
       role: options.origin ? "origin" : "worker",
       app,
-      tasks: registeredTaskNames(),
+      tasks: runnableTaskNames(),
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
       logger: log,
       curve: options.curve,
@@ -167,7 +168,7 @@ export async function startWorker(options: WorkerOptions): Promise<ScoopWorker> 
         void Promise.resolve(connection?.close(false)).then(() => rejoin());
       },
     });
-    executor = new DistributedExecutor({ connection, codec: getCodec(), logger: log, taskNames: registeredTaskNames });
+    executor = new DistributedExecutor({ connection, codec: getCodec(), logger: log, taskNames: runnableTaskNames });
     runner = new TaskRunner({
       connection,
       codec: getCodec(),
