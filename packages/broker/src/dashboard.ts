@@ -9,8 +9,17 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { InvalidOptionError, ScoopError, type BrokerSnapshot } from "@scoop/protocol";
-import { createBrokerMetrics, type BrokerMetrics, type SnapshotSource } from "./metrics.js";
+import type { BrokerMetrics, SnapshotSource } from "./metrics.js";
 import { DASHBOARD_PAGE } from "./dashboard-page.js";
+
+/**
+ * Make a Prometheus registry of the broker's metrics (see metrics.ts).
+ * prom-client loads on this first use: a broker or `scoop` run without a
+ * dashboard starts without it (~80 modules).
+ */
+export async function createBrokerMetrics(source: SnapshotSource): Promise<BrokerMetrics> {
+  return (await import("./metrics.js")).createBrokerMetrics(source);
+}
 
 /** Options of {@link startDashboard}. */
 export interface DashboardOptions {
@@ -64,7 +73,7 @@ export async function startDashboard(source: SnapshotSource, options: DashboardO
     throw new InvalidOptionError("options.token must be a string of at least 16 characters");
   }
   const token = options.token ?? (isLoopbackHost(host) ? undefined : randomBytes(18).toString("base64url"));
-  const metrics = createBrokerMetrics(source);
+  const metrics = await createBrokerMetrics(source);
   const history: DashboardSample[] = [];
   const clients = new Set<ServerResponse>();
   let last: { at: number; delivered: number } | undefined;
