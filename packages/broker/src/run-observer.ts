@@ -6,12 +6,18 @@
  * task; map counters and incidents are kept always (a few increments).
  */
 import {
+  CHUNK_PREFIX,
   MAX_INCIDENTS,
   type MapSummary,
   type PeerSummary,
   type ScoopEvent,
   type ScoopEventType,
 } from "@scoop/protocol";
+
+/** The name events show: a chunk (`scoop:chunk:<task>`) is shown as the task whose calls it carries. */
+export function taskLabel(name: string): string {
+  return name.startsWith(CHUNK_PREFIX) ? name.slice(CHUNK_PREFIX.length) : name;
+}
 
 /** Counters of a running map. */
 export interface MapState extends MapSummary {
@@ -89,7 +95,7 @@ export class RunObserver {
   }
 
   queued(task: ObservedTask, owner: string, bytes: number, parent: number | undefined): void {
-    const event: ScoopEvent = { type: "task:queued", at: now(), key: task.key, name: task.name, owner, bytes };
+    const event: ScoopEvent = { type: "task:queued", at: now(), key: task.key, name: taskLabel(task.name), owner, bytes };
     if (parent !== undefined) event.parent = parent;
     if (task.map) event.map = task.map.id;
     this.publish(event);
@@ -97,7 +103,7 @@ export class RunObserver {
 
   started(task: ObservedTask, worker: string): void {
     task.startedAt = now();
-    this.publish({ type: "task:started", at: task.startedAt, key: task.key, name: task.name, worker, attempt: task.attempt });
+    this.publish({ type: "task:started", at: task.startedAt, key: task.key, name: taskLabel(task.name), worker, attempt: task.attempt });
   }
 
   /** A task's outcome came back (or it failed at the broker). Always called: counts maps and failures. */
@@ -117,7 +123,7 @@ export class RunObserver {
     if (!ok) this.counters.failed++;
     if (this.hot || !ok) {
       const at = now();
-      const event: ScoopEvent = { type: "task:finished", at, key: task.key, name: task.name, worker, attempt: task.attempt, ok, ms: task.startedAt === undefined ? 0 : at - task.startedAt };
+      const event: ScoopEvent = { type: "task:finished", at, key: task.key, name: taskLabel(task.name), worker, attempt: task.attempt, ok, ms: task.startedAt === undefined ? 0 : at - task.startedAt };
       if (map) event.map = map.id;
       if (!ok) this.incident(event);
       if (this.hot) this.publish(event);
@@ -127,7 +133,7 @@ export class RunObserver {
 
   retried(task: ObservedTask, lostWorker: string): void {
     if (task.map) task.map.retried++;
-    const event: ScoopEvent = { type: "task:retried", at: now(), key: task.key, name: task.name, attempt: task.attempt, lostWorker };
+    const event: ScoopEvent = { type: "task:retried", at: now(), key: task.key, name: taskLabel(task.name), attempt: task.attempt, lostWorker };
     if (task.map) event.map = task.map.id;
     this.incident(event);
     this.publish(event);
@@ -135,7 +141,7 @@ export class RunObserver {
 
   cancelled(task: ObservedTask): void {
     this.counters.cancelled++;
-    const event: ScoopEvent = { type: "task:cancelled", at: now(), key: task.key, name: task.name };
+    const event: ScoopEvent = { type: "task:cancelled", at: now(), key: task.key, name: taskLabel(task.name) };
     if (task.map) event.map = task.map.id;
     this.incident(event);
     this.publish(event);

@@ -3,10 +3,10 @@
  * cancel, workers report outcomes, lost workers' tasks are retried or failed,
  * and outcomes are delivered exactly once to the owner's outbox.
  */
-import { CHUNK_PREFIX, Codec, ScoopError, type Header } from "@scoop/protocol";
+import { Codec, ScoopError, type Header } from "@scoop/protocol";
 import type { Dispatcher } from "./dispatcher.js";
 import { appOfMessage, type Peer, type QueuedTask } from "./peers.js";
-import type { RunObserver } from "./run-observer.js";
+import { taskLabel, type RunObserver } from "./run-observer.js";
 
 /** What the task life needs from the broker. */
 export interface TaskLifeHost {
@@ -52,7 +52,7 @@ export class TaskLife {
       if (t.map !== undefined) {
         // A chunk of a map's calls counts as its calls, under the task's own name.
         if (t.calls !== undefined && t.calls > 1) task.calls = t.calls;
-        task.map = observer.mapOf(owner.id, t.map, t.name.startsWith(CHUNK_PREFIX) ? t.name.slice(CHUNK_PREFIX.length) : t.name, t.total, t.id, task.calls);
+        task.map = observer.mapOf(owner.id, t.map, taskLabel(t.name), t.total, t.id, task.calls);
       }
       if (observer.hot) {
         let bytes = 0;

@@ -116,8 +116,11 @@ export class ChunkSizer {
     const m = this.measures.get(name);
     if (m === undefined) this.measures.set(name, perCall);
     else {
-      // Weighted towards the latest: a name whose calls get slower stops being chunked within a chunk or two.
-      m.ms = 0.5 * m.ms + 0.5 * perCall.ms;
+      // The latest timing wins: a call that got slower makes the next chunks
+      // smaller at once (long calls go back to travelling alone), and the
+      // first calls of a worker, slow while its code warms up, do not keep
+      // the chunks small for long.
+      m.ms = perCall.ms;
       m.bytes = 0.5 * m.bytes + 0.5 * perCall.bytes;
     }
   }
