@@ -245,7 +245,8 @@ export class MapRun<R> implements MapResult<R> {
   private submitBatch(batch: MapItem[]): boolean {
     if (batch.length === 0) return true;
     try {
-      this.exec.submit(batch, { map: true });
+      // Calls with a deadline or a retry policy travel alone: each fails, retries and is counted on its own.
+      this.exec.submit(batch, { map: !this.needsFutures });
     } catch (error) {
       this.fail(error);
       return false;
