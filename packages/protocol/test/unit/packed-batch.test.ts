@@ -76,6 +76,13 @@ describe("packed batches", () => {
     expect(decodeMessage(toBuffers(plain)).header).toStrictEqual(unflagged);
   });
 
+  test("a chunk's calls count travels in the extension record, with its map", () => {
+    const submit: Header = { t: "SUBMIT", tasks: [{ id: 1, name: "scoop:chunk:a", frames: 1, retries: 3, map: 4, total: 5000, calls: 1024 }, { id: 2, name: "scoop:chunk:a", frames: 1, retries: 3, map: 4, calls: 17 }] };
+    const frames = encodeMessage(submit, [bytes(2), bytes(3)]);
+    expect(decode(frames[0])).toHaveProperty("ext");
+    expect(decodeMessage(toBuffers(frames)).header).toStrictEqual(submit);
+  });
+
   test("large buffers keep their own frame (same memory); the pack stays bounded", () => {
     const big = bytes(PACK_ITEM_MAX_BYTES + 1, 9);
     const small = bytes(10, 1);
@@ -117,7 +124,7 @@ describe("a packed batch is validated strictly (SCOOP_MALFORMED_MESSAGE)", () =>
     ["a table that is not binary", (_, h) => (h.tab = "x"), /not binary/],
     ["a string table of non-strings", (_, h) => (h.s = [1]), /string table/],
     ["an extension table of the wrong size", (_, h) => (h.ext = new Uint8Array(5)), /extension table/],
-    ["unknown extension flags", (_, h) => (h.ext = new Uint8Array(3 * PACK_EXT_BYTES).fill(64)), /extension flags/],
+    ["unknown extension flags", (_, h) => (h.ext = new Uint8Array(3 * PACK_EXT_BYTES).fill(128)), /extension flags/],
   ])("%s", (_, mutate, reason) => {
     const frames = tampered(mutate);
     expect(codeOf(frames)).toBe("SCOOP_MALFORMED_MESSAGE");
