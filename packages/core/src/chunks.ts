@@ -104,11 +104,6 @@ export class ChunkSizer {
     return Math.max(1, Math.min(CHUNK_MAX_CALLS, byTime, byBytes));
   }
 
-  /** Whether a chunk of `name` is out and not back, so its size will soon be known. */
-  known(name: string): boolean {
-    return this.measures.has(name);
-  }
-
   /** A chunk of `calls` calls of `name` came back having run `ms` milliseconds, with `bytes` of arguments. */
   record(name: string, calls: number, ms: number, bytes: number): void {
     if (!(calls > 0) || !Number.isFinite(ms) || ms < 0) return;

@@ -172,7 +172,7 @@ export class DistributedExecutor implements Executor {
         return;
       }
     }
-    entries.forEach((entry, i) => this.enqueueFrames(entry.call, entry.sink, encoded[i], origin));
+    this.enqueueEncoded(entries, encoded, origin);
     this.scheduleFlush();
   }
 
@@ -191,7 +191,10 @@ export class DistributedExecutor implements Executor {
 
   /** Tasks that travel alone, now. */
   private enqueue(entries: ReadonlyArray<Entry>, origin: Origin): void {
-    const encoded = this.encode(entries);
+    this.enqueueEncoded(entries, this.encode(entries), origin);
+  }
+
+  private enqueueEncoded(entries: ReadonlyArray<Entry>, encoded: Uint8Array[][], origin: Origin): void {
     entries.forEach((entry, i) => this.enqueueFrames(entry.call, entry.sink, encoded[i], origin));
   }
 

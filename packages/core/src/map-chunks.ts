@@ -175,9 +175,9 @@ export class MapChunks {
   }
 
   /** Held calls come out: those cancelled meanwhile are dropped. */
-  private release(entries: ReadonlyArray<Entry>): Entry[] {
+  private release(entries: Entry[]): Entry[] {
     this.held -= entries.length;
-    const live = this.dropped.size === 0 ? entries.slice() : entries.filter((e) => !this.dropped.delete(e.call.id));
+    const live = this.dropped.size === 0 ? entries : entries.filter((e) => !this.dropped.delete(e.call.id));
     if (this.held === 0) this.dropped.clear();
     return live;
   }
@@ -264,27 +264,26 @@ export class MapChunks {
     let frames: Uint8Array[];
     try {
       frames = this.wire.codec.encode(args, "args");
-      if (entries.length > 1) this.wire.checkSize(frames, name);
-    } catch {
+      this.wire.checkSize(frames, name);
+    } catch (error) {
+      // Each call on its own, for the precise reason of those that cannot go.
       const sendable = entries.filter((e) => {
         try {
           this.wire.checkSize(this.wire.codec.encode(e.call.args, "args"), name);
           return true;
-        } catch (error) {
-          e.sink.reject(error);
+        } catch (own) {
+          e.sink.reject(own);
           return false;
         }
       });
-      if (sendable.length === entries.length) return this.halves(name, entries, origin);
-      return sendable.length === 0 ? undefined : this.chunk(name, sendable, origin);
-    }
-    if (entries.length === 1) {
-      try {
-        this.wire.checkSize(frames, name);
-      } catch (error) {
+      if (sendable.length === 0) return undefined;
+      if (sendable.length < entries.length) return this.chunk(name, sendable, origin);
+      // Every call fits alone but not together (or the chunk's wrapper tips a lone call over the limit).
+      if (entries.length === 1) {
         entries[0].sink.reject(error);
         return undefined;
       }
+      return this.halves(name, entries, origin);
     }
     const first = entries[0].call;
     // Progress counts calls: the broker adds `calls` for the chunk; the map's size rides on its first call.

@@ -339,9 +339,9 @@ async function launchAll(plan: RunPlan, broker: Broker, o: Resolved, app: string
   // SSH connections first, all at once: a host that refuses fails the run before any worker starts.
   // node-ssh (ssh2 and its crypto) loads only for runs that use it: a local run starts ~0.1 s sooner.
   const sshGroups = plan.groups.filter((g) => g.launcher === "ssh");
-  const { SshHost } = sshGroups.length > 0 ? await import("./ssh-workers.js") : { SshHost: undefined as never };
+  const SshHost = sshGroups.length === 0 ? undefined : (await import("./ssh-workers.js")).SshHost;
   const ssh = sshGroups.map((g) => {
-    const launch = new SshLaunch(g, new SshHost(g.host, { ...o.ssh, node: o.remoteNode ?? o.ssh?.node, prolog: o.prolog ?? o.ssh?.prolog }, log));
+    const launch = new SshLaunch(g, new SshHost!(g.host, { ...o.ssh, node: o.remoteNode ?? o.ssh?.node, prolog: o.prolog ?? o.ssh?.prolog }, log));
     launches.push(launch);
     return launch;
   });
