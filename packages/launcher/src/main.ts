@@ -8,6 +8,7 @@ import type Yargs from "yargs";
 import { SCOOP_VERSION as VERSION, ScoopError } from "@scoop/protocol";
 import { humanLogDestination, onOutputClosed, writeOutput } from "./output.js";
 import { LAUNCHERS, type LauncherKind } from "./plan.js";
+import { SCHEDULERS } from "./schedulers/registry.js";
 import { dashboardPort } from "@scoop/broker";
 import { runProgram } from "./run.js";
 import { writeTraceReport } from "./trace-report.js";
@@ -114,7 +115,7 @@ export async function main(argv: string[]): Promise<number> {
       .option("n", { alias: "workers", type: "number", describe: "Number of workers, the origin included", defaultDescription: "every slot of the hosts; this machine: number of cores" })
       .option("hosts", { alias: "host", type: "string", describe: "Hosts to run workers on: name or name:workers; several follow one flag (--hosts a b c)" })
       .option("hostfile", { type: "string", describe: "SCOOP hostfile: `hostname`, `hostname 8` or `hostname workers=8` per line, # comments" })
-      .option("launcher", { type: "string", choices: LAUNCHERS as string[], default: "auto", describe: "How workers start: local for this machine, srun/pbsdsh/qrsh/blaunch inside an allocation, else ssh" })
+      .option("launcher", { type: "string", choices: LAUNCHERS as string[], default: "auto", describe: `How workers start: local for this machine, ${SCHEDULERS.map((s) => s.launcher).join("/")} inside an allocation, else ssh` })
       .option("path", { alias: "p", type: "string", describe: "Working directory of the workers (the same path on every host)" })
       .option("nice", { type: "number", default: 0, describe: "Niceness of the workers (0-19)" })
       .option("max-tasks-per-worker", { type: "number", describe: "Replace a worker with a fresh process after this many tasks (leaky task code)" })

@@ -7,27 +7,17 @@
 import { readFileSync } from "node:fs";
 import { availableParallelism, hostname } from "node:os";
 import { ScoopError } from "@scoop/protocol";
-import {
-  detectScheduler,
-  distributeWorkers,
-  parseHostfile,
-  parseHostList,
-  pbsHosts,
-  schedulerHosts,
-  sgeHosts,
-  type HostPlanSource,
-  type HostSlots,
-  type Scheduler,
-} from "./hosts.js";
+import { distributeWorkers, parseHostfile, parseHostList, type HostPlanSource, type HostSlots } from "./hosts.js";
+import { detectScheduler, SCHEDULERS, schedulerHosts, schedulerNamed, type Scheduler, type SchedulerLauncher } from "./schedulers/registry.js";
 
-/** How workers of a host are started. */
-export type LauncherKind = "local" | "ssh" | "srun" | "pbsdsh" | "blaunch" | "qrsh";
+/** How workers of a host are started: this machine, SSH, or a batch scheduler's remote-exec tool. */
+export type LauncherKind = "local" | "ssh" | SchedulerLauncher;
 
 /** Every launcher name `--launcher` accepts. */
-export const LAUNCHERS: readonly (LauncherKind | "auto")[] = ["auto", "local", "ssh", "srun", "pbsdsh", "blaunch", "qrsh"];
+export const LAUNCHERS: readonly (LauncherKind | "auto")[] = ["auto", "local", "ssh", ...SCHEDULERS.map((s) => s.launcher)];
 
 /** The remote-exec tool of each batch scheduler, used inside its allocation. */
-export const SCHEDULER_LAUNCHER: Readonly<Record<Scheduler, LauncherKind>> = { slurm: "srun", pbs: "pbsdsh", sge: "qrsh", lsf: "blaunch" };
+export const SCHEDULER_LAUNCHER = Object.freeze(Object.fromEntries(SCHEDULERS.map((s) => [s.name, s.launcher]))) as Readonly<Record<Scheduler, LauncherKind>>;
 
 /** Inputs of {@link planRun}. */
 export interface PlanInput {
@@ -97,7 +87,7 @@ export function isLoopback(host: string): boolean {
 export function chooseLauncher(host: string, choice: LauncherKind | "auto", scheduler: Scheduler | undefined): LauncherKind {
   if (choice !== "auto") return choice;
   if (isLocalHost(host)) return "local";
-  return scheduler ? SCHEDULER_LAUNCHER[scheduler] : "ssh";
+  return scheduler ? schedulerNamed(scheduler).launcher : "ssh";
 }
 
 /** The hosts of the run and where they came from. */
@@ -117,8 +107,7 @@ export function resolveHosts(input: PlanInput): { source: HostPlanSource; hosts:
   }
   const scheduler = detectScheduler(env);
   if (scheduler) {
-    const hosts = scheduler === "pbs" ? pbsHosts(env, read) : scheduler === "sge" ? sgeHosts(env, read) : schedulerHosts(scheduler, env);
-    return { source: { kind: scheduler }, hosts };
+    return { source: { kind: scheduler }, hosts: schedulerHosts(scheduler, env, read) };
   }
   return { source: { kind: "local" }, hosts: [{ host: "localhost" }] };
 }
