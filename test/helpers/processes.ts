@@ -60,12 +60,24 @@ export interface CliProcess {
   done: Promise<CliRun>;
 }
 
+/** How {@link startCli} runs a CLI; `uid`/`gid` run it as another user (needs root). */
+export interface CliOptions {
+  tag: string;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+  uid?: number;
+  gid?: number;
+}
+
 /** Start `node bin args…` with SCOOP_TEST_TAG=tag; the process is killed if it outlives `timeoutMs`. */
-export function startCli(bin: string, args: string[], options: { tag: string; cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): CliProcess {
+export function startCli(bin: string, args: string[], options: CliOptions): CliProcess {
   const child = spawn(process.execPath, [bin, ...args], {
     cwd: options.cwd ?? REPO,
     env: { ...process.env, ...options.env, SCOOP_TEST_TAG: options.tag },
     stdio: ["ignore", "pipe", "pipe"],
+    uid: options.uid,
+    gid: options.gid,
   });
   let stdout = "";
   let stderr = "";
@@ -82,7 +94,7 @@ export function startCli(bin: string, args: string[], options: { tag: string; cw
 }
 
 /** Run a CLI to its end. */
-export function runCli(bin: string, args: string[], options: { tag: string; cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<CliRun> {
+export function runCli(bin: string, args: string[], options: CliOptions): Promise<CliRun> {
   return startCli(bin, args, options).done;
 }
 

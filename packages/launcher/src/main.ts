@@ -126,7 +126,7 @@ export async function main(argv: string[]): Promise<number> {
       .option("prolog", { type: "string", describe: "Shell file sourced on remote hosts before each worker starts" })
       .option("node", { type: "string", describe: "Node executable on remote hosts", defaultDescription: "this node's path" })
       .option("tunnel", { type: "boolean", default: false, describe: "Remote workers reach the broker through reverse SSH tunnels" })
-      .option("insecure", { type: "boolean", default: false, describe: "No per-run CURVE keys (trusted network and trusted local users only): faster, but anyone who reaches the broker port can join" })
+      .option("insecure", { type: "boolean", default: false, describe: "No per-run CURVE keys on the broker's TCP port (trusted networks only): anyone who reaches the port can join. A local run has no TCP port unless --insecure" })
       .option("broker-hostname", { alias: "external-hostname", type: "string", describe: "Address remote workers dial to reach the broker", defaultDescription: "the address each SSH connection comes from" })
       .option("seed", { type: "number", describe: "Seed of the run's random streams (currentTask().random()): the same seed gives the same numbers", defaultDescription: "drawn, and logged with -v" })
       .option("log", { type: "string", describe: "Write logs to this file instead of stderr" })

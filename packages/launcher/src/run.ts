@@ -73,7 +73,8 @@ export interface RunOptions {
    * Leave CURVE off: no per-run keys, even for workers off this machine (a
    * trusted private network, and only trusted users on this machine; needed
    * with pbsdsh, which cannot pass keys on standard input).
-   * @default false (every run, local ones included, uses per-run CURVE keys)
+   * @default false (a TCP port gets per-run CURVE keys; a run of this machine
+   * alone has no TCP port, only a Unix socket in an owner-only directory)
    */
   insecure?: boolean;
   /** Environment read for a batch allocation. @default process.env */
@@ -202,10 +203,15 @@ export async function runProgram(options: RunOptions): Promise<number> {
     env: o.env,
   });
   const app = randomUUID();
-  // Per-run CURVE keys, local runs included: on a shared login node any local
-  // user can reach a loopback port (and read the run's id in ps), so without
-  // keys they could join and run code in our workers. --insecure skips them.
-  const keys = o.insecure ? undefined : new RunKeys();
+  // Workers on this machine dial a Unix socket (see RunOptions.localTransport).
+  const ipc = o.localTransport === "ipc" && plan.groups.some((g) => g.launcher === "local") ? privateIpcEndpoint() : undefined;
+  // A run of this machine alone listens only there: its owner-only directory
+  // keeps other users out, so it needs no keys (CURVE would encrypt every byte
+  // twice through the broker: benchmarks/local-security.ts). Anything others
+  // can reach, such as a TCP port on a shared login node, gets per-run CURVE
+  // keys, or none with --insecure.
+  const privateOnly = ipc !== undefined && !o.insecure && plan.groups.every((g) => g.launcher === "local");
+  const keys = o.insecure || privateOnly ? undefined : new RunKeys();
   if (keys) for (let i = 0; i < plan.workers; i++) keys.client(`w${i}`);
   const launches: Launch[] = [];
   let broker: Broker | undefined;
@@ -216,11 +222,9 @@ export async function runProgram(options: RunOptions): Promise<number> {
     if (o.signal?.aborted) resolveAbort(abortCode());
     o.signal?.addEventListener("abort", () => resolveAbort(abortCode()), { once: true });
   });
-  // Workers on this machine dial a Unix socket (see RunOptions.localTransport).
-  const ipc = o.localTransport === "ipc" && plan.groups.some((g) => g.launcher === "local") ? privateIpcEndpoint() : undefined;
   const started = (async () => {
     broker = await startBroker({
-      bind: ipc ? [plan.broker.bind, ipc.endpoint] : plan.broker.bind,
+      bind: privateOnly ? ipc.endpoint : ipc ? [plan.broker.bind, ipc.endpoint] : plan.broker.bind,
       unknownTasks: "fail",
       livenessMs: o.livenessMs,
       heartbeatMs: o.heartbeatMs,
@@ -230,7 +234,7 @@ export async function runProgram(options: RunOptions): Promise<number> {
       logger: o.logger,
     });
     views = await openRunViews(broker, { trace: o.trace, dashboard: o.dashboard, progress: o.progress }, log);
-    log.info(`${formatPlan(plan, broker.endpoint)}\n  security: ${keys ? "CURVE with per-run keys" : "none (--insecure)"}`);
+    log.info(`${formatPlan(plan, broker.endpoint)}\n  security: ${keys ? "CURVE with per-run keys" : privateOnly ? "a Unix socket in an owner-only directory, no TCP port" : "none (--insecure)"}`);
     return launchAll(plan, broker, o, app, launches, () => stopping, log, keys);
   })();
   try {
@@ -307,7 +311,8 @@ interface Launched {
 }
 
 async function launchAll(plan: RunPlan, broker: Broker, o: Resolved, app: string, launches: Launch[], stopping: () => boolean, log: Logger, keys?: RunKeys): Promise<Launched> {
-  const port = endpointPort(broker.endpoint);
+  // Only remote workers and a run without a Unix socket need the TCP port.
+  const port = () => endpointPort(broker.endpoints.find((e) => e.startsWith("tcp://")) ?? broker.endpoint);
   const bin = workerBinPath();
   const spec = (index: number, host: string, brokerEndpoint: string, generation = 0): WorkerSpec => {
     const origin = index === 0;
@@ -349,13 +354,13 @@ async function launchAll(plan: RunPlan, broker: Broker, o: Resolved, app: string
   checkStopping();
   const sshEndpoint = new Map<SshLaunch, string>();
   for (const l of ssh) {
-    if (plan.tunnel) sshEndpoint.set(l, tcpEndpoint("127.0.0.1", await l.host.openTunnel(port)));
-    else sshEndpoint.set(l, tcpEndpoint(plan.broker.advertise ?? l.host.localAddress ?? hostname(), port));
+    if (plan.tunnel) sshEndpoint.set(l, tcpEndpoint("127.0.0.1", await l.host.openTunnel(port())));
+    else sshEndpoint.set(l, tcpEndpoint(plan.broker.advertise ?? l.host.localAddress ?? hostname(), port()));
     log.debug({ host: l.group.host, broker: sshEndpoint.get(l) }, "remote workers dial");
   }
   checkStopping();
-  const localEndpoint = broker.endpoints.find((e) => e.startsWith("ipc://")) ?? tcpEndpoint("127.0.0.1", port);
-  const remoteEndpoint = tcpEndpoint(plan.broker.advertise ?? hostname(), port);
+  const localEndpoint = broker.endpoints.find((e) => e.startsWith("ipc://")) ?? tcpEndpoint("127.0.0.1", port());
+  const remoteEndpoint = () => tcpEndpoint(plan.broker.advertise ?? hostname(), port());
   let origin: LaunchedWorker | undefined;
   const where = new Map<LaunchedWorker, { index: number; start: (generation: number) => LaunchedWorker }>();
   let generation = 0;
@@ -374,7 +379,7 @@ async function launchAll(plan: RunPlan, broker: Broker, o: Resolved, app: string
           group.launcher === "local"
             ? spawnLocalWorker(spec(i, "local", localEndpoint, g), log, secrets(i))
             : isSchedulerLauncher(group.launcher)
-              ? spawnSchedulerWorker(group.launcher, group.host, spec(i, group.host, remoteEndpoint, g), bin, { node: o.remoteNode, prolog: o.prolog }, log, secrets(i))
+              ? spawnSchedulerWorker(group.launcher, group.host, spec(i, group.host, remoteEndpoint(), g), bin, { node: o.remoteNode, prolog: o.prolog }, log, secrets(i))
               : undefined;
         if (!w) throw new ScoopError("SCOOP_INTERNAL", `no launch method ${group.launcher}`);
         launch.workers.push(w);
