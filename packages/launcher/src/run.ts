@@ -6,14 +6,15 @@
  * success, failure, SIGINT, SIGTERM or a host that drops alike.
  */
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { hostname, tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { existsSync, rmSync } from "node:fs";
+import { hostname } from "node:os";
+import { resolve } from "node:path";
 import type { Logger } from "pino";
 import { startBroker, type Broker } from "@scoop/broker";
 import { EXIT_RECYCLED, InvalidOptionError, ScoopError } from "@scoop/protocol";
 import { spawnLocalWorker, stopLocalWorkers, workerBinPath, type LocalWorker } from "./local-workers.js";
 import { endpointPort, formatPlan, planRun, tcpEndpoint, type HostGroup, type LauncherKind, type RunPlan } from "./plan.js";
+import { privateIpcEndpoint } from "./private-socket.js";
 import { isSchedulerLauncher, spawnSchedulerWorker } from "./scheduler-launch.js";
 import { drawsLiveProgress, openRunViews, type RunViews } from "./run-views.js";
 import { assertMayHaveMain } from "./script-check.js";
@@ -137,18 +138,6 @@ export function resolveRunOptions(options: RunOptions): Resolved {
     localTransport: options.localTransport ?? "ipc",
     logger: options.logger,
   };
-}
-
-/** Longest Unix socket path (sun_path is 108 bytes on Linux, 104 on macOS). */
-const MAX_IPC_PATH = 100;
-
-/** A Unix socket endpoint in a fresh private (0700) directory, or undefined if the path would be too long. */
-function privateIpcEndpoint(): { endpoint: string; dir: string } | undefined {
-  const dir = mkdtempSync(join(tmpdir(), "scoop-"));
-  const path = join(dir, "broker.sock");
-  if (path.length <= MAX_IPC_PATH) return { endpoint: `ipc://${path}`, dir };
-  rmSync(dir, { recursive: true, force: true });
-  return undefined;
 }
 
 /** Workers started on one host by one launch method, and how to stop them. */
