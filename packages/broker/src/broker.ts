@@ -14,7 +14,7 @@ import { SendQueue, ScoopError, decodeMessage, encodeMessage, type BrokerSnapsho
 import { AppConstants } from "./constants.js";
 import { Dispatcher } from "./dispatcher.js";
 import { isLoopbackEndpoint, resolveBrokerOptions, type BrokerOptions, type ResolvedBrokerOptions } from "./options.js";
-import { PeerTable, appOfMessage, newPeer, peerInfo, type AppField, type Peer, type PeerInfo, type QueuedTask } from "./peers.js";
+import { PeerTable, appOfMessage, newPeer, peerInfo, type Peer, type PeerInfo, type QueuedTask } from "./peers.js";
 import { EventStream } from "./event-stream.js";
 import { buildSnapshot } from "./snapshot.js";
 import { TaskLife } from "./task-life.js";
@@ -297,7 +297,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
     // A worker setting a constant from inside a task of another app sets that app's.
     const app = appOfMessage(peer, h);
     if (!this.constants.set(app, name, frames, this.peers.values())) {
-      this.send(peer.identity, { t: "ERROR", code: "SCOOP_CONST_EXISTS", message: `shared constant "${name}" is already set; constants are read-only: use a new name` });
+      this.send(peer.identity, { t: "ERROR", code: "SCOOP_CONST_EXISTS", message: `shared constant "${name}" is already set; constants are read-only: use a new name`, name });
     }
   }
 
@@ -335,7 +335,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
     for (const task of tasks) {
       if (observer.hot) observer.started(task, worker.id);
       this.constants.ensure(worker, task.app);
-      const dispatched: DispatchedTask & AppField = { key: task.key, name: task.name, frames: task.frames.length, attempt: task.attempt };
+      const dispatched: DispatchedTask = { key: task.key, name: task.name, frames: task.frames.length, attempt: task.attempt };
       if (task.rng !== undefined) dispatched.rng = task.rng;
       if (task.app !== worker.app) dispatched.app = task.app;
       batch.push(dispatched);

@@ -203,23 +203,11 @@ export class PeerTable {
 }
 
 /**
- * Wire fields beyond the protocol's v1 header types, read and written by this
- * broker and `@scoop/core` (decodeMessage keeps unknown fields): `app` on a
- * DISPATCH task, a SUBMIT task, CONST and CONST_SET says which app a task or a
- * constant belongs to when it is not the receiving (or sending) peer's own;
- * `forget` on CONST tells a peer to drop an app's constants.
- */
-export type AppField = { app?: string };
-const appOf = (value: unknown): string | undefined => {
-  const app = (value as AppField | undefined)?.app;
-  return typeof app === "string" && app.length > 0 && app.length <= 4096 ? app : undefined;
-};
-
-/**
  * The app a SUBMIT task or CONST_SET of `peer` belongs to: a worker acting
  * from inside a task of another app (daemon workers serve many apps) names
- * that app; a client's messages are always its own app's.
+ * that app in the message's `app` field (typed and checked by the protocol);
+ * a client's messages are always its own app's.
  */
-export function appOfMessage(peer: Peer, message: AppField): string {
-  return (peer.role !== "client" ? appOf(message) : undefined) ?? peer.app;
+export function appOfMessage(peer: Peer, message: { app?: string }): string {
+  return (peer.role !== "client" && message.app) || peer.app;
 }

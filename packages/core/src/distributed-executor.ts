@@ -5,7 +5,7 @@
  * (apps) and by `@scoop/worker` (every worker, the origin included).
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { DeliveredOutcome, SubmittedTask } from "@scoop/protocol";
+import type { DeliveredOutcome, Header, SubmittedTask } from "@scoop/protocol";
 import { ScoopError } from "@scoop/protocol";
 import { SUBMIT_BATCH, type Executor, type SubmitOptions, type TaskCall, type TaskSink } from "./executor.js";
 import { guardProcessExit } from "./exit-guard.js";
@@ -16,15 +16,10 @@ import type { DistributedExecutorOptions } from "./distributed-options.js";
 import { PeerConstants } from "./peer-constants.js";
 import { remoteFailure } from "./remote-failure.js";
 import { currentTask, taskByName } from "./runtime.js";
-import { wireTask, type AppField } from "./wire-task.js";
+import { wireTask } from "./wire-task.js";
 
 /** Tasks at the broker from which refills wait for the end of the turn (see scheduleFlush). */
 const COALESCE_IN_FLIGHT = 256;
-
-const appOf = (value: unknown): string | undefined => {
-  const app = (value as AppField | undefined)?.app;
-  return typeof app === "string" && app.length > 0 && app.length <= 4096 ? app : undefined;
-};
 
 interface Pending {
   call: TaskCall;
@@ -38,7 +33,7 @@ interface Pending {
 }
 
 interface Unsent {
-  task: SubmittedTask & AppField;
+  task: SubmittedTask;
   frames: Uint8Array[];
 }
 
@@ -85,7 +80,7 @@ export class DistributedExecutor implements Executor {
     this.constants = new PeerConstants({ connection: conn, codec: options.codec, logger: options.logger, app: this.app });
     conn.on("DELIVER", (h, payload) => this.onDeliver(h.results, payload));
     conn.on("CONST", (h, payload) => this.onConst(h, payload));
-    conn.on("ERROR", (h) => this.onError(h.code, h.message, h.ref));
+    conn.on("ERROR", (h) => this.onError(h));
     this.workFirst = options.workFirst ?? (conn.options.role !== "client" && process.env.SCOOP_WORK_FIRST !== "0");
     // Tasks run beside main here (the origin, an app): none may end the process.
     // A worker's own tasks may (it dies, they run again elsewhere, never on the origin).
@@ -353,12 +348,12 @@ export class DistributedExecutor implements Executor {
     this.checkIdle();
   }
 
-  private onConst(h: { name: string } & AppField, payload: Buffer[]): void {
-    this.constants.received(appOf(h) ?? this.app, h.name, h.forget === true, payload);
+  private onConst(h: Extract<Header, { t: "CONST" }>, payload: Buffer[]): void {
+    this.constants.received(h.app || this.app, h.name, h.forget === true, payload);
   }
 
-  private onError(code: string, message: string, ref?: number): void {
-    if (code === "SCOOP_CONST_EXISTS" && this.constants.refused(code, message)) return;
+  private onError({ code, message, ref, name }: Extract<Header, { t: "ERROR" }>): void {
+    if (code === "SCOOP_CONST_EXISTS" && name !== undefined && this.constants.refused(code, message, name)) return;
     if (code === "SCOOP_TASK_WAITING") {
       // A notice, not a failure: the task waits for a worker that can run it.
       if (!this.waitingNoticed.has(message)) {

@@ -67,12 +67,11 @@ export class PeerConstants {
     this.waiters.wake(k);
   }
 
-  /** The broker refused a set (`SCOOP_CONST_EXISTS`): reject it; false if no set of that name waits. */
-  refused(code: string, message: string): boolean {
-    const name = /"([^"]*)"/.exec(message)?.[1];
+  /** The broker refused the set of constant `name` (`SCOOP_CONST_EXISTS`): reject it; false if no set of that name waits. */
+  refused(code: string, message: string, name: string): boolean {
     // The refused set is the oldest pending one of that name (any app).
     for (const [k, set] of this.sets) {
-      if (name === undefined || k.slice(k.indexOf("\0") + 1) !== name) continue;
+      if (k.slice(k.indexOf("\0") + 1) !== name) continue;
       this.sets.delete(k);
       set.reject(new ScoopError(code, message));
       return true;

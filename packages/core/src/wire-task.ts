@@ -4,18 +4,11 @@ import type { TaskCall } from "./executor.js";
 import type { Origin } from "./map-chunks.js";
 
 /**
- * Wire fields beyond the v1 header types (see the broker): `app` on a task or
- * constant that belongs to another app than this peer's own, `forget` on a
- * CONST that drops an app's constants.
- */
-export type AppField = { app?: string; forget?: boolean };
-
-/**
  * The SUBMIT entry of `call` (`frames` argument frames), sent by a peer of
  * app `ownApp` from `origin`; a chunk carries its calls' streams in its arguments.
  */
-export function wireTask(call: TaskCall, frames: number, ownApp: string, origin: Origin, chunk = false): SubmittedTask & AppField {
-  const task: SubmittedTask & AppField = { id: call.id, name: call.name, frames, retries: call.options.retries };
+export function wireTask(call: TaskCall, frames: number, ownApp: string, origin: Origin, chunk = false): SubmittedTask {
+  const task: SubmittedTask = { id: call.id, name: call.name, frames, retries: call.options.retries };
   if (call.options.priority) task.priority = call.options.priority;
   if (!chunk && call.rng !== undefined) task.rng = call.rng;
   // A subtask of another app's task belongs to that app (the broker routes its constants).

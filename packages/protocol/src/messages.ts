@@ -94,7 +94,7 @@ export type Header =
   | { t: "HEARTBEAT"; of?: string; cpu?: number; rss?: number }
   | { t: "SHUTDOWN"; code: number }
   | { t: "BYE"; reason?: "recycled" }
-  | { t: "ERROR"; code: string; message: string; ref?: number }
+  | { t: "ERROR"; code: string; message: string; ref?: number; name?: string }
   | { t: "STATUS"; snapshot?: BrokerSnapshot }
   | { t: "WATCH"; on: boolean }
   | { t: "EVENTS"; events: ScoopEvent[] };
@@ -175,7 +175,7 @@ const SCHEMAS: Record<MessageTypeName, { fields: Record<string, Check>; optional
   HEARTBEAT: { fields: {}, optional: { of: isString, cpu: isNumber, rss: isUint }, frames: () => 0 },
   SHUTDOWN: { fields: { code: isInt }, frames: () => 0 },
   BYE: { fields: {}, optional: { reason: (v) => v === "recycled" }, frames: () => 0 },
-  ERROR: { fields: { code: isString, message: isString }, optional: { ref: isUint }, frames: () => 0 },
+  ERROR: { fields: { code: isString, message: isString }, optional: { ref: isUint, name: isString }, frames: () => 0 },
   STATUS: { fields: {}, optional: { snapshot: isObject }, frames: () => 0 },
   WATCH: { fields: { on: isBool }, frames: () => 0 },
   EVENTS: { fields: { events: arrayOf(isObject) }, frames: () => 0 },

@@ -238,7 +238,7 @@ test("shared constants reach every peer of the app, late joiners too, and are re
   await new Promise((r) => setTimeout(r, 100));
   expect(other.has("CONST")).toBe(false);
   await a.send({ t: "CONST_SET", name: "k", frames: 1 }, codec.encode(2));
-  expect((await a.next("ERROR")).header.code).toBe("SCOOP_CONST_EXISTS");
+  expect((await a.next("ERROR")).header).toMatchObject({ code: "SCOOP_CONST_EXISTS", name: "k" });
 });
 
 test("malformed input is answered with an error and the broker keeps serving", async () => {

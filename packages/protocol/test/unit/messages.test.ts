@@ -32,6 +32,7 @@ const samples: Array<[Header, number]> = [
   [{ t: "BYE" }, 0],
   [{ t: "ERROR", code: "SCOOP_X", message: "m", ref: 3 }, 0],
   [{ t: "ERROR", code: "SCOOP_X", message: "m" }, 0],
+  [{ t: "ERROR", code: "SCOOP_CONST_EXISTS", message: "m", name: "answer" }, 0],
 ];
 
 describe("encodeMessage / decodeMessage", () => {
@@ -75,6 +76,7 @@ describe("decodeMessage rejects bad input with a ProtocolError", () => {
     expect(codeOf([header({ v: 1, t: "SUBMIT", tasks: [{ id: 1, name: "f", frames: 0, retries: 0, rng: "XYZ" }] })])).toBe("SCOOP_MALFORMED_MESSAGE");
     expect(codeOf([header({ v: 1, t: "HELLO", id: "w", role: "king", host: "h", pid: 1, app: "a", tasks: [] })])).toBe("SCOOP_MALFORMED_MESSAGE");
     expect(codeOf([header({ v: 1, t: "ERROR", code: "X", message: "m", ref: "x" })])).toBe("SCOOP_MALFORMED_MESSAGE");
+    expect(codeOf([header({ v: 1, t: "ERROR", code: "X", message: "m", name: 3 })])).toBe("SCOOP_MALFORMED_MESSAGE");
   });
 
   test("not a map: arrays, scalars, prototype keys", () => {
