@@ -4,6 +4,7 @@
  * `…Failure`, what went wrong locally is an `…Error`.
  */
 import { ScoopError, type ScoopErrorOptions } from "@scoop/protocol";
+import { remoteFailureStack } from "./error-format.js";
 
 /** A function passed to `submit`/`map` has no task name the workers know. */
 export class TaskNotRegisteredError extends ScoopError {
@@ -44,7 +45,9 @@ export interface RemoteTaskFailureOptions extends ScoopErrorOptions {
 /**
  * A task threw (or rejected). Keeps the original error's name, message and
  * stack (also as `cause`, rebuilt as the right class where possible) and says
- * which worker and host ran it. Serial runs use worker id `"serial"`.
+ * which worker and host ran it. Serial runs use worker id `"serial"`. Its
+ * `stack` is the remote stack's frames in the user's files (SCOOP's and
+ * Node's are in `remoteStack`), then, for a map, where the map was called.
  */
 export class RemoteTaskFailure extends ScoopError {
   /** `name` of the error the task threw, e.g. `"RangeError"`. */
@@ -60,10 +63,13 @@ export class RemoteTaskFailure extends ScoopError {
     this.remoteMessage = options.remoteMessage;
     if (options.remoteStack !== undefined) this.remoteStack = options.remoteStack;
     if (options.remoteCode !== undefined) this.remoteCode = options.remoteCode;
-    if (options.remoteStack) {
-      // Printing the error shows where it really happened, then where it was awaited.
-      this.stack = `${this.stack}\nRemote stack (worker ${options.workerId ?? "?"}, host ${options.host ?? "?"}):\n${options.remoteStack}`;
-    }
+    // Where it really happened (the user's frames of the remote stack), not where the result arrived here.
+    this.stack = remoteFailureStack(this, options.remoteStack);
+  }
+
+  /** The message and the stack say it all: the remote error (`cause`) is not printed again. */
+  protected override get inspectHidden(): readonly string[] {
+    return ["cause", "remoteMessage", "remoteStack"];
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import { InvalidOptionError, ScoopError } from "@scoop/protocol";
 import { executorForTasks } from "./active-executor.js";
+import { atCaller } from "./error-format.js";
 import { resolveCallOptions, splitOptions, type CallOptions, type MapOptions, type ReduceOptions } from "./call-options.js";
 import type { Future } from "./future.js";
 import { MapRun, type MapResult } from "./map-run.js";
@@ -32,13 +33,17 @@ export function submit<F extends Fn>(fn: F, ...args: Parameters<F>): Future<Resu
 
 /** {@link submit} with options (`timeoutMs`, `retries`, `signal`). */
 export function submitWith<F extends Fn>(options: CallOptions, fn: F, ...args: Parameters<F>): Future<Result<F>> {
-  const exec = executorForTasks();
-  const name = taskNameFor(fn, exec);
-  const resolved = resolveCallOptions(options, "submit");
-  const { future, entry, arm } = prepare<Result<F>>(fn, name, args, resolved, exec);
-  exec.submit([entry]);
-  arm();
-  return future;
+  try {
+    const exec = executorForTasks();
+    const name = taskNameFor(fn, exec);
+    const resolved = resolveCallOptions(options, "submit");
+    const { future, entry, arm } = prepare<Result<F>>(fn, name, args, resolved, exec);
+    exec.submit([entry]);
+    arm();
+    return future;
+  } catch (error) {
+    throw atCaller(error);
+  }
 }
 
 /**
@@ -55,8 +60,12 @@ export function submitWith<F extends Fn>(options: CallOptions, fn: F, ...args: P
  * The first failure in input order rejects the map and cancels the rest.
  */
 export function map<F extends Fn>(fn: F, ...inputs: [...InputsFor<Parameters<F>>, MapOptions] | InputsFor<Parameters<F>>): MapResult<Result<F>> {
-  const { inputs: its, options } = splitOptions<MapOptions>([...inputs], "map");
-  return new MapRun<Result<F>>(fn, its, options, true, "map");
+  try {
+    const { inputs: its, options } = splitOptions<MapOptions>([...inputs], "map");
+    return new MapRun<Result<F>>(fn, its, options, true, "map");
+  } catch (error) {
+    throw atCaller(error);
+  }
 }
 
 /**
@@ -64,8 +73,12 @@ export function map<F extends Fn>(fn: F, ...inputs: [...InputsFor<Parameters<F>>
  * The first failure rejects and cancels the rest.
  */
 export function mapAsCompleted<F extends Fn>(fn: F, ...inputs: [...InputsFor<Parameters<F>>, MapOptions] | InputsFor<Parameters<F>>): MapResult<Result<F>> {
-  const { inputs: its, options } = splitOptions<MapOptions>([...inputs], "mapAsCompleted");
-  return new MapRun<Result<F>>(fn, its, options, false, "mapAsCompleted");
+  try {
+    const { inputs: its, options } = splitOptions<MapOptions>([...inputs], "mapAsCompleted");
+    return new MapRun<Result<F>>(fn, its, options, false, "mapAsCompleted");
+  } catch (error) {
+    throw atCaller(error);
+  }
 }
 
 /**

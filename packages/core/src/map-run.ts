@@ -7,6 +7,7 @@ import { executorForTasks } from "./active-executor.js";
 import { resolveCallOptions, resolveWindow, type MapOptions, type MapProgress, type ResolvedCallOptions } from "./call-options.js";
 import { followAbort } from "./abort-fanout.js";
 import { AbortedError } from "./errors.js";
+import { captureCallSite, withCallSite } from "./error-format.js";
 import { SUBMIT_BATCH, type Executor, type TaskOptions } from "./executor.js";
 import { FAILED, MapCall, MapItem, PENDING } from "./map-call.js";
 import { RandomStream } from "./random-stream.js";
@@ -66,6 +67,8 @@ export class MapRun<R> implements MapResult<R> {
   private readonly parent = currentTask()?.signal;
   /** Stop following the signals that could end the map. */
   private unfollow: () => void = () => undefined;
+  /** Where the map was called (captured once; read only if the map fails). */
+  private readonly site = captureCallSite();
   private readonly onParentAbort = () => this.fail(new AbortedError(`map of task "${this.name}" was cancelled with the task that made it`, { taskName: this.name }));
 
   constructor(
@@ -73,7 +76,7 @@ export class MapRun<R> implements MapResult<R> {
     inputs: Inputs,
     options: MapOptions,
     private readonly ordered: boolean,
-    where: string,
+    private readonly where: string,
   ) {
     this.exec = executorForTasks();
     this.name = taskNameFor(fn, this.exec);
@@ -271,7 +274,7 @@ export class MapRun<R> implements MapResult<R> {
         if (this.failure.error !== undefined) {
           const { error } = this.failure;
           this.failure.error = undefined; // thrown once
-          throw error;
+          throw withCallSite(error, this.site, this.where);
         }
         return DONE;
       }

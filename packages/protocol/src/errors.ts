@@ -62,6 +62,28 @@ export class ScoopError extends Error {
   get [SCOOP_ERROR](): true {
     return true;
   }
+
+  /** Own fields `console.log` leaves out: they repeat what the stack already says. */
+  protected get inspectHidden(): readonly string[] {
+    return [];
+  }
+
+  /**
+   * How `console.log(error)` and `util.inspect` show it: the stack once, then
+   * the code and the context that is set (no `undefined` fields), then the
+   * cause unless the stack already tells it.
+   */
+  [Symbol.for("nodejs.util.inspect.custom")](_depth: number, options: { depth?: number | null }, inspect: (value: unknown, options?: object) => string): string {
+    const hidden = this.inspectHidden;
+    const fields: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(this)) if (value !== undefined && key !== "name" && !hidden.includes(key)) fields[key] = value;
+    let text = `${this.stack ?? `${this.name}: ${this.message}`}\n  ${inspect(fields, { ...options, breakLength: Infinity })}`;
+    if (this.cause !== undefined && !hidden.includes("cause")) {
+      const depth = typeof options.depth === "number" ? options.depth - 1 : options.depth;
+      text += `\n  [cause]: ${inspect(this.cause, { ...options, depth }).replaceAll("\n", "\n  ")}`;
+    }
+    return text;
+  }
 }
 
 /** A value cannot be sent to another process (function, symbol, cycle, unregistered class…). */

@@ -15,6 +15,7 @@ import {
   shared,
 } from "@scoop/core";
 import pino from "pino";
+import { inspect } from "node:util";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -108,6 +109,18 @@ describe("submit and Future", () => {
     }
     expect(caught.code).toBe("SCOOP_UNSERIALIZABLE");
     expect(caught.path).toBe("args[0].items[3].callback");
+    // The stack starts at this file's submit call, not inside SCOOP.
+    expect(caught.stack.split("\n")[1]).toMatch(/futures\.test\.ts:10\d:/);
+    expect(caught.stack).not.toMatch(/packages[\\/](core|protocol)[\\/]src/);
+  });
+
+  test("an unserializable map input fails the map, pointing at the map call", async () => {
+    const error: any = await futures.map(echo, [1, { callback: () => 1 }]).then(
+      () => undefined,
+      (e) => e,
+    );
+    expect(error.code).toBe("SCOOP_UNSERIALIZABLE");
+    expect(error.stack.split("\n")[1]).toMatch(/futures\.test\.ts:11\d:/);
   });
 
   test("a throwing task rejects with its name, message, stack and worker", async () => {
@@ -120,7 +133,13 @@ describe("submit and Future", () => {
     expect(error.remoteMessage).toBe("negative");
     expect(error.workerId).toBe("serial");
     expect(error.taskName).toBe("fail");
-    expect(error.stack).toContain("Remote stack");
+    // Printed once: the user's frame of the task, SCOOP's frames hidden, the cause not repeated.
+    const printed = inspect(error);
+    expect(printed).toMatch(/at .*futures\.test\.ts:30:/);
+    expect(printed.split("negative").length - 1).toBe(1);
+    expect(printed).not.toMatch(/packages[\\/]core[\\/]src/);
+    expect(printed).toContain("code: 'SCOOP_TASK_FAILED'");
+    expect(error.remoteStack).toMatch(/futures\.test\.ts:30:/);
     expect(error.cause).toBeInstanceOf(RangeError);
     expect(await futures.submit(fail, "x").exception()).toMatchObject({ code: "SCOOP_TASK_FAILED" });
   });
