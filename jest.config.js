@@ -4,6 +4,8 @@
 // Sources import siblings as "./x.js" (NodeNext); jest must find "./x.ts".
 const relativeJs = { "^(\\.{1,2}/.*)\\.js$": "$1" };
 const packages = ["protocol", "core", "worker", "broker", "launcher"];
+// Workspace packages by name, from source; test-helpers is the private package of shared test helpers.
+const SCOOP = "^@scoop/(protocol|core|worker|broker|launcher|test-helpers)$";
 // Fails a test file whose run printed a Node warning (in jest or any process it started).
 const noWarnings = require("node:path").join(__dirname, "test/setup/no-node-warnings.ts");
 
@@ -15,7 +17,7 @@ module.exports = {
       rootDir: `<rootDir>/packages/${name}`,
       testMatch: ["<rootDir>/test/**/*.test.ts"],
       transform: { "^.+\\.(t|j)sx?$": ["@swc/jest", { jsc: { target: "es2022" } }] },
-      moduleNameMapper: { ...relativeJs, "^@scoop/(protocol|core|worker|broker|launcher)$": "<rootDir>/../$1/src/index.ts" },
+      moduleNameMapper: { ...relativeJs, [SCOOP]: "<rootDir>/../$1/src/index.ts" },
       testEnvironment: "node",
       setupFilesAfterEnv: [noWarnings],
     })),
@@ -24,7 +26,7 @@ module.exports = {
       rootDir: "<rootDir>/examples",
       testMatch: ["<rootDir>/test/**/*.test.ts"],
       transform: { "^.+\\.(t|j)sx?$": ["@swc/jest", { jsc: { target: "es2022" } }] },
-      moduleNameMapper: { ...relativeJs, "^@scoop/(protocol|core|worker|broker|launcher)$": "<rootDir>/../packages/$1/src/index.ts" },
+      moduleNameMapper: { ...relativeJs, [SCOOP]: "<rootDir>/../packages/$1/src/index.ts" },
       testEnvironment: "node",
       setupFilesAfterEnv: [noWarnings],
     },
@@ -33,6 +35,7 @@ module.exports = {
       rootDir: "<rootDir>/test",
       testMatch: ["<rootDir>/**/*.test.ts"],
       transform: { "^.+\\.(t|j)sx?$": ["@swc/jest", { jsc: { target: "es2022" } }] },
+      moduleNameMapper: { ...relativeJs, [SCOOP]: "<rootDir>/../packages/$1/src/index.ts" },
       testEnvironment: "node",
       setupFilesAfterEnv: [noWarnings],
     },

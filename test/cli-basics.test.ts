@@ -5,7 +5,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { BROKER_BIN, REPO, SCOOP_BIN, WORKER_BIN } from "./helpers/processes";
+import { BROKER_BIN, REPO, SCOOP_BIN, WORKER_BIN } from "@scoop/test-helpers";
 
 const BINS = { scoop: SCOOP_BIN, "scoop-broker": BROKER_BIN, "scoop-worker": WORKER_BIN };
 const { version } = JSON.parse(readFileSync(`${REPO}/packages/core/package.json`, "utf8")) as { version: string };

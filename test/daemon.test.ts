@@ -11,7 +11,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BROKER_BIN, WORKER_BIN, killTagged, newTag, processesTagged, runCli, startCli, waitUntil, type CliProcess } from "./helpers/processes";
+import { BROKER_BIN, WORKER_BIN, killTagged, newTag, processesTagged, runCli, startCli, waitUntil, type CliProcess } from "@scoop/test-helpers";
 
 const FIXTURES = "test/fixtures/daemon";
 const LIVENESS = ["--heartbeat-ms", "200", "--liveness-ms", "1500"];

@@ -4,7 +4,7 @@
  * process's children too (NODE_OPTIONS is inherited).
  */
 import { spawnSync } from "node:child_process";
-import { clearWarnings, nodeOptionsRedirecting, readWarnings, warningsFile } from "./helpers/node-warnings";
+import { clearWarnings, nodeOptionsRedirecting, readWarnings, warningsFile } from "@scoop/test-helpers";
 
 const LEAK = `const c = new AbortController(); for (let i = 0; i < 11; i++) c.signal.addEventListener("abort", () => {});`;
 

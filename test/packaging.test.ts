@@ -11,7 +11,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { newTag, processesTagged, runCli, startCli, waitUntil, type CliProcess } from "./helpers/processes";
+import { newTag, processesTagged, runCli, startCli, waitUntil, type CliProcess } from "@scoop/test-helpers";
 
 const repo = resolve(__dirname, "..");
 const packages = ["protocol", "core", "worker", "broker", "launcher"];

@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { exited, newTag, processesTagged, REPO, waitUntil } from "./helpers/processes";
+import { exited, newTag, processesTagged, REPO, waitUntil } from "@scoop/test-helpers";
 
 const tag = newTag();
 let dir: string;

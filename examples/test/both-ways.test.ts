@@ -5,7 +5,7 @@
  * same exit code, the same output (up to what is random or names a worker)
  * and the same error codes.
  */
-import { killTagged, newTag, runCli, runScoop } from "../../test/helpers/processes.js";
+import { killTagged, newTag, runCli, runScoop } from "@scoop/test-helpers";
 
 const tags: string[] = [];
 afterAll(() => tags.forEach(killTagged));

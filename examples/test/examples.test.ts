@@ -2,7 +2,7 @@
  * Every example runs through the real CLI, a real broker and real worker
  * processes, prints what the README says, and leaves no process behind.
  */
-import { killTagged, newTag, processesTagged, runCli, runScoop, waitUntil } from "../../test/helpers/processes.js";
+import { killTagged, newTag, processesTagged, runCli, runScoop, waitUntil } from "@scoop/test-helpers";
 
 const tags: string[] = [];
 afterAll(() => tags.forEach(killTagged));

@@ -1,9 +1,10 @@
 /**
  * Jest setup (every project): fail a test file whose run printed any Node
  * warning, in the jest worker or in a process it started. See
- * test/helpers/node-warnings.ts.
+ * packages/test-helpers/src/node-warnings.ts.
  */
-import { clearWarnings, nodeOptionsRedirecting, readWarnings, warningsFile } from "../helpers/node-warnings";
+// By path, not through the package index: this runs before every test file and must not load zeromq.
+import { clearWarnings, nodeOptionsRedirecting, readWarnings, warningsFile } from "../../packages/test-helpers/src/node-warnings";
 
 const file = warningsFile(expect.getState().testPath ?? "unknown");
 clearWarnings(file);

@@ -4,80 +4,17 @@
  * routing, retries of a lost worker's tasks, exactly-once delivery and
  * malformed input.
  */
-import { Dealer } from "zeromq";
-import { Codec, decodeMessage, encodeMessage, type Header, type Message } from "@scoop/protocol";
+import { Codec, encodeMessage } from "@scoop/protocol";
+import { FakePeer } from "@scoop/test-helpers";
 import { startBroker, type Broker } from "../../src/index.js";
 
 const codec = new Codec();
 
-class Peer {
-  readonly sock: Dealer;
-  private inbox: Message[] = [];
-  private waiters: Array<() => void> = [];
-  private loop: Promise<void>;
-  /** Beats like a live peer's heart until {@link silence}. */
-  private heart: NodeJS.Timeout;
-  constructor(endpoint: string, readonly id: string) {
-    const sock = new Dealer({ routingId: id, linger: 0 });
-    this.sock = sock;
-    sock.connect(endpoint);
-    this.heart = setInterval(() => void this.send({ t: "HEARTBEAT" }).catch(() => undefined), 100);
-    this.loop = (async () => {
-      try {
-        for await (const frames of sock) {
-          this.inbox.push(decodeMessage(frames));
-          this.waiters.splice(0).forEach((w) => w());
-        }
-      } catch {
-        // closed
-      }
-    })();
-  }
-  send(header: Header, payload: Uint8Array[] = []) {
-    return this.sock.send(encodeMessage(header, payload));
-  }
-  sendRaw(frames: Buffer[]) {
-    return this.sock.send(frames);
-  }
-  async hello(role: "worker" | "origin" | "client", tasks: string[], app = "app") {
-    await this.send({ t: "HELLO", id: this.id, role, host: "test", pid: 1, app, tasks });
-    return this.next("WELCOME");
-  }
-  /** Next message of type `t` (others before it are dropped, heartbeats ignored). */
-  async next<T extends Header["t"]>(t: T, timeoutMs = 5000): Promise<Message<Extract<Header, { t: T }>>> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const i = this.inbox.findIndex((m) => m.header.t === t);
-      if (i >= 0) return this.inbox.splice(i, 1)[0] as Message<Extract<Header, { t: T }>>;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`${this.id}: no ${t} within ${timeoutMs} ms`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-  }
-  has(t: Header["t"]): boolean {
-    return this.inbox.some((m) => m.header.t === t);
-  }
-  /** Play dead: stop heartbeats (the broker should declare this peer lost). */
-  silence() {
-    clearInterval(this.heart);
-  }
-  async close() {
-    clearInterval(this.heart);
-    this.sock.close();
-    await this.loop;
-  }
-}
 
 let broker: Broker;
-const peers: Peer[] = [];
+const peers: FakePeer[] = [];
 const peer = (id: string) => {
-  const p = new Peer(broker.endpoint, id);
+  const p = new FakePeer(broker.endpoint, id);
   peers.push(p);
   return p;
 };
@@ -100,8 +37,8 @@ test("binds a free port and reports it", () => {
 test("a task goes to a worker with credit and its result to the owner", async () => {
   const owner = peer("owner");
   const worker = peer("worker");
-  await owner.hello("origin", []);
-  await worker.hello("worker", ["square"]);
+  await owner.join("origin", []);
+  await worker.join("worker", ["square"]);
   await owner.send({ t: "SUBMIT", tasks: [{ id: 7, name: "square", frames: 1, retries: 0 }] }, args(6));
   await new Promise((r) => setTimeout(r, 100));
   expect(worker.has("DISPATCH")).toBe(false); // no credit yet: nothing pushed
@@ -120,9 +57,9 @@ test("tasks go only to workers that advertise them; TASKS adds names later", asy
   const owner = peer("owner");
   const a = peer("a");
   const b = peer("b");
-  await owner.hello("client", []);
-  await a.hello("worker", ["alpha"]);
-  await b.hello("worker", ["beta"]);
+  await owner.join("client", []);
+  await a.join("worker", ["alpha"]);
+  await b.join("worker", ["beta"]);
   await a.send({ t: "CREDIT", n: 10 });
   await b.send({ t: "CREDIT", n: 10 });
   await owner.send({ t: "SUBMIT", tasks: [{ id: 1, name: "beta", frames: 1, retries: 0 }, { id: 2, name: "alpha", frames: 1, retries: 0 }, { id: 3, name: "gamma", frames: 1, retries: 0 }] }, [...args(1), ...args(2), ...args(3)]);
@@ -138,8 +75,8 @@ test("tasks go only to workers that advertise them; TASKS adds names later", asy
 test("a lost worker's tasks run again elsewhere; the late result is not delivered twice", async () => {
   const owner = peer("owner");
   const doomed = peer("doomed");
-  await owner.hello("origin", []);
-  await doomed.hello("worker", ["slow"]);
+  await owner.join("origin", []);
+  await doomed.join("worker", ["slow"]);
   doomed.silence();
   await doomed.send({ t: "CREDIT", n: 1 });
   await owner.send({ t: "SUBMIT", tasks: [{ id: 1, name: "slow", frames: 1, retries: 2 }] }, args(1));
@@ -148,7 +85,7 @@ test("a lost worker's tasks run again elsewhere; the late result is not delivere
   // The doomed worker falls silent (no heartbeat) past livenessMs.
   await expect(retried).resolves.toMatchObject({ name: "slow", attempt: 2, lostWorker: "doomed" });
   const rescuer = peer("rescuer");
-  await rescuer.hello("worker", ["slow"]);
+  await rescuer.join("worker", ["slow"]);
   await rescuer.send({ t: "CREDIT", n: 1 });
   const second = await rescuer.next("DISPATCH");
   expect(second.header.tasks[0]).toMatchObject({ key: first.header.tasks[0].key, attempt: 2 });
@@ -164,8 +101,8 @@ test("a lost worker's tasks run again elsewhere; the late result is not delivere
 test("out of retries, the future fails with SCOOP_WORKER_LOST naming the worker", async () => {
   const owner = peer("owner");
   const doomed = peer("doomed");
-  await owner.hello("origin", []);
-  await doomed.hello("worker", ["t"]);
+  await owner.join("origin", []);
+  await doomed.join("worker", ["t"]);
   doomed.silence();
   await doomed.send({ t: "CREDIT", n: 1 });
   await owner.send({ t: "SUBMIT", tasks: [{ id: 1, name: "t", frames: 1, retries: 0 }] }, args());
@@ -179,12 +116,12 @@ test("out of retries, the future fails with SCOOP_WORKER_LOST naming the worker"
 
 test("a worker process that exited (peerExited): only its oldest task spends a retry; one lost behind others too often fails", async () => {
   const owner = peer("owner");
-  await owner.hello("origin", []);
+  await owner.join("origin", []);
   // F goes first (priority), so it is the oldest each worker holds; B rides behind it with retries: 0.
   await owner.send({ t: "SUBMIT", tasks: [{ id: 1, name: "t", frames: 1, retries: 5, priority: 10 }, { id: 2, name: "t", frames: 1, retries: 0 }] }, [...args("F"), ...args("B")]);
   for (let round = 1; round <= 3; round++) {
     const w = peer(`w${round}`);
-    await w.hello("worker", ["t"]);
+    await w.join("worker", ["t"]);
     await w.send({ t: "CREDIT", n: 2 });
     const d = await w.next("DISPATCH");
     expect(d.header.tasks.map((t) => t.attempt)).toEqual([round, 1]); // F spends a retry each time, B never
@@ -202,7 +139,7 @@ test("with unknownTasks 'fail', a task nobody can run fails at once", async () =
   await broker.close();
   broker = await startBroker({ unknownTasks: "fail" });
   const owner = peer("owner");
-  await owner.hello("origin", ["known"]);
+  await owner.join("origin", ["known"]);
   await owner.send({ t: "SUBMIT", tasks: [{ id: 1, name: "unknown", frames: 1, retries: 0 }] }, args());
   const deliver = await owner.next("DELIVER");
   expect(deliver.header.results[0].ok).toBe(false);
@@ -212,8 +149,8 @@ test("with unknownTasks 'fail', a task nobody can run fails at once", async () =
 test("cancel removes a queued task and aborts a running one", async () => {
   const owner = peer("owner");
   const worker = peer("worker");
-  await owner.hello("origin", []);
-  await worker.hello("worker", ["t"]);
+  await owner.join("origin", []);
+  await worker.join("worker", ["t"]);
   await owner.send({ t: "SUBMIT", tasks: [{ id: 1, name: "t", frames: 1, retries: 0 }, { id: 2, name: "t", frames: 1, retries: 0 }] }, [...args(1), ...args(2)]);
   await worker.send({ t: "CREDIT", n: 1 });
   const d = await worker.next("DISPATCH");
@@ -226,15 +163,15 @@ test("cancel removes a queued task and aborts a running one", async () => {
 
 test("shared constants reach every peer of the app, late joiners too, and are read-only", async () => {
   const a = peer("a");
-  await a.hello("origin", []);
+  await a.join("origin", []);
   await a.send({ t: "CONST_SET", name: "k", frames: 1 }, codec.encode({ x: 1 }));
   expect(codec.decode((await a.next("CONST")).payload)).toEqual({ x: 1 });
   const late = peer("late");
-  await late.hello("worker", []);
+  await late.join("worker", []);
   const c = await late.next("CONST");
   expect(c.header.name).toBe("k");
   const other = peer("other-app");
-  await other.hello("worker", [], "another-app");
+  await other.join("worker", [], "another-app");
   await new Promise((r) => setTimeout(r, 100));
   expect(other.has("CONST")).toBe(false);
   await a.send({ t: "CONST_SET", name: "k", frames: 1 }, codec.encode(2));
@@ -250,7 +187,7 @@ test("malformed input is answered with an error and the broker keeps serving", a
   await rogue.send({ t: "SUBMIT", tasks: [] });
   expect((await rogue.next("ERROR")).header.code).toBe("SCOOP_NOT_JOINED");
   const owner = peer("owner");
-  await owner.hello("origin", ["ok"]);
+  await owner.join("origin", ["ok"]);
   await owner.send({ t: "CREDIT", n: 1 });
   await owner.send({ t: "SUBMIT", tasks: [{ id: 1, name: "ok", frames: 1, retries: 0 }] }, args());
   expect((await owner.next("DISPATCH")).header.tasks[0].name).toBe("ok");
@@ -262,7 +199,7 @@ test("a throwing event listener does not crash the broker", async () => {
     throw new Error("listener bug");
   });
   const a = peer("a");
-  await a.hello("worker", []);
+  await a.join("worker", []);
   expect(broker.stats().peers).toBe(1);
 });
 

@@ -6,10 +6,9 @@
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
-import { Dealer } from "zeromq";
-import { Codec, decodeMessage, encodeMessage, type Header, type Message, type ScoopEvent } from "@scoop/protocol";
+import { Codec, type Header, type ScoopEvent } from "@scoop/protocol";
 import { startBroker, startDashboard, type Broker, type Dashboard } from "../../src/index.js";
-import { BROKER_BIN, exited, killTagged, newTag, runCli, spawnTagged, waitUntil, WORKER_BIN } from "../../../../test/helpers/processes.js";
+import { BROKER_BIN, FakePeer, exited, killTagged, newTag, runCli, spawnTagged, waitUntil, WORKER_BIN } from "@scoop/test-helpers";
 
 const codec = new Codec();
 const fixture = join(__dirname, "../fixtures/tasks.ts");
@@ -18,31 +17,17 @@ let broker: Broker;
 let dashboard: Dashboard | undefined;
 const workers: ChildProcess[] = [];
 const output: string[] = [];
-const sockets: Dealer[] = [];
-const hearts: NodeJS.Timeout[] = [];
+const peers: FakePeer[] = [];
 /** Every worker:stats event from the workers' first heartbeat on. */
 const stats: Array<ScoopEvent & { type: "worker:stats" }> = [];
 const onStats = (e: ScoopEvent & { type: "worker:stats" }) => stats.push(e);
 
-/** A raw peer on a real socket (the app or a monitor). */
-async function rawPeer(id: string, role: "client" | "monitor") {
-  const sock = new Dealer({ routingId: id, linger: 0 });
-  sockets.push(sock);
-  sock.connect(broker.endpoint);
-  const inbox: Message[] = [];
-  void (async () => {
-    try {
-      for await (const frames of sock) inbox.push(decodeMessage(frames));
-    } catch {
-      // closed
-    }
-  })();
-  const send = (header: Header, payload: Uint8Array[] = []) => sock.send(encodeMessage(header, payload));
-  await send({ t: "HELLO", id, role, host: "test", pid: process.pid, app: "watched", tasks: [] });
-  // Beat like a live peer.
-  hearts.push(setInterval(() => void send({ t: "HEARTBEAT" }).catch(() => undefined), 200));
-  await waitUntil(() => inbox.some((m) => m.header.t === "WELCOME"), 10_000, `${id} to be welcomed`);
-  return { send, inbox };
+/** A raw peer on a real socket (the app or a monitor), welcomed. */
+async function rawPeer(id: string, role: "client" | "monitor"): Promise<FakePeer> {
+  const peer = new FakePeer(broker.endpoint, id, { heartbeatMs: 200 });
+  peers.push(peer);
+  await peer.join(role, [], "watched", 10_000);
+  return peer;
 }
 
 beforeAll(async () => {
@@ -54,8 +39,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await dashboard?.close();
-  for (const h of hearts) clearInterval(h);
-  for (const s of sockets) s.close();
+  await Promise.all(peers.map((p) => p.close()));
   for (const w of workers) w.kill("SIGTERM");
   await Promise.all(workers.map(exited));
   killTagged(tag);

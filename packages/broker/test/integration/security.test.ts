@@ -5,79 +5,20 @@
  * garbage and forged results; and the per-app scoping of shared constants a
  * daemon needs (a worker gets an app's constants before its first task of it).
  */
-import { Dealer, curveKeyPair } from "zeromq";
-import { Codec, decodeMessage, encodeMessage, type Header, type Message } from "@scoop/protocol";
+import { curveKeyPair } from "zeromq";
+import { Codec, encodeMessage } from "@scoop/protocol";
+import { FakePeer } from "@scoop/test-helpers";
 import { resolveBrokerOptions, startBroker, type Broker } from "../../src/index.js";
 
 const codec = new Codec();
 const args = (...values: unknown[]) => codec.encode(values, "args");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-class Peer {
-  readonly sock: Dealer;
-  readonly inbox: Message[] = [];
-  private waiters: Array<() => void> = [];
-  private readonly loop: Promise<void>;
-  private readonly heart: NodeJS.Timeout;
-  constructor(endpoint: string, readonly id: string, socketOptions: Record<string, unknown> = {}) {
-    const sock = new Dealer({ routingId: id, linger: 0, ...socketOptions });
-    this.sock = sock;
-    sock.connect(endpoint);
-    this.heart = setInterval(() => void this.send({ t: "HEARTBEAT" }).catch(() => undefined), 100);
-    this.loop = (async () => {
-      try {
-        for await (const frames of sock) {
-          this.inbox.push(decodeMessage(frames));
-          this.waiters.splice(0).forEach((w) => w());
-        }
-      } catch {
-        // closed
-      }
-    })();
-  }
-  private sending: Promise<unknown> = Promise.resolve();
-  /** Sends one after the other (zeromq.js allows one send in progress). */
-  send(header: Header, payload: Uint8Array[] = []): Promise<void> {
-    return this.sendRaw(encodeMessage(header, payload));
-  }
-  sendRaw(frames: Uint8Array[]): Promise<void> {
-    const next = this.sending.then(() => this.sock.send(frames));
-    this.sending = next.catch(() => undefined);
-    return next;
-  }
-  hello(role: "worker" | "origin" | "client", tasks: string[], app = "app") {
-    return this.send({ t: "HELLO", id: this.id, role, host: "test", pid: 1, app, tasks });
-  }
-  async next<T extends Header["t"]>(t: T, timeoutMs = 5000): Promise<Message<Extract<Header, { t: T }>>> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const i = this.inbox.findIndex((m) => m.header.t === t);
-      if (i >= 0) return this.inbox.splice(i, 1)[0] as Message<Extract<Header, { t: T }>>;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`${this.id}: no ${t} within ${timeoutMs} ms`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-  }
-  count(t: Header["t"]): number {
-    return this.inbox.filter((m) => m.header.t === t).length;
-  }
-  async close() {
-    clearInterval(this.heart);
-    this.sock.close();
-    await this.loop;
-  }
-}
 
 let broker: Broker | undefined;
-const peers: Peer[] = [];
+const peers: FakePeer[] = [];
 const peer = (id: string, socketOptions?: Record<string, unknown>) => {
-  const p = new Peer(broker!.endpoint, id, socketOptions);
+  const p = new FakePeer(broker!.endpoint, id, { socket: socketOptions });
   peers.push(p);
   return p;
 };
@@ -94,7 +35,7 @@ const client = (serverKey: string, own = curveKeyPair()) => ({ curveServerKey: s
  * What a rogue tries: join as a worker of every task, take credit, submit
  * work. Not awaited: a socket whose handshake fails never becomes writable.
  */
-function rogueTries(rogue: Peer): void {
+function rogueTries(rogue: FakePeer): void {
   void rogue.hello("worker", ["square"]).catch(() => undefined);
   void rogue.send({ t: "CREDIT", n: 100 }).catch(() => undefined);
   void rogue.send({ t: "SUBMIT", tasks: [{ id: 1, name: "square", frames: 1, retries: 0 }] }, args(99)).catch(() => undefined);

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { connect, futures, registerModule } from "@scoop/core";
 import { startBroker, type Broker } from "@scoop/broker";
-import { killTagged, newTag, processesTagged, REPO, WORKER_BIN, waitUntil } from "../../../../test/helpers/processes.js";
+import { killTagged, newTag, processesTagged, REPO, WORKER_BIN, waitUntil } from "@scoop/test-helpers";
 import * as tasks from "../fixtures/chaos-tasks.js";
 
 const tag = newTag();

@@ -5,7 +5,7 @@
  * leaves nothing running or waiting.
  */
 import { join } from "node:path";
-import { killTagged, newTag, runCli, runScoop } from "../../../../test/helpers/processes.js";
+import { killTagged, newTag, runCli, runScoop } from "@scoop/test-helpers";
 
 const FIXTURE = join(__dirname, "../fixtures/chunks.ts");
 const tags: string[] = [];

@@ -4,7 +4,7 @@
  * any ending, Ctrl-C and SIGTERM included.
  */
 import { join } from "node:path";
-import { killTagged, newTag, processesTagged, runScoop, SCOOP_BIN, startCli, waitUntil } from "../../../../test/helpers/processes.js";
+import { killTagged, newTag, processesTagged, runScoop, SCOOP_BIN, startCli, waitUntil } from "@scoop/test-helpers";
 
 const fixture = (name: string) => join(__dirname, "../fixtures", name);
 const tags: string[] = [];

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser } from "playwright-core";
-import { killTagged, newTag, processesTagged, REPO, runScoop, SCOOP_BIN, startCli, waitUntil } from "../../../../test/helpers/processes.js";
+import { killTagged, newTag, processesTagged, REPO, runScoop, SCOOP_BIN, startCli, waitUntil } from "@scoop/test-helpers";
 
 const CHROMIUM = process.env.SCOOP_CHROMIUM ?? "/usr/bin/chromium";
 const fixture = join(__dirname, "../fixtures/observe.ts");

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { killTagged, newTag, processesTagged, runCli, SCOOP_BIN, startCli, waitUntil, type CliProcess } from "../../../../test/helpers/processes.js";
+import { killTagged, newTag, processesTagged, runCli, SCOOP_BIN, startCli, waitUntil, type CliProcess } from "@scoop/test-helpers";
 
 const fixture = (name: string) => join(__dirname, "../fixtures", name);
 const tags: string[] = [];

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { encode } from "@msgpack/msgpack";
 import { Dealer } from "zeromq";
 import { encodeMessage, PROTOCOL_VERSION, SendQueue, type Header } from "@scoop/protocol";
-import { BROKER_BIN, exited, killTagged, newTag, processesTagged, seeded, spawnTagged, waitUntil, WORKER_BIN } from "../../../../test/helpers/processes.js";
+import { spawnBroker, exited, killTagged, newTag, processesTagged, seeded, spawnTagged, waitUntil, WORKER_BIN } from "@scoop/test-helpers";
 
 const fixture = (name: string) => join(__dirname, "../fixtures", name);
 const tags: string[] = [];
@@ -52,12 +52,10 @@ test("100,000 malformed messages while a workload runs: the workload completes, 
   const tag = newTag();
   tags.push(tag);
   const log: string[] = [];
-  const broker = spawnTagged([BROKER_BIN, "--bind", "tcp://127.0.0.1:*"], tag, log);
+  const { broker, endpoint } = await spawnBroker(tag, log);
   const children = [broker];
   const sockets: Dealer[] = [];
   try {
-    await waitUntil(() => /tcp:\/\/127\.0\.0\.1:\d+/.test(log.join("")), 20_000, "the broker to print its endpoint");
-    const endpoint = /tcp:\/\/127\.0\.0\.1:\d+/.exec(log.join(""))![0];
     for (let i = 0; i < 2; i++) children.push(spawnTagged([WORKER_BIN, "--broker", endpoint, "--module", fixture("chaos-tasks.ts"), "--id", `f${i}`], tag, log));
     const appOut: string[] = [];
     const app = spawnTagged(["--import", "tsx", fixture("chaos-app.ts"), endpoint, "5000", "8"], tag, appOut);

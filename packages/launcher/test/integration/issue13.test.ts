@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BROKER_BIN, SCOOP_BIN, WORKER_BIN, killTagged, newTag, processesTagged, runCli, runScoop, startCli, waitUntil, type CliProcess } from "../../../../test/helpers/processes.js";
+import { BROKER_BIN, SCOOP_BIN, WORKER_BIN, killTagged, newTag, processesTagged, runCli, runScoop, startCli, waitUntil, type CliProcess } from "@scoop/test-helpers";
 
 const FIXTURES = join(__dirname, "../fixtures");
 const MC = join(FIXTURES, "monte-carlo.ts");

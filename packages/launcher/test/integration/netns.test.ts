@@ -6,9 +6,7 @@
  */
 import { appendFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { killTagged, newTag, processesTagged, SCOOP_BIN, startCli, waitUntil } from "../../../../test/helpers/processes.js";
-import { createHosts, netnsUnavailable, type TestHost } from "../../../../test/helpers/netns.js";
-import { sshdUnavailable, startSshd, type TestSshd } from "../../../../test/helpers/sshd.js";
+import { killTagged, newTag, processesTagged, SCOOP_BIN, startCli, waitUntil, createHosts, netnsUnavailable, type TestHost, sshdUnavailable, startSshd, type TestSshd } from "@scoop/test-helpers";
 
 const fixture = (name: string) => join(__dirname, "../fixtures", name);
 const unavailable = sshdUnavailable() ?? netnsUnavailable();

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TraceFile } from "@scoop/broker";
-import { killTagged, newTag, processesTagged, runScoop, SCOOP_BIN, waitUntil } from "../../../../test/helpers/processes.js";
+import { killTagged, newTag, processesTagged, runScoop, SCOOP_BIN, waitUntil } from "@scoop/test-helpers";
 
 const fixture = join(__dirname, "../fixtures/observe.ts");
 const tags: string[] = [];

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { decode, encode } from "@msgpack/msgpack";
 import { Dealer, Router } from "zeromq";
 import { Codec, decodeMessage, encodeMessage, PACK_RECORD_BYTES as RECORD, type Header, type Message } from "@scoop/protocol";
-import { BROKER_BIN, exited, killTagged, newTag, processesTagged, spawnTagged, waitUntil, WORKER_BIN } from "../../../../test/helpers/processes.js";
+import { spawnBroker, exited, killTagged, newTag, processesTagged, spawnTagged, waitUntil, WORKER_BIN } from "@scoop/test-helpers";
 
 const fixture = (name: string) => join(__dirname, "../fixtures", name);
 const codec = new Codec();
@@ -59,12 +59,10 @@ test("a broker drops packed batches with bad offsets or counts (SCOOP_MALFORMED_
   const tag = newTag();
   tags.push(tag);
   const log: string[] = [];
-  const broker = spawnTagged([BROKER_BIN, "--bind", "tcp://127.0.0.1:*"], tag, log);
+  const { broker, endpoint } = await spawnBroker(tag, log);
   const children = [broker];
   const app = new Dealer({ routingId: "app", linger: 0 });
   try {
-    await waitUntil(() => /tcp:\/\/127\.0\.0\.1:\d+/.test(log.join("")), 20_000, "the broker to print its endpoint");
-    const endpoint = /tcp:\/\/127\.0\.0\.1:\d+/.exec(log.join(""))![0];
     children.push(spawnTagged([WORKER_BIN, "--broker", endpoint, "--module", fixture("chaos-tasks.ts"), "--id", "w0", "--app", "packed"], tag, log));
     const inbox: Array<{ message: Message }> = [];
     app.connect(endpoint);

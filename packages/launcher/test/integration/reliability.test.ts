@@ -4,7 +4,7 @@
  * dies takes every worker down with it within the liveness bound.
  */
 import { join } from "node:path";
-import { BROKER_BIN, exited, killTagged, newTag, processesTagged, runCli, SCOOP_BIN, seeded, spawnTagged, startCli, waitUntil, WORKER_BIN } from "../../../../test/helpers/processes.js";
+import { spawnBroker, exited, killTagged, newTag, processesTagged, runCli, SCOOP_BIN, seeded, spawnTagged, startCli, waitUntil, WORKER_BIN } from "@scoop/test-helpers";
 
 const fixture = (name: string) => join(__dirname, "../fixtures", name);
 const tags: string[] = [];
@@ -25,9 +25,7 @@ test("chaos: workers SIGKILLed every ~2 s and replaced; every result correct, ev
   const tag = newTag();
   tags.push(tag);
   const log: string[] = [];
-  const broker = spawnTagged([BROKER_BIN, "--bind", "tcp://127.0.0.1:*", "--heartbeat-ms", "250", "--liveness-ms", "1500", "-v"], tag, log);
-  await waitUntil(() => /tcp:\/\/127\.0\.0\.1:\d+/.test(log.join("")), 20_000, "the broker to print its endpoint");
-  const endpoint = /tcp:\/\/127\.0\.0\.1:\d+/.exec(log.join(""))![0];
+  const { broker, endpoint } = await spawnBroker(tag, log, ["--heartbeat-ms", "250", "--liveness-ms", "1500", "-v"]);
   let nextId = 0;
   const startWorker = () => spawnTagged([WORKER_BIN, "--broker", endpoint, "--module", fixture("chaos-tasks.ts"), "--id", `c${nextId++}`], tag, log);
   const workers = [startWorker(), startWorker(), startWorker()];

@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { killTagged, runScoop } from "../../../../test/helpers/processes.js";
+import { killTagged, runScoop } from "@scoop/test-helpers";
 import type { Ran } from "../fixtures/scheduling.js";
 
 const fixture = join(__dirname, "../fixtures/scheduling.ts");

@@ -5,8 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { killTagged, newTag, processesTagged, REPO, SCOOP_BIN, waitUntil } from "../../../../test/helpers/processes.js";
-import { slurmUnavailable, startSlurm, type TestSlurm } from "../../../../test/helpers/slurm.js";
+import { killTagged, newTag, processesTagged, REPO, SCOOP_BIN, waitUntil, slurmUnavailable, startSlurm, type TestSlurm } from "@scoop/test-helpers";
 
 const fixture = (name: string) => join(__dirname, "../fixtures", name);
 const unavailable = slurmUnavailable();

@@ -5,8 +5,7 @@
  * a Ctrl-C in the middle of the run.
  */
 import { join } from "node:path";
-import { killTagged, newTag, processesTagged, runCli, SCOOP_BIN, startCli, waitUntil } from "../../../../test/helpers/processes.js";
-import { sshdUnavailable, startSshd, type TestSshd } from "../../../../test/helpers/sshd.js";
+import { killTagged, newTag, processesTagged, runCli, SCOOP_BIN, startCli, waitUntil, sshdUnavailable, startSshd, type TestSshd } from "@scoop/test-helpers";
 
 const fixture = (name: string) => join(__dirname, "../fixtures", name);
 const unavailable = sshdUnavailable();

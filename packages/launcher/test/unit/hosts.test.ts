@@ -1,3 +1,4 @@
+import { thrownCode as codeOf } from "@scoop/test-helpers";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -19,14 +20,6 @@ const readFixture = (p: string) => readFileSync(p, "utf8");
 /** What SCOOP's tests expect of each of its fixtures: 16 workers in all. */
 const SCOOP_HOSTS = [{ host: "host1", slots: 8 }, { host: "host2", slots: 4 }, { host: "host3", slots: 2 }, { host: "host4", slots: 2 }];
 
-const codeOf = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { code: string }).code;
-  }
-  throw new Error("did not throw");
-};
 
 describe("hostfile (SCOOP format)", () => {
   test("hosts, counts, comments, blank lines, repeats add up", () => {

@@ -1,16 +1,9 @@
+import { thrownCode as codeOf } from "@scoop/test-helpers";
 import { hostname } from "node:os";
 import { chooseLauncher, endpointPort, formatPlan, isLocalHost, planRun, tcpEndpoint } from "../../src/plan.js";
 import { expandHostsFlag } from "../../src/main.js";
 import { RunKeys } from "../../src/secrets.js";
 
-const codeOf = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { code: string }).code;
-  }
-  throw new Error("did not throw");
-};
 
 describe("which hosts", () => {
   test("this machine by default: every core, one local group, broker on loopback", () => {

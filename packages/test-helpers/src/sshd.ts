@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { createServer, connect } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
-import { processesTagged } from "./processes";
+import { processesTagged } from "./processes.js";
 
 export const SSHD = "/usr/sbin/sshd";
 
