@@ -4,7 +4,7 @@
  * an argument that cannot be sent points at the user's submit/map call.
  */
 import { join } from "node:path";
-import { killTagged, runScoop } from "../../../../test/helpers/processes.js";
+import { killTagged, runScoop } from "@scoop/test-helpers";
 
 const fixture = (name: string) => join(__dirname, "../fixtures", name);
 const tags: string[] = [];
