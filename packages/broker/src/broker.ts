@@ -133,13 +133,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
 
   /** Counters of peers and tasks. */
   stats(): BrokerStats {
-    let running = 0;
-    let workers = 0;
-    for (const peer of this.peers.values()) {
-      running += peer.running.size;
-      if (peer.role !== "client" && peer.role !== "monitor") workers++;
-    }
-    return { peers: this.peers.size, workers, queued: this.dispatcher.queued, running, ...this.counters };
+    return { ...this.peers.counts(), queued: this.dispatcher.queued, ...this.counters };
   }
 
   /**
@@ -226,6 +220,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
     if (header.t === "HEARTBEAT") {
       const beating = this.peers.beat(identity, header.of, now);
       if (beating !== undefined && header.cpu !== undefined && header.rss !== undefined) this.observer.stats(beating.id, beating.figures, header.cpu, header.rss);
+      if (header.stuck !== undefined && beating?.heart?.equals(identity)) this.onStuck(beating, identity, header.stuck);
       return;
     }
     const peer = this.peers.get(identity);
@@ -301,14 +296,20 @@ export class Broker extends EventEmitter<BrokerEvents> {
     }
   }
 
-  private removePeer(peer: Peer, why: "left" | "recycled" | "lost"): void {
+  /** A worker's heart says its main thread is stuck in an aborted task: it ends itself once told its other tasks went back (free). */
+  private onStuck(peer: Peer, heart: Buffer, key: number): void {
+    this.removePeer(peer, "lost", key);
+    this.send(heart, { t: "HEARTBEAT", stuck: key });
+  }
+
+  private removePeer(peer: Peer, why: "left" | "recycled" | "lost", stuck?: number): void {
     if (!this.peers.delete(peer)) return;
-    const { requeued, failed } = this.taskLife.release(peer, why === "lost" ? "lost" : "left");
+    const { requeued, failed } = this.taskLife.release(peer, why === "lost" && stuck === undefined ? "lost" : "left");
     this.constants.forgetOrphans(this.peers.values());
     this.observer.ownerLeft(peer.id);
     this.stream.monitors.forget(peer);
-    this.log.info({ peer: peer.id, host: peer.host, why, requeued, failed }, why === "lost" ? "peer lost" : "peer left");
-    if (why === "lost") this.emitSafe("peer:lost", peerInfo(peer), { requeued, failed });
+    this.log.info({ peer: peer.id, host: peer.host, why, requeued, failed, stuck }, why === "lost" ? "peer lost" : "peer left");
+    if (why === "lost") this.emitSafe("peer:lost", peerInfo(peer), { requeued, failed, stuck });
     else this.emitSafe("peer:left", peerInfo(peer));
     this.observer.gone(peerInfo(peer), why, requeued, failed);
     this.dispatcher.schedule();

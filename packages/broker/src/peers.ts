@@ -115,6 +115,17 @@ export class PeerTable {
     return this.byIdentity.size;
   }
 
+  /** Peers, those that run tasks (not clients nor monitors), and tasks running on them. */
+  counts(): { peers: number; workers: number; running: number } {
+    let running = 0;
+    let workers = 0;
+    for (const peer of this.byIdentity.values()) {
+      running += peer.running.size;
+      if (peer.role !== "client" && peer.role !== "monitor") workers++;
+    }
+    return { peers: this.byIdentity.size, workers, running };
+  }
+
   /** Connected peers in join order. */
   values(): IterableIterator<Peer> {
     return this.byIdentity.values();

@@ -164,11 +164,8 @@ export class TaskLife {
   private finish(task: QueuedTask, ok: boolean, frames: Buffer[], worker: { id: string; host: string; figures?: Peer["figures"] }): void {
     this.forget(task);
     this.host.observer.finished(task, worker.id, worker.figures, ok);
-    if (task.worker !== undefined && task.worker !== worker) {
-      // Another attempt is still running: it is no longer needed.
-      task.worker.running.delete(task.key);
-      this.host.send(task.worker.identity, { t: "ABORT", keys: [task.key] });
-    }
+    // Another attempt is still running: it is no longer needed.
+    if (task.worker !== undefined && task.worker !== worker) this.abort(task, task.worker);
     const owner = task.owner;
     if (!this.host.connected(owner)) return;
     owner.outbox.push({ id: task.ownerTaskId, ok, frames: frames.length, worker: worker.id, host: worker.host }, frames);
@@ -184,9 +181,19 @@ export class TaskLife {
 
   /** A task nobody wants any more: abort it where it runs, or take it out of the queue. */
   private abortOrUnqueue(task: QueuedTask): void {
-    if (task.worker !== undefined) {
-      task.worker.running.delete(task.key);
-      this.host.send(task.worker.identity, { t: "ABORT", keys: [task.key] });
-    } else this.dispatcher.unqueue(task);
+    if (task.worker !== undefined) this.abort(task, task.worker);
+    else this.dispatcher.unqueue(task);
+  }
+
+  /**
+   * Abort a task where it runs. Its worker's heartbeat thread hears of it
+   * too: a synchronous task cannot be interrupted, and if the worker's main
+   * thread is still inside it after a grace period, the worker ends itself
+   * (see the HEARTBEAT `stuck` field) instead of holding its core forever.
+   */
+  private abort(task: QueuedTask, worker: Peer): void {
+    worker.running.delete(task.key);
+    this.host.send(worker.identity, { t: "ABORT", keys: [task.key] });
+    if (worker.heart !== undefined) this.host.send(worker.heart, { t: "ABORT", keys: [task.key], names: [task.name] });
   }
 }

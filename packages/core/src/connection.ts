@@ -46,6 +46,14 @@ export interface ConnectionOptions {
    * @default 0 for clients; max(2000, livenessMs) for workers and the origin
    */
   graceMs?: number;
+  /**
+   * How long the main thread may stay inside a synchronous task the broker
+   * aborted (its owner gave up on it) before the heartbeat thread ends the
+   * process (see heart.ts); 0 never ends it. The runner marks the task it
+   * runs with {@link BrokerConnection.runningTask}.
+   * @default 0
+   */
+  stuckGraceMs?: number;
   /** Largest message part accepted from the broker (the socket's maxMessageSize). @default unlimited */
   maxMessageBytes?: number;
   /**
@@ -142,6 +150,11 @@ export class BrokerConnection {
     this.out.send(encodeMessage(header, payload));
   }
 
+  /** The broker task the main thread runs synchronously from now on (`undefined`: none); read by the heartbeat thread. */
+  runningTask(key: number | undefined): void {
+    this.heart?.running(key);
+  }
+
   /** Tell the broker about task names registered since joining. */
   advertise(names: Iterable<string>): void {
     const added: string[] = [];
@@ -207,6 +220,8 @@ export class BrokerConnection {
       // An app that connected must survive its broker; a worker must not outlive it.
       graceMs: this.options.graceMs ?? (role === "client" ? 0 : Math.max(2000, w.livenessMs)),
       curve: this.options.curve,
+      stuckGraceMs: this.options.stuckGraceMs ?? 0,
+      log: { level: this.options.logger.levelVal, bindings: this.options.logger.bindings() },
       onBrokerLost: (silentMs, frozen) =>
         frozen
           ? this.brokerLost(silentMs, `this process was stopped or suspended for about ${silentMs} ms, past the broker's liveness timeout (${w.livenessMs} ms)`, true)

@@ -5,6 +5,13 @@
  * if the broker falls silent, it tells the main thread, and if that thread is
  * too busy to react, it ends the process so no orphan is left behind.
  *
+ * It also frees a worker stuck in a synchronous task its owner gave up on
+ * (a deadline passed, a cancel): the broker sends the task's ABORT to this
+ * thread too, and if the main thread is still inside that task after
+ * `stuckGraceMs` (it marks the task it runs in shared memory), the thread
+ * logs one line, tells the broker (which requeues the worker's other tasks
+ * without spending their retries) and ends the process.
+ *
  * The thread runs from source text (`eval`) so the same code works from the
  * built package and from sources under test; it gets the resolved paths of
  * zeromq and of the msgpack encoder @scoop/protocol uses (for its beats).
@@ -16,8 +23,8 @@ import { PROTOCOL_VERSION } from "@scoop/protocol";
 const HEART_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const zmq = require(workerData.zmqPath);
-const { encode } = require(workerData.msgpackPath);
-const { endpoint, routingId, workerId, heartbeatMs, livenessMs, graceMs, curve, closed } = workerData;
+const { encode, decode } = require(workerData.msgpackPath);
+const { endpoint, routingId, workerId, heartbeatMs, livenessMs, graceMs, curve, closed, running, stuckGraceMs, log } = workerData;
 // Each beat carries the process's CPU use since the last one (percent of a
 // core) and its resident memory: the broker's dashboard and metrics show them.
 // CPU time advances in scheduler ticks, so over a few milliseconds (the first
@@ -44,13 +51,71 @@ let lost = false;
 let stopped = false;
 // One send at a time (zeromq.js throws EBUSY otherwise); a beat that cannot
 // go out (broker unreachable) is simply skipped: the next one will try.
-let sending = false;
+let sending;
 const beat = () => {
-  if (sending) return;
-  sending = true;
+  if (sending || ending) return;
   try {
-    sock.send(heartbeat()).then(() => { sending = false; }, () => { sending = false; });
-  } catch { sending = false; }
+    sending = sock.send(heartbeat()).then(() => { sending = undefined; }, () => { sending = undefined; });
+  } catch { sending = undefined; }
+};
+// Tasks the broker aborted: key → { name, at, seq, since }. The main thread
+// writes the task it runs synchronously in running[0] (its mark, 0: none) and
+// counts task starts in running[1]: the same mark and count for stuckGraceMs
+// mean the thread never left that task.
+const aborted = new Map();
+const mark = (key) => (key % 0x7ffffffe) + 1;
+const FORGET_MS = 30000;
+let ending = false;
+const checkStuck = () => {
+  if (ending || aborted.size === 0) return;
+  const now = Date.now();
+  const current = running[0];
+  const seq = running[1];
+  for (const [key, a] of aborted) {
+    if (current !== mark(key)) {
+      if (now - a.at > FORGET_MS) aborted.delete(key);
+    } else if (a.seq !== seq) {
+      a.seq = seq;
+      a.since = now;
+    } else if (now - a.since >= stuckGraceMs) {
+      return endStuck(key, a, now);
+    }
+  }
+};
+let acked;
+const endStuck = async (key, a, now) => {
+  ending = true;
+  clearInterval(timer);
+  if (log.level <= 40) {
+    const msg = 'task "' + (a.name ?? "?") + '" was still running ' + (now - a.at) + " ms after its owner gave up on it (its deadline passed, or it was cancelled): a synchronous task cannot be interrupted, so this worker ends to free its core; its other tasks go to other workers (under scoop, a fresh worker takes its place)";
+    try { require("node:fs").writeSync(2, JSON.stringify({ level: 40, time: Date.now(), pid: process.pid, hostname: require("node:os").hostname(), ...log.bindings, task: a.name, key, msg }) + "\\n"); } catch {}
+  }
+  // Tell the broker first (it requeues the other tasks at once, and the
+  // launcher replaces this worker), bounded: end anyway if it does not answer.
+  try {
+    await sending;
+    await Promise.race([
+      sock.send(encode({ v: workerData.version, t: "HEARTBEAT", of: workerId, stuck: key })).then(() => new Promise((r) => (acked = r))),
+      new Promise((r) => setTimeout(r, Math.max(1000, heartbeatMs))),
+    ]);
+  } catch {}
+  process.kill(process.pid, "SIGKILL");
+};
+const heard = (frames) => {
+  if (stuckGraceMs <= 0) return;
+  let h;
+  try { h = decode(frames[0]); } catch { return; }
+  if (h === null || typeof h !== "object") return;
+  if (h.t === "HEARTBEAT" && h.stuck !== undefined) acked?.();
+  if (h.t !== "ABORT" || !Array.isArray(h.keys)) return;
+  const now = Date.now();
+  h.keys.forEach((key, i) => {
+    if (typeof key !== "number" || aborted.has(key)) return;
+    // Running already: the grace counts from now.
+    const a = { name: Array.isArray(h.names) ? h.names[i] : undefined, at: now };
+    if (running[0] === mark(key)) Object.assign(a, { seq: running[1], since: now });
+    aborted.set(key, a);
+  });
 };
 beat();
 // A tick far later than due means this process itself was not running
@@ -60,6 +125,7 @@ const timer = setInterval(() => {
   const frozen = Date.now() - lastTick - heartbeatMs > livenessMs / 2;
   lastTick = Date.now();
   beat();
+  checkStuck();
   if (!lost && Date.now() - lastSeen > livenessMs) {
     lost = true;
     parentPort.postMessage({ type: "broker-lost", silentMs: Date.now() - lastSeen, frozen });
@@ -69,7 +135,12 @@ const timer = setInterval(() => {
   }
 }, heartbeatMs);
 (async () => {
-  try { for await (const _ of sock) lastSeen = Date.now(); } catch {}
+  try {
+    for await (const frames of sock) {
+      lastSeen = Date.now();
+      heard(frames);
+    }
+  } catch {}
 })();
 parentPort.on("message", (m) => {
   if (m === "stop" && !stopped) {
@@ -94,6 +165,10 @@ export interface HeartOptions {
   graceMs: number;
   /** CURVE client options for the heart's socket, if the broker uses CURVE. */
   curve?: Record<string, string>;
+  /** How long the main thread may stay inside a task the broker aborted before the process ends itself; 0: never. */
+  stuckGraceMs: number;
+  /** For the one warning the thread logs when it ends a stuck worker (as a pino record on stderr): the worker logger's level and bindings. */
+  log: { level: number; bindings: Record<string, unknown> };
   /** `frozen`: this process itself was not running for most of the silence (stopped, suspended). */
   onBrokerLost(silentMs: number, frozen: boolean): void;
 }
@@ -101,6 +176,8 @@ export interface HeartOptions {
 /** A running heartbeat thread. */
 export interface Heart {
   stop(): Promise<void>;
+  /** The broker task the main thread runs synchronously from now on (`undefined`: none). */
+  running(key: number | undefined): void;
 }
 
 /**
@@ -124,6 +201,7 @@ function closeHeartsOnExit(): void {
 export function startHeart(options: HeartOptions): Heart {
   const require = createRequire(__filename);
   const closed = new Int32Array(new SharedArrayBuffer(4));
+  const running = new Int32Array(new SharedArrayBuffer(8));
   const thread = new Worker(HEART_SOURCE, {
     eval: true,
     workerData: {
@@ -139,6 +217,9 @@ export function startHeart(options: HeartOptions): Heart {
       graceMs: options.graceMs,
       curve: options.curve ?? {},
       closed,
+      running,
+      stuckGraceMs: options.stuckGraceMs,
+      log: options.log,
     },
   });
   const entry = { thread, closed };
@@ -157,6 +238,14 @@ export function startHeart(options: HeartOptions): Heart {
   );
   let stopping: Promise<void> | undefined;
   return {
+    running(key) {
+      // Plain writes (aligned Int32 writes do not tear): this runs once per task.
+      if (key === undefined) running[0] = 0;
+      else {
+        running[0] = (key % 0x7ffffffe) + 1;
+        running[1]++;
+      }
+    },
     stop() {
       stopping ??= (async () => {
         thread.postMessage("stop");

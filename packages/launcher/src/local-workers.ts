@@ -25,7 +25,7 @@ export interface LocalWorker extends LaunchedWorker {
 
 /** Start one worker process on this machine; `stdin` (e.g. secrets) is written to its standard input. */
 export function spawnLocalWorker(spec: WorkerSpec, log: Logger, stdin?: string): LocalWorker {
-  return spawnWorkerCommand([process.execPath, workerBinPath(), ...workerArgs(spec)], spec, log, stdin);
+  return spawnWorkerCommand([process.execPath, ...(spec.nodeArgs ?? []), workerBinPath(), ...workerArgs(spec)], spec, log, stdin);
 }
 
 /**

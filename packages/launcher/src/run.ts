@@ -21,6 +21,7 @@ import { assertMayHaveMain } from "./script-check.js";
 import { RunKeys } from "./secrets.js";
 import type { SshHost, SshOptions } from "./ssh-workers.js";
 import { signalExitCode, type LaunchedWorker, type WorkerSpec } from "./worker-spec.js";
+import { FatalReports, howItEnded, pidOf } from "./worker-exits.js";
 
 /** Options of {@link runProgram}. */
 export interface RunOptions {
@@ -193,7 +194,8 @@ export async function runProgram(options: RunOptions): Promise<number> {
   });
   const app = randomUUID();
   // Workers on this machine dial a Unix socket (see RunOptions.localTransport).
-  const ipc = o.localTransport === "ipc" && plan.groups.some((g) => g.launcher === "local") ? privateIpcEndpoint() : undefined;
+  const local = plan.groups.some((g) => g.launcher === "local");
+  const ipc = o.localTransport === "ipc" && local ? privateIpcEndpoint() : undefined;
   // A run of this machine alone listens only there: its owner-only directory
   // keeps other users out, so it needs no keys (CURVE would encrypt every byte
   // twice through the broker: benchmarks/local-security.ts). Anything others
@@ -211,6 +213,8 @@ export async function runProgram(options: RunOptions): Promise<number> {
     if (o.signal?.aborted) resolveAbort(abortCode());
     o.signal?.addEventListener("abort", () => resolveAbort(abortCode()), { once: true });
   });
+  // Local workers that end on a fatal error leave a report: the launcher tells "ran out of memory" from another abort.
+  const reports = local ? new FatalReports() : undefined;
   const started = (async () => {
     broker = await startBroker({
       bind: privateOnly ? ipc.endpoint : ipc ? [plan.broker.bind, ipc.endpoint] : plan.broker.bind,
@@ -224,7 +228,7 @@ export async function runProgram(options: RunOptions): Promise<number> {
     });
     views = await openRunViews(broker, { trace: o.trace, dashboard: o.dashboard, progress: o.progress }, log);
     log.info(`${formatPlan(plan, broker.endpoint)}\n  security: ${keys ? "CURVE with per-run keys" : privateOnly ? "a Unix socket in an owner-only directory, no TCP port" : "none (--insecure)"}`);
-    return launchAll(plan, broker, o, app, launches, () => stopping, log, keys);
+    return launchAll(plan, broker, o, app, launches, () => stopping, log, keys, reports?.nodeArgs);
   })();
   try {
     const launched = await Promise.race([started, aborted]);
@@ -235,23 +239,24 @@ export async function runProgram(options: RunOptions): Promise<number> {
     let ending = false;
     b.on("shutdown", () => (ending = true));
     let originDone = false;
+    // Workers that ended themselves, stuck in a task its owner gave up on (the broker hears it before they exit).
+    const stuck = new Set<string>();
+    b.on("peer:lost", (peer, info) => info.stuck !== undefined && stuck.add(peer.id));
     const watch = (w: LaunchedWorker, launch: Launch | undefined) => {
       void w.exited.then(({ code, signal }) => {
         if (ending || stopping || b.state !== "running" || originDone) return;
-        if (code === EXIT_RECYCLED) {
-          // It left after its task or memory limit: a fresh process takes its place.
+        if (code === EXIT_RECYCLED || stuck.delete(w.id)) {
+          // It left after its task or memory limit, or to free its core: a fresh process takes its place.
           const fresh = launched.respawn(w);
-          if (fresh) {
-            log.info({ worker: w.id, replacement: fresh.id }, "a worker recycled itself; started a fresh one");
-            watch(fresh, launch);
-          }
+          if (fresh) watch(fresh, launch);
+          log.info({ worker: w.id, replacement: fresh?.id }, code === EXIT_RECYCLED ? "a worker recycled itself; started a fresh one" : "a worker stuck in an abandoned task ended itself; started a fresh one");
           return;
         }
         // A process of this machine that joined with this pid is gone: its
         // tasks run elsewhere now, not after the broker's liveness timeout.
         const pid = (w as Partial<LocalWorker>).child?.pid;
         if (pid !== undefined) b.peerExited(w.id, pid);
-        log.warn({ worker: w.id, host: w.host, code, signal }, launch?.lost() ? "lost the host of a worker; its tasks run elsewhere" : "a worker process ended during the run");
+        log.warn({ worker: w.id, host: w.host, code, signal }, launch?.lost() ? "lost the host of a worker; its tasks run elsewhere" : `worker ${w.id}${pidOf(w)} ${howItEnded(w, { code, signal }, reports)} during the run; its tasks run elsewhere`);
       });
     };
     for (const launch of launches) for (const w of launch.workers) if (w !== origin) watch(w, launch);
@@ -259,9 +264,9 @@ export async function runProgram(options: RunOptions): Promise<number> {
       origin.exited.then((e) => {
         originDone = true;
         if (e.signal !== null && !stopping && !o.signal?.aborted) {
-          // Killed from outside (OOM killer, kill -9): the origin could not say so itself.
+          // Killed from outside (OOM killer, kill -9), or out of memory: the origin could not say so itself.
           const { queued, running } = b.stats();
-          log.error(`the origin (worker ${origin.id} on ${origin.host}${pidOf(origin)}) was killed by ${e.signal}: main did not finish; ${queued + running} task(s) were in flight and are dropped; the run stops with exit code ${e.code}`);
+          log.error(`the origin (worker ${origin.id} on ${origin.host}${pidOf(origin)}) ${howItEnded(origin, e, reports)}: main did not finish; ${queued + running} task(s) were in flight and are dropped; the run stops with exit code ${e.code}`);
         }
         return e.code;
       }),
@@ -283,13 +288,8 @@ export async function runProgram(options: RunOptions): Promise<number> {
     await (views as RunViews | undefined)?.close();
     await (broker as Broker | undefined)?.close();
     if (ipc) rmSync(ipc.dir, { recursive: true, force: true });
+    reports?.close();
   }
-}
-
-/** `, pid N` for a local worker process, else nothing. */
-function pidOf(worker: LaunchedWorker): string {
-  const pid = (worker as Partial<LocalWorker>).child?.pid;
-  return pid === undefined ? "" : `, pid ${pid}`;
 }
 
 /** What {@link launchAll} started: the origin, and how to replace a worker that recycled itself. */
@@ -299,7 +299,7 @@ interface Launched {
   respawn(worker: LaunchedWorker): LaunchedWorker | undefined;
 }
 
-async function launchAll(plan: RunPlan, broker: Broker, o: Resolved, app: string, launches: Launch[], stopping: () => boolean, log: Logger, keys?: RunKeys): Promise<Launched> {
+async function launchAll(plan: RunPlan, broker: Broker, o: Resolved, app: string, launches: Launch[], stopping: () => boolean, log: Logger, keys?: RunKeys, localNodeArgs?: readonly string[]): Promise<Launched> {
   // Only remote workers and a run without a Unix socket need the TCP port.
   const port = () => endpointPort(broker.endpoints.find((e) => e.startsWith("tcp://")) ?? broker.endpoint);
   const bin = workerBinPath();
@@ -366,7 +366,7 @@ async function launchAll(plan: RunPlan, broker: Broker, o: Resolved, app: string
       startOne = (i, g) => {
         const w =
           group.launcher === "local"
-            ? spawnLocalWorker(spec(i, "local", localEndpoint, g), log, secrets(i))
+            ? spawnLocalWorker({ ...spec(i, "local", localEndpoint, g), nodeArgs: localNodeArgs }, log, secrets(i))
             : isSchedulerLauncher(group.launcher)
               ? spawnSchedulerWorker(group.launcher, group.host, spec(i, group.host, remoteEndpoint(), g), bin, { node: o.remoteNode, prolog: o.prolog }, log, secrets(i))
               : undefined;

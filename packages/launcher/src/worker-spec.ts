@@ -29,6 +29,8 @@ export interface WorkerSpec {
   /** Leave once resident memory passes this many MB (the launcher starts a fresh worker). */
   maxMemoryMb?: number;
   env?: NodeJS.ProcessEnv;
+  /** Options of `node` itself, before the bin (local workers only). */
+  nodeArgs?: readonly string[];
 }
 
 /** A started worker process and the promise of its exit. */

@@ -40,7 +40,7 @@ export const MessageType = {
   DELIVER: "DELIVER",
   /** owner → broker: cancel tasks by the owner's ids. */
   CANCEL: "CANCEL",
-  /** broker → worker: abort running tasks by broker key. */
+  /** broker → worker: abort running tasks by broker key (to its heartbeat socket too, with their `names`: see the worker README on stuck tasks). */
   ABORT: "ABORT",
   /** broker → worker: give back up to `n` dispatched tasks you have not started (another worker idles). */
   RECLAIM: "RECLAIM",
@@ -85,13 +85,13 @@ export type Header =
   | { t: "RESULT"; results: TaskOutcome[] }
   | { t: "DELIVER"; results: DeliveredOutcome[] }
   | { t: "CANCEL"; ids: number[] }
-  | { t: "ABORT"; keys: number[] }
+  | { t: "ABORT"; keys: number[]; names?: string[] }
   | { t: "RECLAIM"; n: number }
   | { t: "RETURN"; keys: number[] }
   | { t: "CONST_SET"; name: string; frames: number; app?: string }
   | { t: "CONST"; name: string; frames: number; app?: string; forget?: boolean }
   | { t: "TASKS"; tasks: string[] }
-  | { t: "HEARTBEAT"; of?: string; cpu?: number; rss?: number }
+  | { t: "HEARTBEAT"; of?: string; cpu?: number; rss?: number; stuck?: number }
   | { t: "SHUTDOWN"; code: number }
   | { t: "BYE"; reason?: "recycled" }
   | { t: "ERROR"; code: string; message: string; ref?: number; name?: string }
@@ -166,13 +166,13 @@ const SCHEMAS: Record<MessageTypeName, { fields: Record<string, Check>; optional
   RESULT: { fields: { results: arrayOf(outcome) }, frames: (h) => sumFrames(h.results) },
   DELIVER: { fields: { results: arrayOf(delivered) }, frames: (h) => sumFrames(h.results) },
   CANCEL: { fields: { ids: arrayOf(isUint) }, frames: () => 0 },
-  ABORT: { fields: { keys: arrayOf(isUint) }, frames: () => 0 },
+  ABORT: { fields: { keys: arrayOf(isUint) }, optional: { names: arrayOf(isString) }, frames: () => 0 },
   RECLAIM: { fields: { n: isUint }, frames: () => 0 },
   RETURN: { fields: { keys: arrayOf(isUint) }, frames: () => 0 },
   CONST_SET: { fields: { name: isString, frames: isUint }, optional: { app: isString }, frames: (h) => h.frames },
   CONST: { fields: { name: isString, frames: isUint }, optional: { app: isString, forget: isBool }, frames: (h) => h.frames },
   TASKS: { fields: { tasks: arrayOf(isString) }, frames: () => 0 },
-  HEARTBEAT: { fields: {}, optional: { of: isString, cpu: isNumber, rss: isUint }, frames: () => 0 },
+  HEARTBEAT: { fields: {}, optional: { of: isString, cpu: isNumber, rss: isUint, stuck: isUint }, frames: () => 0 },
   SHUTDOWN: { fields: { code: isInt }, frames: () => 0 },
   BYE: { fields: {}, optional: { reason: (v) => v === "recycled" }, frames: () => 0 },
   ERROR: { fields: { code: isString, message: isString }, optional: { ref: isUint, name: isString }, frames: () => 0 },

@@ -47,6 +47,7 @@ export async function main(argv: string[]): Promise<number> {
       .option("server-key", { type: "string", describe: "The broker's CURVE public key: its broker.pub file (or the z85 key); this worker makes its own keypair" })
       .option("max-tasks", { type: "number", describe: "Leave after this many tasks, with exit code 75 (the launcher starts a fresh worker)" })
       .option("max-memory-mb", { type: "number", describe: "Leave once resident memory passes this many MB, with exit code 75" })
+      .option("stuck-grace-ms", { type: "number", describe: "End this worker when a task its owner gave up on (deadline, cancel) still holds it this long in synchronous code; 0: never (default 2000, 0 with --reconnect)" })
       .option("secrets-stdin", { type: "boolean", default: false, describe: "Read CURVE keys as one JSON line on standard input: {\"curveServerKey\",\"curvePublicKey\",\"curveSecretKey\"}" })
       .option("verbose", { alias: "v", type: "boolean", default: false, describe: "Log more (info level)" })
       .option("debug", { type: "boolean", default: false, describe: "Log everything (debug level)" })
@@ -84,6 +85,7 @@ export async function main(argv: string[]): Promise<number> {
       reconnect,
       maxTasks: args["max-tasks"],
       maxMemoryMb: args["max-memory-mb"],
+      stuckGraceMs: args["stuck-grace-ms"],
     });
     process.once("SIGINT", onSignal);
     process.once("SIGTERM", onSignal);

@@ -190,12 +190,16 @@ export class TaskRunner {
     const controller = new AbortController();
     const started = performance.now();
     let result: unknown;
+    // The heartbeat thread watches this mark: still inside an aborted task past its grace, the worker ends.
+    this.options.connection.runningTask(task.key);
     try {
       const context = { id: task.key, name: task.name, signal: controller.signal, workerId: this.options.workerId, attempt: task.attempt, rng: task.rng };
       const call = () => runInTaskContext(context, () => fn(...args));
       const executor = this.options.executor;
       result = executor === undefined ? call() : executor.runAs(task.app ?? executor.app, call);
+      this.options.connection.runningTask(undefined);
     } catch (error) {
+      this.options.connection.runningTask(undefined);
       this.measure(started);
       this.report(task.key, false, encodeOutcome(this.options.codec, false, error));
       return;

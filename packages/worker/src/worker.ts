@@ -65,9 +65,23 @@ export interface WorkerOptions {
   maxTasks?: number;
   /** Leave (like `maxTasks`) once resident memory passes this many MB. Ignored for the origin. @default never */
   maxMemoryMb?: number;
+  /**
+   * A task whose owner gave up on it (its deadline passed, or it was
+   * cancelled) and that still holds the worker's thread in synchronous code
+   * this long after the broker's abort reached the worker ends the worker
+   * process (one warning names the task): its other tasks go to other workers
+   * without spending their retries, and the launcher starts a fresh worker.
+   * Checked once per heartbeat. 0: never. Ignored for the origin (ending it
+   * would end `main`).
+   * @default 2000, or 0 with `reconnect` (a daemon worker has no launcher to replace it)
+   */
+  stuckGraceMs?: number;
   /** Logger. @default pino at `warn` on stderr */
   logger?: Logger;
 }
+
+/** Default of {@link WorkerOptions.stuckGraceMs}. */
+export const DEFAULT_STUCK_GRACE_MS = 2000;
 
 /** Backoff of {@link WorkerOptions.reconnect}. */
 export interface ReconnectOptions {
@@ -110,6 +124,8 @@ export async function startWorker(options: WorkerOptions): Promise<ScoopWorker> 
   const id = options.id ?? `${hostname()}:${process.pid}`;
   const log = (options.logger ?? pino({ level: process.env.SCOOP_LOG_LEVEL ?? "warn" }, pino.destination({ fd: 2, sync: true }))).child({ component: "worker", worker: id });
   const cwd = options.cwd ?? process.cwd();
+  const stuckGraceMs = options.origin ? 0 : (options.stuckGraceMs ?? (reconnect ? 0 : DEFAULT_STUCK_GRACE_MS));
+  if (!(Number.isSafeInteger(stuckGraceMs) && stuckGraceMs >= 0)) throw new InvalidOptionError(`options.stuckGraceMs must be a non-negative integer of milliseconds (got ${String(options.stuckGraceMs)})`);
 
   let script: Record<string, unknown> | undefined;
   for (const path of [...(options.script ? [options.script] : []), ...(options.modules ?? [])]) {
@@ -145,6 +161,7 @@ export async function startWorker(options: WorkerOptions): Promise<ScoopWorker> 
       curve: options.curve,
       // A reconnecting worker outlives its broker by design: never end the process.
       graceMs: reconnect ? 0 : undefined,
+      stuckGraceMs,
       onBrokerLost(silentMs, reason, dropped) {
         // A worker the broker dropped (it was stopped, say) is not the run's end: the others go on.
         const goesOn = dropped && !options.origin && !reconnect;

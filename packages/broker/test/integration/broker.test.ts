@@ -135,6 +135,33 @@ test("a worker process that exited (peerExited): only its oldest task spends a r
   expect((codec.decode(deliver.payload) as { code: string }).code).toBe("SCOOP_WORKER_LOST");
 });
 
+test("a worker's heart reports it stuck in an aborted task: the broker answers, drops the worker and requeues its other tasks without spending retries", async () => {
+  const owner = peer("owner");
+  await owner.hello("origin", []);
+  const w = peer("w");
+  await w.hello("worker", ["t"]);
+  const heart = peer("w/heart");
+  await heart.send({ t: "HEARTBEAT", of: "w" });
+  const lost = new Promise((resolve) => broker.once("peer:lost", (info, counts) => resolve([info.id, counts])));
+  await owner.send({ t: "SUBMIT", tasks: [1, 2, 3].map((id) => ({ id, name: "t", frames: 1, retries: 0 })) }, [...args(1), ...args(2), ...args(3)]);
+  await w.send({ t: "CREDIT", n: 3 });
+  const keys = (await w.next("DISPATCH")).header.tasks.map((t) => t.key);
+  // The owner gives up on the first (its deadline): the worker and its heart hear of it, the heart with the name.
+  await owner.send({ t: "CANCEL", ids: [1] });
+  expect((await w.next("ABORT")).header.keys).toEqual([keys[0]]);
+  expect((await heart.next("ABORT")).header).toMatchObject({ keys: [keys[0]], names: ["t"] });
+  await heart.send({ t: "HEARTBEAT", of: "w", stuck: keys[0] });
+  let echo = await heart.next("HEARTBEAT");
+  while (echo.header.stuck === undefined) echo = await heart.next("HEARTBEAT");
+  expect(echo.header.stuck).toBe(keys[0]);
+  expect(await lost).toEqual(["w", { requeued: 2, failed: 0, stuck: keys[0] }]);
+  const fresh = peer("w.1");
+  await fresh.hello("worker", ["t"]);
+  await fresh.send({ t: "CREDIT", n: 3 });
+  const again = (await fresh.next("DISPATCH")).header.tasks;
+  expect(again.map((t) => [t.key, t.attempt])).toEqual([[keys[1], 1], [keys[2], 1]]);
+});
+
 test("with unknownTasks 'fail', a task nobody can run fails at once", async () => {
   await broker.close();
   broker = await startBroker({ unknownTasks: "fail" });

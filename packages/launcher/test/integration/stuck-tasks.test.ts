@@ -1,0 +1,62 @@
+/**
+ * Bad tasks must never hang or silently end a run (issue 14 items 5, 7, 9):
+ * a task stuck in a synchronous loop past its deadline, and a task that runs
+ * out of memory, on the origin and on another worker. Real processes; every
+ * test ends with no process of the run left.
+ */
+import { join } from "node:path";
+import { killTagged, newTag, processesTagged, runCli, SCOOP_BIN, waitUntil } from "../../../../test/helpers/processes.js";
+
+const fixture = (name: string) => join(__dirname, "../fixtures", name);
+const tags: string[] = [];
+afterAll(() => tags.forEach(killTagged));
+
+async function scoop(args: string[], env?: NodeJS.ProcessEnv) {
+  const tag = newTag();
+  tags.push(tag);
+  const end = await runCli(SCOOP_BIN, args, { tag, env, timeoutMs: 120_000 });
+  await waitUntil(() => processesTagged(tag).length === 0, 10_000, "no process left behind");
+  return end;
+}
+
+/** Lines a person is warned with: the launcher's and the workers' warnings and errors. */
+const warnings = (stderr: string) => stderr.split("\n").filter((l) => /^(scoop:|\[w[\d.]+\]) (warning|error):/.test(l));
+
+test.each([
+  ["awaited by main, where the origin would run it itself (work-first)", ["-n", "2"], ["main", "1"], /owner w0/],
+  ["submitted by a task on another worker", ["-n", "3"], ["task", "2"], /owner w[12]\)/],
+] as const)("a task spinning forever with a deadline, %s: SCOOP_TIMEOUT on time, its worker replaced, every other task done, one line", async (_, flags, args, owner) => {
+  const end = await scoop([...flags, fixture("stuck.ts"), ...args]);
+  expect(end.code).toBe(0);
+  const spin = /spin: (\w+) after (\d+) ms (.*)/.exec(end.stdout);
+  expect(spin?.[1]).toBe("SCOOP_TIMEOUT");
+  // The deadline is 1 s; the task never ends: anything short of forever is the owner's timer.
+  expect(Number(spin?.[2])).toBeLessThan(30_000);
+  expect(spin?.[3]).toMatch(owner);
+  // A task ran on the stuck worker's replacement; none of the 30 others failed (retries: 0).
+  expect(end.stdout).toMatch(/replacement: w[12]\.1\n/);
+  expect(end.stdout).toContain("tasks: 30 ok, 0 failed");
+  const told = warnings(end.stderr);
+  expect(told).toHaveLength(1);
+  expect(told[0]).toMatch(/^\[w[12]\] warning: task "spin" was still running \d+ ms after its owner gave up on it \(its deadline passed, or it was cancelled\): a synchronous task cannot be interrupted, so this worker ends/);
+});
+
+test("a task that runs out of memory on the origin (its first attempt, work-first): one line names the worker, says so and that main did not finish; exit 134", async () => {
+  const end = await scoop(["-n", "2", fixture("out-of-memory.ts"), "origin"], { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --max-old-space-size=64` });
+  expect(end.code).toBe(134);
+  expect(end.stdout).toContain("started");
+  expect(end.stdout).not.toContain("finished");
+  const told = warnings(end.stderr);
+  expect(told).toHaveLength(1);
+  expect(told[0]).toMatch(/^scoop: error: the origin \(worker w0 on localhost, pid \d+\) ran out of memory \(.*heap out of memory.*\): main did not finish; \d+ task\(s\) were in flight/);
+});
+
+test("a task that runs out of memory on another worker (retries: 0): its future fails with SCOOP_WORKER_LOST, the launcher says the worker ran out of memory, main goes on", async () => {
+  const end = await scoop(["-n", "2", fixture("out-of-memory.ts"), "worker"], { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --max-old-space-size=64` });
+  expect(end.code).toBe(0);
+  expect(end.stdout).toContain("hog: SCOOP_WORKER_LOST");
+  expect(end.stdout).toContain("finished");
+  const told = warnings(end.stderr);
+  expect(told).toHaveLength(1);
+  expect(told[0]).toMatch(/^scoop: warning: worker w1, pid \d+ ran out of memory \(.*heap out of memory.*\) during the run; its tasks run elsewhere/);
+});
