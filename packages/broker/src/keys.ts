@@ -1,17 +1,14 @@
 /**
- * CURVE key files of a broker, in the format of ZeroMQ's certificates:
+ * CURVE key files of a broker, in the format of ZeroMQ's certificates
+ * (written and read by `keyFileText`/`keyFileField` of `@scoop/protocol`):
  * `broker.key` (mode 0600) holds both keys, `broker.pub` the public key only.
- * Keys are z85 text (40 characters).
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { ScoopError, curveKeyPair, isZ85Key } from "@scoop/protocol";
+import { ScoopError, curveKeyPair, isZ85Key, keyFileField, keyFileText, type CurveKeyPair } from "@scoop/protocol";
 
 /** A CURVE keypair (z85). */
-export interface KeyPair {
-  publicKey: string;
-  secretKey: string;
-}
+export type KeyPair = CurveKeyPair;
 
 /** Paths written by {@link writeBrokerKeys}. */
 export interface BrokerKeyFiles {
@@ -20,11 +17,6 @@ export interface BrokerKeyFiles {
   /** Public key file: give it to workers and apps (`--server-key`). */
   publicFile: string;
   publicKey: string;
-}
-
-function field(text: string, name: string): string | undefined {
-  const match = new RegExp(`^\\s*${name}\\s*=\\s*"(.{40})"\\s*$`, "m").exec(text);
-  return match?.[1];
 }
 
 /**
@@ -40,11 +32,12 @@ export function writeBrokerKeys(dir: string, options: { force?: boolean } = {}):
   if (!options.force && (existsSync(secretFile) || existsSync(publicFile))) {
     throw new ScoopError("SCOOP_KEY_EXISTS", `${secretFile} or ${publicFile} already exists: pick another directory, or remove them first (workers holding the old public key will no longer connect)`);
   }
-  const { publicKey, secretKey } = curveKeyPair();
+  const keys = curveKeyPair();
+  const { publicKey } = keys;
   const stamp = new Date().toISOString();
-  writeFileSync(secretFile, `# SCOOP broker CURVE keypair, made ${stamp}. SECRET: keep it on the broker's host.\npublic-key = "${publicKey}"\nsecret-key = "${secretKey}"\n`, { mode: 0o600 });
+  writeFileSync(secretFile, keyFileText(keys, `SCOOP broker CURVE keypair, made ${stamp}. SECRET: keep it on the broker's host.`), { mode: 0o600 });
   chmodSync(secretFile, 0o600);
-  writeFileSync(publicFile, `# SCOOP broker CURVE public key, made ${stamp}. Workers and apps pass this file as --server-key.\npublic-key = "${publicKey}"\n`, { mode: 0o644 });
+  writeFileSync(publicFile, keyFileText({ publicKey }, `SCOOP broker CURVE public key, made ${stamp}. Workers and apps pass this file as --server-key.`), { mode: 0o644 });
   return { secretFile, publicFile, publicKey };
 }
 
@@ -59,8 +52,8 @@ export function readBrokerKeys(path: string): KeyPair {
   } catch (error) {
     throw new ScoopError("SCOOP_BAD_KEY_FILE", `cannot read the broker key ${path}: ${(error as Error).message}; make one with scoop-broker keygen --out DIR`, { cause: error });
   }
-  const publicKey = field(text, "public-key");
-  const secretKey = field(text, "secret-key");
+  const publicKey = keyFileField(text, "public-key");
+  const secretKey = keyFileField(text, "secret-key");
   if (!isZ85Key(publicKey) || !isZ85Key(secretKey)) {
     throw new ScoopError("SCOOP_BAD_KEY_FILE", `${path} holds no CURVE keypair (public-key = "…" and secret-key = "…" lines): pass the broker.key written by scoop-broker keygen, not broker.pub`);
   }
@@ -83,7 +76,7 @@ export function readPublicKeys(path: string): string[] {
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = raw.replace(/^\s*#.*$/, "").trim();
     if (line === "") return;
-    const key = field(line, "public-key") ?? line;
+    const key = keyFileField(line, "public-key") ?? line;
     if (!isZ85Key(key)) throw new ScoopError("SCOOP_BAD_KEY_FILE", `${path}:${i + 1} is not a z85 public key (40 characters): one key per line`);
     keys.push(key);
   });

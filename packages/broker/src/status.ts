@@ -6,7 +6,7 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { Dealer } from "zeromq";
-import { ScoopError, curveKeyPair, decodeMessage, encodeMessage, type BrokerSnapshot, type Header } from "@scoop/protocol";
+import { ScoopError, curveClientOptions, decodeMessage, encodeMessage, type BrokerSnapshot, type Header } from "@scoop/protocol";
 
 /** Options of {@link fetchStatus}. */
 export interface FetchStatusOptions {
@@ -19,7 +19,7 @@ export interface FetchStatusOptions {
 /** Ask the broker at `endpoint` for its snapshot, as a monitor peer. */
 export async function fetchStatus(endpoint: string, options: FetchStatusOptions = {}): Promise<BrokerSnapshot> {
   const timeoutMs = options.timeoutMs ?? 5000;
-  const curve = options.serverKey === undefined ? {} : (({ publicKey, secretKey }) => ({ curveServerKey: options.serverKey, curvePublicKey: publicKey, curveSecretKey: secretKey }))(curveKeyPair());
+  const curve = options.serverKey === undefined ? {} : curveClientOptions(options.serverKey);
   const id = `status-${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
   const sock = new Dealer({ routingId: id, linger: 0, receiveTimeout: timeoutMs, ...curve });
   const send = (header: Header) => sock.send(encodeMessage(header));

@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
-import { InvalidOptionError, ScoopError, curveKeyPair, isZ85Key, readServerKey } from "@scoop/protocol";
+import { InvalidOptionError, ScoopError, curveClientOptions, isZ85Key, readServerKey, type CurveClientOptions } from "@scoop/protocol";
 import { openPeerSession } from "./peer-session.js";
 import { getLogger, runtime, setSeed } from "./runtime.js";
 
@@ -53,8 +53,8 @@ export interface ConnectCurveOptions {
   secretKey?: string;
 }
 
-/** zeromq socket options of a CURVE client, generating its keypair if none is given. @throws {InvalidOptionError} */
-export function curveClientOptions(curve: ConnectCurveOptions): Record<string, string> {
+/** zeromq socket options of a CURVE client from {@link ConnectCurveOptions}, generating its keypair if none is given. @throws {InvalidOptionError} */
+export function resolveConnectCurve(curve: ConnectCurveOptions): CurveClientOptions {
   const bad = (what: string) => new InvalidOptionError(`connect: options.curve.${what} must be a z85 CURVE key of 40 characters, or for serverKey the path of the broker.pub written by scoop-broker keygen`);
   // The key itself, or the path of the broker.pub holding it.
   if (typeof curve?.serverKey !== "string" || !(isZ85Key(curve.serverKey) || existsSync(curve.serverKey))) throw bad("serverKey");
@@ -62,8 +62,7 @@ export function curveClientOptions(curve: ConnectCurveOptions): Record<string, s
   if ((curve.publicKey === undefined) !== (curve.secretKey === undefined)) throw new InvalidOptionError("connect: give both options.curve.publicKey and options.curve.secretKey, or neither (a keypair is then generated)");
   if (curve.publicKey !== undefined && !isZ85Key(curve.publicKey)) throw bad("publicKey");
   if (curve.secretKey !== undefined && !isZ85Key(curve.secretKey)) throw bad("secretKey");
-  const own = curve.publicKey !== undefined ? { publicKey: curve.publicKey, secretKey: curve.secretKey! } : curveKeyPair();
-  return { curveServerKey: serverKey, curvePublicKey: own.publicKey, curveSecretKey: own.secretKey };
+  return curveClientOptions(serverKey, curve.publicKey !== undefined ? { publicKey: curve.publicKey, secretKey: curve.secretKey! } : undefined);
 }
 
 /** An app's connection to a broker. */
@@ -99,7 +98,7 @@ export async function connect(options: ConnectOptions): Promise<ScoopConnection>
   runtime.managed = true; // before any await: the auto-main check must not run main
   const app = options.app ?? `app-${hostname()}-${process.pid}-${randomBytes(4).toString("hex")}`;
   const logger = (options.logger ?? getLogger()).child({ component: "app" });
-  const curve = options.curve === undefined ? undefined : curveClientOptions(options.curve);
+  const curve = options.curve === undefined ? undefined : resolveConnectCurve(options.curve);
   const { connection, executor } = await openPeerSession({
     endpoint: options.broker,
     id: `${app}/${randomBytes(3).toString("hex")}`,

@@ -12,6 +12,7 @@ import {
   SendQueue,
   decodeMessage,
   encodeMessage,
+  type CurveClientOptions,
   type Header,
   type Message,
   type PeerRole,
@@ -38,7 +39,7 @@ export interface ConnectionOptions {
   connectTimeoutMs: number;
   logger: Logger;
   /** CURVE client options (`curveServerKey`, `curvePublicKey`, `curveSecretKey`), when the broker uses CURVE. */
-  curve?: Record<string, string>;
+  curve?: CurveClientOptions;
   /**
    * How long the main thread has to react once the broker is lost before the
    * heartbeat thread ends the process (so a worker stuck in a synchronous task

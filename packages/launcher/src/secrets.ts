@@ -5,7 +5,7 @@
  * --secrets-stdin`), never on a command line or in a log; the broker admits
  * only the run's own client keys.
  */
-import { curveKeyPair, type CurveKeyPair } from "@scoop/protocol";
+import { curveClientOptions, curveKeyPair, type CurveKeyPair } from "@scoop/protocol";
 
 /** Keys of one run. */
 export class RunKeys {
@@ -26,7 +26,6 @@ export class RunKeys {
 
   /** The line `scoop-worker --secrets-stdin` reads for worker `id`. */
   secretsLine(id: string): string {
-    const own = this.client(id);
-    return `${JSON.stringify({ curveServerKey: this.broker.publicKey, curvePublicKey: own.publicKey, curveSecretKey: own.secretKey })}\n`;
+    return `${JSON.stringify(curveClientOptions(this.broker.publicKey, this.client(id)))}\n`;
   }
 }

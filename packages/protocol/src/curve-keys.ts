@@ -1,6 +1,7 @@
 /**
  * CURVE keys as ZeroMQ writes them: z85 text of 40 characters. One place for
- * every package (broker, workers, apps, launcher) to make and check them.
+ * every package (broker, workers, apps, launcher) to make and check them, to
+ * write and read key files, and to shape a CURVE client's socket options.
  */
 import { generateKeyPairSync } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
@@ -44,6 +45,44 @@ export function curveKeyPair(): CurveKeyPair {
 }
 
 /**
+ * zeromq socket options of a CURVE client (z85 keys): the one shape every
+ * client peer (app, worker, monitor) connects with, and the JSON the launcher
+ * hands a worker on standard input (`--secrets-stdin`). A type, not an
+ * interface, so it also passes where plain socket options (`Record<string, string>`) go.
+ */
+export type CurveClientOptions = {
+  /** The broker's public key. */
+  curveServerKey: string;
+  /** This peer's public key. */
+  curvePublicKey: string;
+  /** This peer's secret key. */
+  curveSecretKey: string;
+};
+
+/** CURVE client options for a broker public key `serverKey`, with this peer's keypair `own` (default: a fresh one). */
+export function curveClientOptions(serverKey: string, own: CurveKeyPair = curveKeyPair()): CurveClientOptions {
+  return { curveServerKey: serverKey, curvePublicKey: own.publicKey, curveSecretKey: own.secretKey };
+}
+
+/** A key file's fields: `public-key`, and `secret-key` in a secret key file. */
+export type KeyFileField = "public-key" | "secret-key";
+
+/**
+ * The text of a key file, in the style of ZeroMQ's certificates: a `#`
+ * comment line, `public-key = "…"`, and `secret-key = "…"` when `keys` holds
+ * the secret (`broker.key`; `broker.pub` has the public key only).
+ */
+export function keyFileText(keys: { publicKey: string; secretKey?: string }, comment: string): string {
+  const secret = keys.secretKey === undefined ? "" : `secret-key = "${keys.secretKey}"\n`;
+  return `# ${comment}\npublic-key = "${keys.publicKey}"\n${secret}`;
+}
+
+/** The 40-character value of the `name = "…"` line of a key file's text (see {@link keyFileText}), if there is one. */
+export function keyFileField(text: string, name: KeyFileField): string | undefined {
+  return new RegExp(`^\\s*${name}\\s*=\\s*"(.{40})"\\s*$`, "m").exec(text)?.[1];
+}
+
+/**
  * The broker's public key: a z85 key itself, or a file holding one (the
  * `broker.pub` written by `scoop-broker keygen`, or a bare key).
  * @throws {ScoopError} `SCOOP_BAD_KEY_FILE` if neither.
@@ -56,7 +95,7 @@ export function readServerKey(fileOrKey: string): string {
   } catch (error) {
     throw new ScoopError("SCOOP_BAD_KEY_FILE", `cannot read the broker's public key ${fileOrKey}: ${(error as Error).message}; pass the broker.pub written by scoop-broker keygen`, { cause: error });
   }
-  const quoted = /^\s*public-key\s*=\s*"(.{40})"\s*$/m.exec(text)?.[1];
+  const quoted = keyFileField(text, "public-key");
   const bare = text.split(/\r?\n/).map((l) => l.trim()).find((l) => l !== "" && !l.startsWith("#"));
   const key = quoted ?? bare;
   if (!isZ85Key(key)) throw new ScoopError("SCOOP_BAD_KEY_FILE", `${fileOrKey} holds no z85 public key: pass the broker.pub written by scoop-broker keygen`);

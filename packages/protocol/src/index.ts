@@ -24,8 +24,8 @@ export { PACK_EXT_BYTES, PACK_ITEM_MAX_BYTES, PACK_MAX_BYTES, PACK_RECORD_BYTES 
 export { SendQueue } from "./send-queue.js";
 export type { Frames } from "./send-queue.js";
 export { EXIT_RECYCLED } from "./exit-codes.js";
-export { curveKeyPair, isZ85Key, readServerKey, z85Encode } from "./curve-keys.js";
-export type { CurveKeyPair } from "./curve-keys.js";
+export { curveClientOptions, curveKeyPair, isZ85Key, keyFileField, keyFileText, readServerKey, z85Encode } from "./curve-keys.js";
+export type { CurveClientOptions, CurveKeyPair, KeyFileField } from "./curve-keys.js";
 export { SCOOP_EVENT_TYPES, MAX_INCIDENTS } from "./events.js";
 export type {
   ScoopEvent,

@@ -4,20 +4,7 @@
  * standard input (how the launcher passes keys without putting them on a
  * command line or in a log).
  */
-import { InvalidOptionError, ScoopError, curveKeyPair, isZ85Key } from "@scoop/protocol";
-
-/** zeromq socket options of a CURVE client: `curveServerKey`, `curvePublicKey`, `curveSecretKey` (z85). */
-export interface CurveClientOptions extends Record<string, string> {
-  curveServerKey: string;
-  curvePublicKey: string;
-  curveSecretKey: string;
-}
-
-/** CURVE client options for a broker public key, with a fresh client keypair. */
-export function curveClient(serverKey: string): CurveClientOptions {
-  const own = curveKeyPair();
-  return { curveServerKey: serverKey, curvePublicKey: own.publicKey, curveSecretKey: own.secretKey };
-}
+import { InvalidOptionError, ScoopError, curveClientOptions, isZ85Key, type CurveClientOptions } from "@scoop/protocol";
 
 /**
  * Validate secrets given as JSON: `{"curveServerKey","curvePublicKey","curveSecretKey"}`
@@ -33,9 +20,9 @@ export function parseSecrets(line: string): CurveClientOptions {
   }
   const o = (typeof raw === "object" && raw !== null ? raw : {}) as Record<string, unknown>;
   if (!isZ85Key(o.curveServerKey)) throw new InvalidOptionError("--secrets-stdin: curveServerKey must be the broker's z85 public key (40 characters)");
-  if (o.curvePublicKey === undefined && o.curveSecretKey === undefined) return curveClient(o.curveServerKey);
+  if (o.curvePublicKey === undefined && o.curveSecretKey === undefined) return curveClientOptions(o.curveServerKey);
   if (!isZ85Key(o.curvePublicKey) || !isZ85Key(o.curveSecretKey)) throw new InvalidOptionError("--secrets-stdin: curvePublicKey and curveSecretKey must both be z85 keys (40 characters), or both be left out");
-  return { curveServerKey: o.curveServerKey, curvePublicKey: o.curvePublicKey, curveSecretKey: o.curveSecretKey };
+  return curveClientOptions(o.curveServerKey, { publicKey: o.curvePublicKey, secretKey: o.curveSecretKey });
 }
 
 /**

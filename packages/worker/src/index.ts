@@ -1,9 +1,9 @@
 export { startWorker } from "./worker.js";
 export type { WorkerOptions, ScoopWorker, ReconnectOptions } from "./worker.js";
-export { curveClient, parseSecrets } from "./curve.js";
-export { readServerKey } from "@scoop/protocol";
-export { curveKeyPair } from "@scoop/protocol";
-export type { CurveClientOptions } from "./curve.js";
+export { parseSecrets } from "./curve.js";
+/** CURVE client options for a broker public key, with a fresh client keypair (`curveClientOptions` of `@scoop/protocol`). */
+export { curveClientOptions as curveClient, readServerKey, curveKeyPair } from "@scoop/protocol";
+export type { CurveClientOptions } from "@scoop/protocol";
 export { TaskRunner } from "./runner.js";
 export type { TaskRunnerOptions } from "./runner.js";
 export { loadModule, exportedFunctions } from "./load-module.js";

@@ -5,9 +5,9 @@
 import { createRequire } from "node:module";
 import { constants as osConstants } from "node:os";
 import type Yargs from "yargs";
-import { SCOOP_VERSION as VERSION, ScoopError, readServerKey } from "@scoop/protocol";
+import { SCOOP_VERSION as VERSION, ScoopError, curveClientOptions, readServerKey } from "@scoop/protocol";
 import { startWorker, type ScoopWorker } from "./worker.js";
-import { curveClient, parseSecrets, readLine } from "./curve.js";
+import { parseSecrets, readLine } from "./curve.js";
 
 // yargs' ESM build wraps help text mid-word (its cliui shim has no word
 // wrapping); its CommonJS build wraps at word boundaries.
@@ -69,7 +69,7 @@ export async function main(argv: string[]): Promise<number> {
     else if (args.verbose) process.env.SCOOP_LOG_LEVEL = "info";
     const [script, ...scriptArgs] = args._.map(String);
     if (args["server-key"] !== undefined && args["secrets-stdin"]) throw new ScoopError("SCOOP_USAGE", "give --server-key or --secrets-stdin, not both");
-    const curve = args["secrets-stdin"] ? parseSecrets(await readLine(process.stdin)) : args["server-key"] !== undefined ? curveClient(readServerKey(args["server-key"])) : undefined;
+    const curve = args["secrets-stdin"] ? parseSecrets(await readLine(process.stdin)) : args["server-key"] !== undefined ? curveClientOptions(readServerKey(args["server-key"])) : undefined;
     // A worker started by hand for a daemon broker outlives broker restarts; a
     // worker of one run (the launcher passes --app, and --origin to one) ends with it.
     const reconnect = args.reconnect ?? (args.app === undefined && !args.origin);

@@ -4,7 +4,7 @@
  */
 import { hostname } from "node:os";
 import pino, { type Logger } from "pino";
-import { EXIT_RECYCLED, InvalidOptionError, ScoopError } from "@scoop/protocol";
+import { EXIT_RECYCLED, InvalidOptionError, ScoopError, type CurveClientOptions } from "@scoop/protocol";
 import {
   BrokerConnection,
   DistributedExecutor,
@@ -46,7 +46,7 @@ export interface WorkerOptions {
    * worker's keypair; see `curveClient()` to make one). The heartbeat thread
    * uses the same options.
    */
-  curve?: Record<string, string>;
+  curve?: CurveClientOptions;
   /**
    * Keep serving across broker restarts: when the broker is lost, fail what
    * this worker owns with `SCOOP_BROKER_LOST`, then join again with backoff
