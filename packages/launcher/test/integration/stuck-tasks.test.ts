@@ -5,7 +5,7 @@
  * test ends with no process of the run left.
  */
 import { join } from "node:path";
-import { killTagged, newTag, processesTagged, runCli, SCOOP_BIN, waitUntil } from "../../../../test/helpers/processes.js";
+import { killTagged, newTag, processesTagged, runCli, SCOOP_BIN, waitUntil } from "@scoop/test-helpers";
 
 const fixture = (name: string) => join(__dirname, "../fixtures", name);
 const tags: string[] = [];
