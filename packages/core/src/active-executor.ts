@@ -2,7 +2,7 @@
  * The executor choice, in one place: the installed executor, or the serial
  * fallback when this process was not launched by scoop (nor connected).
  */
-import { ScoopError } from "@scoop/protocol";
+import { ScoopError, isWorkerMode } from "@scoop/protocol";
 import type { Executor } from "./executor.js";
 import { runtime } from "./runtime.js";
 import { SerialExecutor } from "./serial-executor.js";
@@ -10,7 +10,7 @@ import { SerialExecutor } from "./serial-executor.js";
 /** The installed executor, or the serial fallback (with its one warning) if none is. */
 export function executorForTasks(): Executor {
   if (runtime.executor) return runtime.executor;
-  if (process.env.SCOOP_WORKER) {
+  if (isWorkerMode()) {
     throw new ScoopError("SCOOP_TOP_LEVEL_TASKS", "the script submitted tasks while the worker was still loading it (at its top level, or by calling main() itself): move that code into an exported main() and let scoop call it, once, on the origin worker");
   }
   // One line, as promised: process.emitWarning would add a second ("Use node --trace-warnings").

@@ -5,7 +5,7 @@
 import { realpathSync } from "node:fs";
 import { inspect } from "node:util";
 import { pathToFileURL } from "node:url";
-import { ScoopError } from "@scoop/protocol";
+import { ScoopError, isWorkerMode } from "@scoop/protocol";
 import { registerModule, runtime } from "./runtime.js";
 
 function report(error: unknown): void {
@@ -58,9 +58,9 @@ export function scheduleAutoMain(): void {
   if (runtime.autoMain) return;
   runtime.autoMain = true;
   setImmediate(() => {
-    if (process.env.SCOOP_WORKER || runtime.managed || runtime.usedEarly) return;
+    if (isWorkerMode() || runtime.managed || runtime.usedEarly) return;
     void entryExports().then(async (ns) => {
-      if (!ns || process.env.SCOOP_WORKER || runtime.managed || runtime.usedEarly) return;
+      if (!ns || isWorkerMode() || runtime.managed || runtime.usedEarly) return;
       const flat = typeof ns.default === "object" && ns.default !== null ? { ...(ns.default as Record<string, unknown>), ...ns } : ns;
       if (typeof flat.main !== "function" && typeof flat.default !== "function") return;
       try {

@@ -7,6 +7,7 @@ import { createRequire } from "node:module";
 import { setPriority } from "node:os";
 import { dirname, join } from "node:path";
 import type { Logger } from "pino";
+import { WORKER_MODE_ENV } from "@scoop/protocol";
 import { createLinePrefixer, outputSink } from "./output.js";
 import { signalExitCode, workerArgs, type LaunchedWorker, type WorkerSpec } from "./worker-spec.js";
 
@@ -36,7 +37,7 @@ export function spawnLocalWorker(spec: WorkerSpec, log: Logger, stdin?: string):
 export function spawnWorkerCommand(argv: readonly string[], spec: WorkerSpec & { host?: string }, log: Logger, stdin?: string): LocalWorker {
   const child = spawn(argv[0], argv.slice(1), {
     cwd: spec.cwd,
-    env: { ...process.env, ...spec.env, SCOOP_WORKER: "1", SCOOP_LOG_LEVEL: spec.logLevel },
+    env: { ...process.env, ...spec.env, [WORKER_MODE_ENV]: "1", SCOOP_LOG_LEVEL: spec.logLevel },
     stdio: [stdin === undefined ? "ignore" : "pipe", spec.inherit ? "inherit" : "pipe", spec.inherit ? "inherit" : "pipe"],
   });
   if (stdin !== undefined) {

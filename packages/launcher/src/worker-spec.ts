@@ -3,6 +3,7 @@
  * scheduler), and the `scoop-worker` arguments that say it.
  */
 import { constants as osConstants } from "node:os";
+import { WORKER_MODE_ENV } from "@scoop/protocol";
 
 /** What one worker process runs, wherever it runs. */
 export interface WorkerSpec {
@@ -78,7 +79,7 @@ export interface ShellCommandOptions {
  * worker (so the PID printed is the worker's) with its environment and niceness.
  */
 export function workerShellCommand(spec: WorkerSpec, binPath: string, options: ShellCommandOptions = {}): string {
-  const vars = { ...spec.env, SCOOP_WORKER: "1", SCOOP_LOG_LEVEL: spec.logLevel };
+  const vars = { ...spec.env, [WORKER_MODE_ENV]: "1", SCOOP_LOG_LEVEL: spec.logLevel };
   const env = Object.entries(vars)
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => `${k}=${shellQuote(String(v))}`)

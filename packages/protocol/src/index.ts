@@ -46,3 +46,4 @@ export type {
   BrokerSnapshot,
 } from "./events.js";
 export { SCOOP_VERSION } from "./version.js";
+export { WORKER_MODE_ENV, enterWorkerMode, isWorkerMode } from "./worker-mode.js";

@@ -4,7 +4,7 @@
  */
 import { hostname } from "node:os";
 import pino, { type Logger } from "pino";
-import { EXIT_RECYCLED, InvalidOptionError, ScoopError, type CurveClientOptions } from "@scoop/protocol";
+import { EXIT_RECYCLED, InvalidOptionError, ScoopError, enterWorkerMode, type CurveClientOptions } from "@scoop/protocol";
 import {
   BrokerConnection,
   DistributedExecutor,
@@ -115,7 +115,7 @@ export interface ScoopWorker {
  */
 export async function startWorker(options: WorkerOptions): Promise<ScoopWorker> {
   // Before any await: this process is managed, so core must not auto-run main.
-  process.env.SCOOP_WORKER = "1";
+  enterWorkerMode();
   if (typeof options.broker !== "string" || options.broker === "") {
     throw new InvalidOptionError(`options.broker must be the broker's endpoint, e.g. "tcp://127.0.0.1:5555" (got ${JSON.stringify(options.broker)})`);
   }
