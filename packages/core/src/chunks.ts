@@ -9,8 +9,9 @@
  * alone: its own future and result (or error, with the worker that threw it),
  * its random stream, its position in the output. A chunk lost with its worker
  * is re-run whole, and the first outcome of each call wins, as for any task.
- * Calls not yet measured, slower ones and lone submits travel alone, so long
- * tasks are spread one by one as before.
+ * Slower calls go in one-call chunks and lone submits travel alone, so long
+ * tasks are spread one by one as before; calls of a name not yet measured
+ * wait a little for a probe chunk's timing (see map-chunks.ts).
  */
 import { performance } from "node:perf_hooks";
 import { RandomStream } from "./random-stream.js";
@@ -41,11 +42,15 @@ function runChunk(name: string, args: unknown[][], rngs: Array<string | undefine
   const fn = taskByName(name);
   if (fn === undefined) throw new TaskNotRegisteredError(`task "${name}" is not registered on this worker: export it from the script the workers load, or wrap it with defineTask()`, { taskName: name });
   const chunk = currentTask();
-  const started = performance.now();
+  // The first call of a task in this process pays for compiling it: time the others.
+  const cold = !warmTasks.has(name) && args.length > 1;
+  warmTasks.add(name);
+  let started = performance.now();
   const outcomes: unknown[] = new Array(args.length * 2);
   let waiting: Array<Promise<void>> | undefined;
   const mapStream = typeof rngs === "string" ? new RandomStream(rngs) : undefined;
   for (let i = 0; i < args.length; i++) {
+    if (i === 1 && cold) started = performance.now();
     try {
       const call = () => fn(...args[i]);
       let value: unknown;
@@ -70,9 +75,14 @@ function runChunk(name: string, args: unknown[][], rngs: Array<string | undefine
       outcomes[2 * i + 1] = error;
     }
   }
-  if (waiting === undefined) return [performance.now() - started, outcomes];
-  return Promise.all(waiting).then(() => [performance.now() - started, outcomes]);
+  // Reported for every call of the chunk, as if each took as long as those timed.
+  const scale = cold ? args.length / (args.length - 1) : 1;
+  if (waiting === undefined) return [(performance.now() - started) * scale, outcomes];
+  return Promise.all(waiting).then(() => [(performance.now() - started) * scale, outcomes]);
 }
+
+/** Tasks this process has run in a chunk already. */
+const warmTasks = new Set<string>();
 
 // Once per process: a second copy of core (its ESM and CJS builds, say) shares the runtime and finds it there.
 runtime.chunkRunner ??= runChunk;
@@ -82,10 +92,17 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 interface Measure {
-  /** Worker milliseconds per call (moving average over chunks). */
-  ms: number;
-  /** Encoded argument bytes per call. */
+  /** Worker milliseconds per call of the last three chunks (newest last). */
+  recent: number[];
+  /** Encoded argument bytes per call (moving average over chunks). */
   bytes: number;
+}
+
+/** Median of one to three numbers. */
+function median3(xs: readonly number[]): number {
+  if (xs.length < 3) return Math.min(...xs);
+  const [a, b, c] = xs;
+  return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
 }
 
 /**
@@ -99,7 +116,7 @@ export class ChunkSizer {
   size(name: string): number {
     const m = this.measures.get(name);
     if (m === undefined) return 0;
-    const byTime = Math.floor(CHUNK_TARGET_MS / Math.max(m.ms, 1e-4));
+    const byTime = Math.floor(CHUNK_TARGET_MS / Math.max(median3(m.recent), 1e-4));
     const byBytes = Math.floor(CHUNK_MAX_BYTES / Math.max(m.bytes, 1));
     return Math.max(1, Math.min(CHUNK_MAX_CALLS, byTime, byBytes));
   }
@@ -107,16 +124,18 @@ export class ChunkSizer {
   /** A chunk of `calls` calls of `name` came back having run `ms` milliseconds, with `bytes` of arguments. */
   record(name: string, calls: number, ms: number, bytes: number): void {
     if (!(calls > 0) || !Number.isFinite(ms) || ms < 0) return;
-    const perCall = { ms: ms / calls, bytes: bytes / calls };
+    const perCall = ms / calls;
     const m = this.measures.get(name);
-    if (m === undefined) this.measures.set(name, perCall);
+    if (m === undefined) this.measures.set(name, { recent: [perCall], bytes: bytes / calls });
     else {
-      // The latest timing wins: a call that got slower makes the next chunks
-      // smaller at once (long calls go back to travelling alone), and the
-      // first calls of a worker, slow while its code warms up, do not keep
-      // the chunks small for long.
-      m.ms = perCall.ms;
-      m.bytes = 0.5 * m.bytes + 0.5 * perCall.bytes;
+      // The median of the last three chunks: a call that got slower makes the
+      // chunks smaller after two chunks (long calls go back to travelling
+      // alone), and neither one chunk that waited out a GC pause or a busy
+      // machine nor the first, slow calls of a worker warming up decide the
+      // size of every chunk that follows (one did: a 20,000-call map sent
+      // thousands of one-call chunks).
+      if (m.recent.push(perCall) > 3) m.recent.shift();
+      m.bytes = 0.5 * m.bytes + 0.5 * (bytes / calls);
     }
   }
 }

@@ -87,7 +87,6 @@ export class DistributedExecutor implements Executor {
     if (conn.options.role !== "worker") guardProcessExit();
     this.mapChunks = new MapChunks({
       codec: options.codec,
-      enqueue: (entries, origin) => this.enqueue(entries, origin),
       enqueueChunk: (call, sink, frames, chunk, origin) => this.enqueueFrames(call, sink, frames, origin, chunk),
       checkSize: (frames, name) => this.checkSize(frames, name),
       cancel: (id) => this.cancel(id),
@@ -182,11 +181,6 @@ export class DistributedExecutor implements Executor {
 
   private checkSize(frames: Uint8Array[], name: string): void {
     checkMessageSize(frames, this.options.connection.brokerMaxMessageBytes, `the arguments of task "${name}"`, { taskName: name });
-  }
-
-  /** Tasks that travel alone, now. */
-  private enqueue(entries: ReadonlyArray<Entry>, origin: Origin): void {
-    this.enqueueEncoded(entries, this.encode(entries), origin);
   }
 
   private enqueueEncoded(entries: ReadonlyArray<Entry>, encoded: Uint8Array[][], origin: Origin): void {

@@ -11,8 +11,17 @@ import { MapCall } from "./map-call.js";
 import { remoteFailure } from "./remote-failure.js";
 import { runtime } from "./runtime.js";
 
-/** How long the calls of a map wait for its first call's timing before they go out one by one. */
+/**
+ * How long the calls of a map wait for the first timing of their task before
+ * some of them go out one by one (each a one-call chunk, so it is timed too).
+ */
 const PROBE_WAIT_MS = 5;
+
+/** Calls let out one by one at the first wait; each further wait lets out twice as many. */
+const FIRST_RELEASE = 8;
+
+/** Runs longer than this probe with two calls. */
+const PAIR_PROBE_FROM = 2 * FIRST_RELEASE;
 
 /** A call and where its outcome goes. */
 export type Entry = { call: TaskCall; sink: TaskSink };
@@ -49,8 +58,6 @@ export interface ChunkOutcome {
 /** What {@link MapChunks} needs of the executor. */
 export interface ChunkWire {
   readonly codec: Codec;
-  /** Send calls alone (throws if one cannot be encoded or is too big). */
-  enqueue(entries: ReadonlyArray<Entry>, origin: Origin): void;
   /** Send one wire task (a chunk) with its encoded frames. */
   enqueueChunk(call: TaskCall, sink: TaskSink, frames: Uint8Array[], chunk: Chunk, origin: Origin): void;
   /** Throws if encoded frames are too big for the broker. */
@@ -63,13 +70,13 @@ export interface ChunkWire {
   closed(): boolean;
 }
 
-/** A task name whose call timing is being measured: its probe chunk, and the calls waiting for it. */
+/** A task name whose call timing is being measured: the calls waiting for it. */
 interface Probe {
-  /** Wire id of the probe chunk. */
-  id: number;
-  /** Calls parked until the probe is back (or the wait is over). */
+  /** Calls parked until a chunk of the name is back with its timing. */
   parked: Held[];
-  timer?: NodeJS.Timeout;
+  timer: NodeJS.Timeout;
+  /** How many parked calls the next wait lets out one by one. */
+  release: number;
 }
 
 /** Where a chunk's calls draw from: one map's consecutive positions travel as the map's stream and the first position. */
@@ -171,7 +178,7 @@ export class MapChunks {
         else e.sink.reject(remoteFailure(name, outcomes[2 * i + 1], outcome.worker, outcome.host));
       });
     }
-    if (this.probes.get(name)?.id === wireId) this.unpark(name, true);
+    if (this.probes.has(name)) this.unpark(name);
   }
 
   /** Held calls come out: those cancelled meanwhile are dropped. */
@@ -193,9 +200,13 @@ export class MapChunks {
 
   /**
    * Runs of one name, map and priority go in chunks sized by the timing of
-   * earlier chunks. A name never timed sends one call as a probe chunk and
-   * parks the rest until it is back, or for {@link PROBE_WAIT_MS} (then they
-   * go alone: calls that slow gain nothing from sharing).
+   * earlier chunks. A name never timed sends a probe chunk (of two calls in a
+   * long run: the worker times the second, the first pays for compiling the
+   * task) and parks the rest until a chunk of it is back. Each
+   * {@link PROBE_WAIT_MS} without one lets out a doubling number of parked
+   * calls one by one: slow calls keep the workers busy without a timing, and
+   * tiny calls whose probe waits behind other work (a busy machine) are not
+   * all sent alone.
    */
   private pack(entries: ReadonlyArray<Entry>, origin: Origin): void {
     let start = 0;
@@ -211,47 +222,51 @@ export class MapChunks {
         continue;
       }
       const probe = this.probes.get(name);
-      if (probe === undefined) {
-        const id = this.chunk(name, run.slice(0, 1), origin);
-        if (id === undefined) {
-          this.pack(run.slice(1), origin);
-          continue;
-        }
-        const parked: Probe = { id, parked: [], timer: setTimeout(() => this.unpark(name), PROBE_WAIT_MS) };
-        if (run.length > 1) this.hold(run.slice(1), origin, parked.parked);
-        this.probes.set(name, parked);
-      } else if (probe.timer !== undefined) this.hold(run, origin, probe.parked);
-      else this.alone(run, origin);
+      if (probe !== undefined) {
+        this.hold(run, origin, probe.parked);
+        continue;
+      }
+      // Two calls share the probe only in a run large enough that they cannot unbalance it.
+      const n = run.length > PAIR_PROBE_FROM ? 2 : 1;
+      if (this.chunk(name, run.slice(0, n), origin) === undefined) {
+        this.pack(run.slice(n), origin);
+        continue;
+      }
+      const parked: Probe = { parked: [], timer: setTimeout(() => this.letOut(name), PROBE_WAIT_MS), release: FIRST_RELEASE };
+      if (run.length > n) this.hold(run.slice(n), origin, parked.parked);
+      this.probes.set(name, parked);
     }
   }
 
-  /** The probe of `name` is back (or took too long): send what waited for it. */
-  private unpark(name: string, back = false): void {
+  /** Still no timing of `name`: let some parked calls out one by one, and wait again. */
+  private letOut(name: string): void {
     const probe = this.probes.get(name);
     if (probe === undefined) return;
-    clearTimeout(probe.timer);
-    probe.timer = undefined;
-    if (back) this.probes.delete(name);
-    const parked = probe.parked;
-    probe.parked = [];
-    for (const held of parked) {
-      const entries = this.release(held.entries);
-      if (entries.length === 0 || this.wire.closed()) continue;
-      if (this.sizer.size(name) > 0) this.pack(entries, held.origin);
-      else this.alone(entries, held.origin);
+    let n = probe.release;
+    probe.release *= 2;
+    while (n > 0 && probe.parked.length > 0 && !this.wire.closed()) {
+      const held = probe.parked[0];
+      const out = held.entries.splice(0, n);
+      if (held.entries.length === 0) probe.parked.shift();
+      n -= out.length;
+      for (const entry of this.release(out)) this.chunk(name, [entry], held.origin);
     }
+    if (probe.parked.length === 0) this.probes.delete(name);
+    else probe.timer = setTimeout(() => this.letOut(name), PROBE_WAIT_MS);
     this.wire.scheduleFlush();
   }
 
-  /** Calls that travel alone: one that cannot be sent is rejected with the reason, the others go. */
-  private alone(entries: ReadonlyArray<Entry>, origin: Origin): void {
-    for (const entry of entries) {
-      try {
-        this.wire.enqueue([entry], origin);
-      } catch (error) {
-        entry.sink.reject(error);
-      }
+  /** A chunk of `name` is back with its timing: pack what waited for it. */
+  private unpark(name: string): void {
+    const probe = this.probes.get(name);
+    if (probe === undefined) return;
+    clearTimeout(probe.timer);
+    this.probes.delete(name);
+    for (const held of probe.parked) {
+      const entries = this.release(held.entries);
+      if (entries.length > 0 && !this.wire.closed()) this.pack(entries, held.origin);
     }
+    this.wire.scheduleFlush();
   }
 
   /**
