@@ -8,7 +8,7 @@ import { resolveCallOptions, resolveWindow, type MapOptions, type MapProgress, t
 import { followAbort } from "./abort-fanout.js";
 import { AbortedError } from "./errors.js";
 import { captureCallSite, withCallSite } from "./error-format.js";
-import { SUBMIT_BATCH, type Executor, type TaskOptions } from "./executor.js";
+import type { Executor, TaskOptions } from "./executor.js";
 import { FAILED, MapCall, MapItem, PENDING } from "./map-call.js";
 import { RandomStream } from "./random-stream.js";
 import { currentTask, getLogger, nextStreamId, runtime } from "./runtime.js";
@@ -22,6 +22,9 @@ export interface MapResult<R> extends PromiseLike<R[]>, AsyncIterable<R> {
 }
 
 const DONE: IteratorResult<never> = { done: true, value: undefined };
+
+/** Calls read from a synchronous input per event-loop turn: the first ones go to work while the rest are read. */
+const READ_BATCH = 1024;
 
 /**
  * One map over its input: reads inputs while fewer than `window` calls are
@@ -200,7 +203,7 @@ export class MapRun<R> implements MapResult<R> {
       const it = this.source.sync;
       while (this.count < this.window && !this.exhausted) {
         const batch: MapItem[] = [];
-        while (batch.length < SUBMIT_BATCH && this.count + batch.length < this.window) {
+        while (batch.length < READ_BATCH && this.count + batch.length < this.window) {
           let r: IteratorResult<unknown[]>;
           try {
             r = it.next();
@@ -217,6 +220,16 @@ export class MapRun<R> implements MapResult<R> {
           batch.push(this.call(r.value));
         }
         if (!this.submitBatch(batch)) return;
+        if (this.count < this.window && !this.exhausted) {
+          // One batch per event-loop turn: the first calls go to the workers
+          // while the rest of the window is read (else they idle until all of it is).
+          this.reading = true;
+          setImmediate(() => {
+            this.reading = false;
+            this.fill();
+          });
+          break;
+        }
       }
       this.notify();
       return;
