@@ -39,7 +39,7 @@ export { runMain } from "./run-main.js";
 export { connect } from "./connect.js";
 export type { ConnectOptions, ConnectCurveOptions, ScoopConnection } from "./connect.js";
 export { start, stop } from "./start.js";
-export type { StartOptions, ScoopCluster } from "./start.js";
+export type { StartOptions, ScoopCluster, LauncherModule } from "./start.js";
 export { openPeerSession } from "./peer-session.js";
 export type { PeerSession, PeerSessionOptions, SessionAttachment } from "./peer-session.js";
 export { RandomStream, philox4x32 } from "./random-stream.js";

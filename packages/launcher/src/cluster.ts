@@ -8,6 +8,7 @@ import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import pino, { type Logger } from "pino";
 import { startBroker } from "@scoop/broker";
+import type { LauncherModule } from "@scoop/core";
 import { InvalidOptionError } from "@scoop/protocol";
 import { spawnLocalWorker, stopLocalWorkers, type LocalWorker } from "./local-workers.js";
 
@@ -88,3 +89,7 @@ export async function startCluster(options: ClusterOptions): Promise<LocalCluste
   log.info({ endpoint: broker.endpoint, workers: count }, "local cluster ready");
   return { endpoint: broker.endpoint, app, workers: count, close };
 }
+
+// `start()` in @scoop/core loads startCluster by name (the launcher is its app's optional dependency):
+// this line holds it to core's contract, so a change on either side fails the typecheck.
+startCluster satisfies LauncherModule["startCluster"];
