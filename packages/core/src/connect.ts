@@ -7,6 +7,7 @@ import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import { InvalidOptionError, ScoopError, curveClientOptions, isZ85Key, readServerKey, type CurveClientOptions } from "@scoop/protocol";
+import { watchForgottenClose } from "./forgotten-close.js";
 import { openPeerSession } from "./peer-session.js";
 import { getLogger, runtime, setSeed } from "./runtime.js";
 
@@ -89,7 +90,15 @@ export interface ScoopConnection {
  * (wrong address, or wrong CURVE keys: a CURVE broker silently drops bad handshakes),
  * or the broker's refusal (e.g. `SCOOP_PROTOCOL_VERSION`).
  */
-export async function connect(options: ConnectOptions): Promise<ScoopConnection> {
+export function connect(options: ConnectOptions): Promise<ScoopConnection> {
+  return connectWatched(options, (conn) => ({ close: conn.close, advice: `the connection to the broker at ${options.broker} is still open: call \`await connection.close()\` when done (closed now so the process can exit)` }));
+}
+
+/**
+ * @internal {@link connect}, closing what `forgotten(connection)` says once
+ * the program is done without closing it (`start()` stops its cluster).
+ */
+export async function connectWatched(options: ConnectOptions, forgotten: (conn: ScoopConnection) => { close(): Promise<unknown>; advice: string }): Promise<ScoopConnection> {
   if (typeof options?.broker !== "string" || options.broker === "") {
     throw new InvalidOptionError(`connect: options.broker must be the broker's endpoint, e.g. "tcp://127.0.0.1:5555" (got ${JSON.stringify(options?.broker)})`);
   }
@@ -115,6 +124,7 @@ export async function connect(options: ConnectOptions): Promise<ScoopConnection>
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      unwatch();
       try {
         executor.failAll(new ScoopError("SCOOP_CLOSED", "the connection to the cluster was closed while this task was in flight"));
       } finally {
@@ -122,6 +132,8 @@ export async function connect(options: ConnectOptions): Promise<ScoopConnection>
         await connection.close();
       }
     })());
-  return { broker: options.broker, app, close, [Symbol.asyncDispose]: close };
+  const conn: ScoopConnection = { broker: options.broker, app, close, [Symbol.asyncDispose]: close };
+  const unwatch = watchForgottenClose({ idle: () => executor.inFlight === 0, ...forgotten(conn) });
+  return conn;
 }
 

@@ -225,10 +225,11 @@ export function startHeart(options: HeartOptions): Heart {
   const entry = { thread, closed };
   if (openHearts.size === 0) process.on("exit", closeHeartsOnExit);
   openHearts.add(entry);
-  thread.unref();
   thread.on("message", (m: { type: string; silentMs: number; frozen?: boolean }) => {
     if (m.type === "broker-lost") options.onBrokerLost(m.silentMs, m.frozen === true);
   });
+  // After the listener: adding a "message" listener refs the thread's port again.
+  thread.unref();
   const exited = new Promise<void>((resolve) =>
     thread.once("exit", () => {
       openHearts.delete(entry);

@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Logger } from "pino";
 import { InvalidOptionError, ScoopError } from "@scoop/protocol";
-import { connect, type ScoopConnection } from "./connect.js";
+import { connectWatched, type ScoopConnection } from "./connect.js";
 import { registerModule, runtime } from "./runtime.js";
 
 /** Options of {@link start}. */
@@ -94,14 +94,15 @@ export async function start(options: StartOptions): Promise<ScoopCluster> {
   }
   const launcher = await loadLauncher();
   const running = await launcher.startCluster({ workers: options.workers, modules, logger: options.logger });
+  let stopping: Promise<void> | undefined;
   let conn: ScoopConnection;
   try {
-    conn = await connect({ broker: running.endpoint, app: running.app, logger: options.logger, seed: options.seed });
+    const advice = `its local cluster (${running.workers} workers) is still running: call \`await scoop.stop()\` when done (stopped now so the process can exit)`;
+    conn = await connectWatched({ broker: running.endpoint, app: running.app, logger: options.logger, seed: options.seed }, () => ({ close: () => stop(), advice }));
   } catch (error) {
     await running.close();
     throw error;
   }
-  let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       try {

@@ -76,6 +76,9 @@ export async function startCluster(options: ClusterOptions): Promise<LocalCluste
           log,
         );
         workers.push(worker);
+        // The program decides when it ends, not its workers (core warns and stops a cluster it forgot).
+        worker.child.unref();
+        for (const pipe of [worker.child.stdout, worker.child.stderr]) (pipe as { unref?: () => void } | null)?.unref?.();
         void worker.exited.then(({ code }) => {
           if (!closing) reject(new Error(`worker w${i} exited with code ${code} before the cluster was ready: see its output above`));
         });
