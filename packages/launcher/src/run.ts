@@ -85,6 +85,8 @@ export interface RunOptions {
   maxTasksPerWorker?: number;
   /** A worker (not the origin) whose resident memory passes this many MB leaves and a fresh process replaces it. @default never */
   maxWorkerMemoryMb?: number;
+  /** A worker (not the origin) still inside a task this long after its owner gave up on it (deadline, cancel) ends and a fresh process replaces it; 0: never. @default 2000 (`@scoop/worker`'s stuckGraceMs) */
+  stuckGraceMs?: number;
   /** Seed of the run's random streams (passed to the origin as `SCOOP_SEED`). @default drawn by the origin and logged at info */
   seed?: number;
   /** Write the run as Chrome Trace Event JSON to this file (`--trace`). @default none */
@@ -102,7 +104,7 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
-type Optional = "signal" | "maxMessageBytes" | "workers" | "hosts" | "hostfile" | "ssh" | "remoteNode" | "prolog" | "brokerHostname" | "env" | "maxTasksPerWorker" | "maxWorkerMemoryMb" | "seed" | "trace" | "dashboard" | "progress";
+type Optional = "signal" | "maxMessageBytes" | "workers" | "hosts" | "hostfile" | "ssh" | "remoteNode" | "prolog" | "brokerHostname" | "env" | "maxTasksPerWorker" | "maxWorkerMemoryMb" | "stuckGraceMs" | "seed" | "trace" | "dashboard" | "progress";
 type Resolved = Required<Omit<RunOptions, Optional>> & Pick<RunOptions, Optional>;
 
 /** Validated {@link RunOptions}. */
@@ -120,6 +122,7 @@ export function resolveRunOptions(options: RunOptions): Resolved {
   for (const [name, value] of [["maxTasksPerWorker", options.maxTasksPerWorker], ["maxWorkerMemoryMb", options.maxWorkerMemoryMb]] as const) {
     if (value !== undefined && (!Number.isSafeInteger(value) || value < 1)) throw new InvalidOptionError(`${name} must be a positive integer (got ${value})`);
   }
+  if (options.stuckGraceMs !== undefined && (!Number.isSafeInteger(options.stuckGraceMs) || options.stuckGraceMs < 0)) throw new InvalidOptionError(`--stuck-grace-ms must be a non-negative integer of milliseconds (got ${options.stuckGraceMs})`);
   if (options.seed !== undefined && (!Number.isSafeInteger(options.seed) || options.seed < 0)) throw new InvalidOptionError(`--seed must be a non-negative integer up to ${Number.MAX_SAFE_INTEGER} (got ${options.seed})`);
   return {
     ...options,
@@ -321,6 +324,7 @@ async function launchAll(plan: RunPlan, broker: Broker, o: Resolved, app: string
       secretsOnStdin: keys !== undefined,
       maxTasks: origin ? undefined : o.maxTasksPerWorker,
       maxMemoryMb: origin ? undefined : o.maxWorkerMemoryMb,
+      stuckGraceMs: origin ? undefined : o.stuckGraceMs,
       // The origin roots the run's random streams; every task carries its own stream id from there.
       // A traced run sends every task through the broker (work-first runs would be missing from the trace).
       env: { ...(origin && o.seed !== undefined && { SCOOP_SEED: String(o.seed) }), ...(o.trace !== undefined && { SCOOP_WORK_FIRST: "0" }) },

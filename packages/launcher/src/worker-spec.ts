@@ -29,6 +29,8 @@ export interface WorkerSpec {
   maxTasks?: number;
   /** Leave once resident memory passes this many MB (the launcher starts a fresh worker). */
   maxMemoryMb?: number;
+  /** End when stuck this long in a task its owner gave up on (the launcher starts a fresh worker); 0: never. */
+  stuckGraceMs?: number;
   env?: NodeJS.ProcessEnv;
   /** Options of `node` itself, before the bin (local workers only). */
   nodeArgs?: readonly string[];
@@ -56,6 +58,7 @@ export function workerArgs(spec: WorkerSpec): string[] {
   if (spec.secretsOnStdin) args.push("--secrets-stdin");
   if (spec.maxTasks !== undefined) args.push("--max-tasks", String(spec.maxTasks));
   if (spec.maxMemoryMb !== undefined) args.push("--max-memory-mb", String(spec.maxMemoryMb));
+  if (spec.stuckGraceMs !== undefined) args.push("--stuck-grace-ms", String(spec.stuckGraceMs));
   if (spec.script) args.push("--", spec.script, ...(spec.argv ?? []));
   return args;
 }

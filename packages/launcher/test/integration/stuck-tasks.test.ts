@@ -24,7 +24,7 @@ const warnings = (stderr: string) => stderr.split("\n").filter((l) => /^(scoop:|
 
 test.each([
   ["awaited by main, where the origin would run it itself (work-first)", ["-n", "2"], ["main", "1"], /owner w0/],
-  ["submitted by a task on another worker", ["-n", "3"], ["task", "2"], /owner w[12]\)/],
+  ["submitted by a task on another worker (--stuck-grace-ms 500)", ["-n", "3", "--stuck-grace-ms", "500"], ["task", "2"], /owner w[12]\)/],
 ] as const)("a task spinning forever with a deadline, %s: SCOOP_TIMEOUT on time, its worker replaced, every other task done, one line", async (_, flags, args, owner) => {
   const end = await scoop([...flags, fixture("stuck.ts"), ...args]);
   expect(end.code).toBe(0);
@@ -36,27 +36,22 @@ test.each([
   // A task ran on the stuck worker's replacement; none of the 30 others failed (retries: 0).
   expect(end.stdout).toMatch(/replacement: w[12]\.1\n/);
   expect(end.stdout).toContain("tasks: 30 ok, 0 failed");
-  const told = warnings(end.stderr);
-  expect(told).toHaveLength(1);
-  expect(told[0]).toMatch(/^\[w[12]\] warning: task "spin" was still running \d+ ms after its owner gave up on it \(its deadline passed, or it was cancelled\): a synchronous task cannot be interrupted, so this worker ends/);
+  expect(warnings(end.stderr).join("\n")).toMatch(/^\[w[12]\] warning: task "spin" was still running \d+ ms after its owner gave up on it \(its deadline passed, or it was cancelled\): a synchronous task cannot be interrupted, so this worker ends[^\n]*$/);
 });
 
 test("a task that runs out of memory on the origin (its first attempt, work-first): one line names the worker, says so and that main did not finish; exit 134", async () => {
-  const end = await scoop(["-n", "2", fixture("out-of-memory.ts"), "origin"], { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --max-old-space-size=64` });
+  // -n 1: with another worker idle, the origin may hand the task over before it starts it (then it fails there first).
+  const end = await scoop(["-n", "1", fixture("out-of-memory.ts"), "origin"], { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --max-old-space-size=64` });
+  expect(warnings(end.stderr).join("\n")).toMatch(/^scoop: error: the origin \(worker w0 on localhost, pid \d+\) ran out of memory \(.*heap out of memory.*\): main did not finish; \d+ task\(s\) were in flight[^\n]*$/);
   expect(end.code).toBe(134);
   expect(end.stdout).toContain("started");
   expect(end.stdout).not.toContain("finished");
-  const told = warnings(end.stderr);
-  expect(told).toHaveLength(1);
-  expect(told[0]).toMatch(/^scoop: error: the origin \(worker w0 on localhost, pid \d+\) ran out of memory \(.*heap out of memory.*\): main did not finish; \d+ task\(s\) were in flight/);
 });
 
 test("a task that runs out of memory on another worker (retries: 0): its future fails with SCOOP_WORKER_LOST, the launcher says the worker ran out of memory, main goes on", async () => {
   const end = await scoop(["-n", "2", fixture("out-of-memory.ts"), "worker"], { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --max-old-space-size=64` });
+  expect(warnings(end.stderr).join("\n")).toMatch(/^scoop: warning: worker w1, pid \d+ ran out of memory \(.*heap out of memory.*\) during the run; its tasks run elsewhere[^\n]*$/);
   expect(end.code).toBe(0);
   expect(end.stdout).toContain("hog: SCOOP_WORKER_LOST");
   expect(end.stdout).toContain("finished");
-  const told = warnings(end.stderr);
-  expect(told).toHaveLength(1);
-  expect(told[0]).toMatch(/^scoop: warning: worker w1, pid \d+ ran out of memory \(.*heap out of memory.*\) during the run; its tasks run elsewhere/);
 });

@@ -7,6 +7,7 @@ const spec: WorkerSpec = { id: "w1", broker: "tcp://head:5555", app: "run-1", sc
 test("scoop-worker arguments", () => {
   expect(workerArgs(spec)).toEqual(["--broker", "tcp://head:5555", "--id", "w1", "--app", "run-1", "--secrets-stdin", "--", "/home/me/sim.ts", "--steps", "it's"]);
   expect(workerArgs({ ...spec, origin: true, secretsOnStdin: false, modules: ["/m.js"] })).toEqual(["--broker", "tcp://head:5555", "--id", "w1", "--app", "run-1", "--module", "/m.js", "--origin", "--", "/home/me/sim.ts", "--steps", "it's"]);
+  expect(workerArgs({ ...spec, secretsOnStdin: false, stuckGraceMs: 0 })).toEqual(["--broker", "tcp://head:5555", "--id", "w1", "--app", "run-1", "--stuck-grace-ms", "0", "--", "/home/me/sim.ts", "--steps", "it's"]);
 });
 
 test("shell quoting", () => {
