@@ -1,8 +1,9 @@
-// The script `local-security.ts` runs under `scoop`: W1 and W2, one JSON line.
+// The script `local-security.ts` runs under `scoop`: W1, W2 and W5, one JSON line.
 import { futures } from "@scoop/core";
-import { WORKLOADS as w, median, noop as noopKernel } from "./kernels.js";
+import { WORKLOADS as w, median, noop as noopKernel, sum as sumKernel } from "./kernels.js";
 
 export const noop = noopKernel;
+export const sum = sumKernel;
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 export async function main(): Promise<void> {
@@ -16,6 +17,9 @@ export async function main(): Promise<void> {
     await futures.submit(noop, i);
     trips.push(performance.now() - start);
   }
-  console.log(JSON.stringify({ w1, w2Us: median(trips) * 1000 }));
+  const arrays = Array.from({ length: 4 }, () => new Float64Array(w.payloadBytes / 8).fill(1));
+  start = performance.now();
+  await futures.map(sum, range(w.payloadTasks).map((i) => arrays[i % 4]));
+  const w5 = (w.payloadTasks * w.payloadBytes) / 2 ** 20 / ((performance.now() - start) / 1000);
+  console.log(JSON.stringify({ w1, w2Us: median(trips) * 1000, w5 }));
 }
-
