@@ -13,7 +13,8 @@ import { Router } from "zeromq";
 import { SendQueue, ScoopError, decodeMessage, encodeMessage, type BrokerSnapshot, type DispatchedTask, type Header, type Message } from "@scoop/protocol";
 import { AppConstants } from "./constants.js";
 import { Dispatcher } from "./dispatcher.js";
-import { isLoopbackEndpoint, resolveBrokerOptions, type BrokerOptions, type ResolvedBrokerOptions } from "./options.js";
+import { logRefusedHandshakes, warnIfInsecure } from "./handshake-log.js";
+import { resolveBrokerOptions, type BrokerOptions, type ResolvedBrokerOptions } from "./options.js";
 import { PeerTable, appOfMessage, newPeer, peerInfo, type Peer, type PeerInfo, type QueuedTask } from "./peers.js";
 import { EventStream } from "./event-stream.js";
 import { buildSnapshot } from "./snapshot.js";
@@ -113,10 +114,8 @@ export class Broker extends EventEmitter<BrokerEvents> {
       this.zap = await registerAllowList(this.options.curve.allowedClients, this.log);
       this.router.zapDomain = this.zap.domain;
     }
-    const exposed = this.options.bind.filter((e) => !isLoopbackEndpoint(e));
-    if (exposed.length > 0 && this.options.curve === undefined) {
-      this.log.warn({ endpoints: exposed }, "INSECURE: listening beyond loopback without CURVE; anyone who can reach these endpoints can join as a worker, submit work and read results");
-    }
+    warnIfInsecure(this.options.bind, this.options.curve !== undefined, this.log);
+    if (this.options.curve) logRefusedHandshakes(this.router, this.log);
     for (const endpoint of this.options.bind) {
       try {
         await this.router.bind(endpoint);

@@ -4,7 +4,7 @@
  * to add, and leaves no process behind.
  */
 import { join } from "node:path";
-import { killTagged, newTag, processesTagged, runCli, waitUntil } from "../../../../test/helpers/processes.js";
+import { killTagged, newTag, processesTagged, runCli, waitUntil } from "@scoop/test-helpers";
 
 const tags: string[] = [];
 afterAll(() => tags.forEach(killTagged));
