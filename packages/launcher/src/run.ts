@@ -217,7 +217,7 @@ export async function runProgram(options: RunOptions): Promise<number> {
     o.signal?.addEventListener("abort", () => resolveAbort(abortCode()), { once: true });
   });
   // Local workers that end on a fatal error leave a report: the launcher tells "ran out of memory" from another abort.
-  const reports = local ? new FatalReports() : undefined;
+  const reports = local ? new FatalReports(ipc?.dir) : undefined;
   const started = (async () => {
     broker = await startBroker({
       bind: privateOnly ? ipc.endpoint : ipc ? [plan.broker.bind, ipc.endpoint] : plan.broker.bind,
@@ -290,8 +290,8 @@ export async function runProgram(options: RunOptions): Promise<number> {
     await Promise.all(launches.map((l) => l.stop(o.graceMs).catch((error) => log.warn({ err: error, host: l.group.host }, "could not stop the workers of a host"))));
     await (views as RunViews | undefined)?.close();
     await (broker as Broker | undefined)?.close();
-    if (ipc) rmSync(ipc.dir, { recursive: true, force: true });
     reports?.close();
+    if (ipc) rmSync(ipc.dir, { recursive: true, force: true });
   }
 }
 

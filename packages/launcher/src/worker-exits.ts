@@ -4,7 +4,7 @@
  * workers write Node's fatal-error report into a private directory, and the
  * launcher reads its trigger to say "ran out of memory" instead.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LocalWorker } from "./local-workers.js";
@@ -18,9 +18,16 @@ export function pidOf(worker: LaunchedWorker): string {
 
 /** Node's fatal-error reports of the run's local workers, in a private (0700) directory until {@link close}. */
 export class FatalReports {
-  private readonly dir = mkdtempSync(join(tmpdir(), "scoop-reports-"));
+  private readonly dir: string;
   /** Node options of a local worker: on a fatal error, write a compact report (it includes the environment: hence the private directory). */
-  readonly nodeArgs: readonly string[] = ["--report-on-fatalerror", "--report-compact", `--report-directory=${this.dir}`];
+  readonly nodeArgs: readonly string[];
+
+  /** @param privateDir the run's own private directory (its Unix socket's), if it has one: one directory less to leave behind */
+  constructor(privateDir?: string) {
+    this.dir = privateDir === undefined ? mkdtempSync(join(tmpdir(), "scoop-reports-")) : join(privateDir, "reports");
+    if (privateDir !== undefined) mkdirSync(this.dir, { mode: 0o700 });
+    this.nodeArgs = ["--report-on-fatalerror", "--report-compact", `--report-directory=${this.dir}`];
+  }
 
   /** What ended process `pid`, from its report (`undefined`: it wrote none). */
   event(pid: number): { outOfMemory: boolean; event: string } | undefined {
