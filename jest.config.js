@@ -6,6 +6,8 @@ const relativeJs = { "^(\\.{1,2}/.*)\\.js$": "$1" };
 const packages = ["protocol", "core", "worker", "broker", "launcher"];
 // Workspace packages by name, from source; test-helpers is the private package of shared test helpers.
 const SCOOP = "^@scoop/(protocol|core|worker|broker|launcher|test-helpers)$";
+// A package's entry for its siblings (`@scoop/core/internal`).
+const INTERNAL = "^@scoop/(protocol|core|worker|broker|launcher)/internal$";
 // Fails a test file whose run printed a Node warning (in jest or any process it started).
 const noWarnings = require("node:path").join(__dirname, "test/setup/no-node-warnings.ts");
 
@@ -17,7 +19,7 @@ module.exports = {
       rootDir: `<rootDir>/packages/${name}`,
       testMatch: ["<rootDir>/test/**/*.test.ts"],
       transform: { "^.+\\.(t|j)sx?$": ["@swc/jest", { jsc: { target: "es2022" } }] },
-      moduleNameMapper: { ...relativeJs, [SCOOP]: "<rootDir>/../$1/src/index.ts" },
+      moduleNameMapper: { ...relativeJs, [SCOOP]: "<rootDir>/../$1/src/index.ts", [INTERNAL]: "<rootDir>/../$1/src/internal.ts" },
       testEnvironment: "node",
       setupFilesAfterEnv: [noWarnings],
     })),
@@ -26,7 +28,7 @@ module.exports = {
       rootDir: "<rootDir>/examples",
       testMatch: ["<rootDir>/test/**/*.test.ts"],
       transform: { "^.+\\.(t|j)sx?$": ["@swc/jest", { jsc: { target: "es2022" } }] },
-      moduleNameMapper: { ...relativeJs, [SCOOP]: "<rootDir>/../packages/$1/src/index.ts" },
+      moduleNameMapper: { ...relativeJs, [SCOOP]: "<rootDir>/../packages/$1/src/index.ts", [INTERNAL]: "<rootDir>/../packages/$1/src/internal.ts" },
       testEnvironment: "node",
       setupFilesAfterEnv: [noWarnings],
     },
@@ -35,7 +37,7 @@ module.exports = {
       rootDir: "<rootDir>/test",
       testMatch: ["<rootDir>/**/*.test.ts"],
       transform: { "^.+\\.(t|j)sx?$": ["@swc/jest", { jsc: { target: "es2022" } }] },
-      moduleNameMapper: { ...relativeJs, [SCOOP]: "<rootDir>/../packages/$1/src/index.ts" },
+      moduleNameMapper: { ...relativeJs, [SCOOP]: "<rootDir>/../packages/$1/src/index.ts", [INTERNAL]: "<rootDir>/../packages/$1/src/internal.ts" },
       testEnvironment: "node",
       setupFilesAfterEnv: [noWarnings],
     },

@@ -1,7 +1,8 @@
 /**
  * `@scoop/core`: what programs import. Futures, the `futures` API, shared
- * constants, the task registry, the serial fallback, and the client side of
- * the broker connection (used by `connect()`, `start()` and `@scoop/worker`).
+ * constants, the task registry, the serial fallback, `connect()` and
+ * `start()`. The client side of the broker connection and the executors that
+ * `@scoop/worker` builds on are in `@scoop/core/internal`.
  */
 import * as futures from "./futures.js";
 import * as shared from "./shared.js";
@@ -24,39 +25,28 @@ export {
   taskByName,
   taskName,
   currentTask,
-  runInTaskContext,
   setSeed,
   runSeed,
   randomStream,
-  setExecutor,
   getExecutor,
   getCodec,
   getLogger,
   setLogger,
 } from "./runtime.js";
-export type { TaskContext, TaskContextInit } from "./runtime.js";
+export type { TaskContext } from "./runtime.js";
 export { runMain } from "./run-main.js";
 export { connect } from "./connect.js";
 export type { ConnectOptions, ConnectCurveOptions, ScoopConnection } from "./connect.js";
 export { start, stop } from "./start.js";
 export type { StartOptions, ScoopCluster, LauncherModule } from "./start.js";
-export { openPeerSession } from "./peer-session.js";
-export type { PeerSession, PeerSessionOptions, SessionAttachment } from "./peer-session.js";
 export { RandomStream, philox4x32 } from "./random-stream.js";
 export { RetriesExhaustedError, RETRY_ON_ERROR_DEFAULTS } from "./retry-on-error.js";
 export type { RetryOnError, RetryOnErrorOptions, RetryPredicate } from "./retry-on-error.js";
 export { TaskNotRegisteredError, TimeoutError, CancelledError, AbortedError, RemoteTaskFailure, WorkerLostFailure, MessageTooLargeError } from "./errors.js";
-export { checkMessageSize } from "./message-size.js";
 export type { RemoteTaskFailureOptions } from "./errors.js";
 export { ScoopError, SerializationError } from "@scoop/protocol";
 export type { Executor, TaskCall, TaskSink, TaskOptions } from "./executor.js";
 export { SerialExecutor } from "./serial-executor.js";
-export { BrokerConnection } from "./connection.js";
-export type { ConnectionOptions, MessageHandlers } from "./connection.js";
-export { DistributedExecutor } from "./distributed-executor.js";
-export { encodeOutcome, isThenable } from "./task-outcome.js";
-export type { EncodedOutcome } from "./task-outcome.js";
-export type { DistributedExecutorOptions } from "./distributed-options.js";
 
 /** Start and stop clusters from code: `await scoop.start({ workers: 4, modules })` … `await scoop.stop()`. */
 export const scoop = { start, stop, connect };

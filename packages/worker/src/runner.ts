@@ -14,7 +14,8 @@ import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { Codec, DispatchedTask, TaskOutcome } from "@scoop/protocol";
 import { ScoopError } from "@scoop/protocol";
-import { checkMessageSize, encodeOutcome, isThenable, runInTaskContext, taskByName, type BrokerConnection, type DistributedExecutor, type EncodedOutcome } from "@scoop/core";
+import { taskByName } from "@scoop/core";
+import { checkMessageSize, encodeOutcome, isThenable, runInTaskContext, type BrokerConnection, type DistributedExecutor, type EncodedOutcome } from "@scoop/core/internal";
 
 interface LocalTask {
   key: number;

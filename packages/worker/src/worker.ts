@@ -5,16 +5,8 @@
 import { hostname } from "node:os";
 import pino, { type Logger } from "pino";
 import { EXIT_RECYCLED, InvalidOptionError, ScoopError, enterWorkerMode, type CurveClientOptions } from "@scoop/protocol";
-import {
-  BrokerConnection,
-  DistributedExecutor,
-  getCodec,
-  registerModule,
-  registeredTaskNames,
-  runnableTaskNames,
-  runMain,
-  setExecutor,
-} from "@scoop/core";
+import { getCodec, registerModule, registeredTaskNames, runnableTaskNames, runMain } from "@scoop/core";
+import { BrokerConnection, DistributedExecutor, setExecutor } from "@scoop/core/internal";
 import { exportedFunctions, loadModule } from "./load-module.js";
 import { TaskRunner } from "./runner.js";
 
