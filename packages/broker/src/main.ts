@@ -7,7 +7,7 @@ import pino from "pino";
 import { createRequire } from "node:module";
 import type Yargs from "yargs";
 import type { Argv } from "yargs";
-import { SCOOP_VERSION as VERSION, ScoopError, readServerKey } from "@scoop/protocol";
+import { LOG_FORMATS, SCOOP_VERSION as VERSION, ScoopError, prettyLogDestination, readServerKey } from "@scoop/protocol";
 import { startBroker } from "./broker.js";
 import { DASHBOARD_DEFAULTS, startDashboard, type Dashboard } from "./dashboard.js";
 import { fetchStatus, formatStatus } from "./status.js";
@@ -86,7 +86,8 @@ export async function main(argv: string[]): Promise<number> {
       .option("liveness-ms", { type: "number", default: BROKER_DEFAULTS.livenessMs, describe: "A peer silent this long is lost; its tasks run elsewhere" })
       .option("verbose", { alias: "v", type: "boolean", default: false, describe: "Log joins, losses and more (info level)" })
       .option("debug", { type: "boolean", default: false, describe: "Log everything" })
-      .option("log", { type: "string", describe: "Write logs to this file instead of stderr" })
+      .option("log", { type: "string", describe: "Write logs to this file (JSON lines) instead of stderr" })
+      .option("log-format", { type: "string", choices: LOG_FORMATS as unknown as string[], describe: "Logs on stderr: pretty (one readable line each) or json (pino's JSON lines)", defaultDescription: "pretty on a terminal, else json" })
       .option("dashboard", { type: "string", describe: `Serve the live dashboard and /metrics on this port (--dashboard alone: ${DASHBOARD_DEFAULTS.port}; 0: a free port)` })
       .option("dashboard-host", { type: "string", default: DASHBOARD_DEFAULTS.host, describe: "Address of the dashboard; beyond loopback it needs the token printed at start" })
       .example("$0 keygen --out ~/.scoop", "make CURVE keys")
@@ -107,7 +108,9 @@ export async function main(argv: string[]): Promise<number> {
     const keys = args.key === undefined ? undefined : readBrokerKeys(args.key);
     const allowedClients = args.allow === undefined ? undefined : readPublicKeys(args.allow);
     const level = args.debug ? "debug" : args.verbose ? "info" : "warn";
-    const logger = pino({ level }, pino.destination(args.log ? { dest: args.log, sync: true, mkdir: true } : { fd: 2, sync: true }));
+    // Readable on a terminal; JSON for a log collector (not a TTY), in a file, or when asked.
+    const format = args["log-format"] ?? (args.log === undefined && process.stderr.isTTY ? "pretty" : "json");
+    const logger = pino({ level }, format === "pretty" && args.log === undefined ? prettyLogDestination("scoop-broker: ", (line) => process.stderr.write(line)) : pino.destination(args.log ? { dest: args.log, sync: true, mkdir: true } : { fd: 2, sync: true }));
     const exposed = args.bind.filter((e) => !isLoopbackEndpoint(e));
     if (exposed.length > 0 && keys === undefined && args.insecure) {
       process.stderr.write(

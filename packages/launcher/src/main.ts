@@ -5,8 +5,8 @@ import { statSync } from "node:fs";
 import pino, { type Logger } from "pino";
 import { createRequire } from "node:module";
 import type Yargs from "yargs";
-import { SCOOP_VERSION as VERSION, ScoopError } from "@scoop/protocol";
-import { humanLogDestination, onOutputClosed, writeOutput } from "./output.js";
+import { LOG_FORMATS, SCOOP_VERSION as VERSION, ScoopError, tagLogRecord, type LogFormat } from "@scoop/protocol";
+import { humanLogDestination, onOutputClosed, sendWorkerLogsTo, writeOutput } from "./output.js";
 import { LAUNCHERS, type LauncherKind } from "./plan.js";
 import { SCHEDULERS } from "./schedulers/registry.js";
 import { dashboardPort } from "@scoop/broker";
@@ -17,8 +17,16 @@ import { writeTraceReport } from "./trace-report.js";
 // wrapping); its CommonJS build wraps at word boundaries.
 const yargs = createRequire(import.meta.url)("yargs") as typeof Yargs;
 
-function makeLogger(level: string, file?: string): Logger {
-  return pino({ level }, file ? pino.destination({ dest: file, sync: true, mkdir: true }) : humanLogDestination());
+/**
+ * The run's logger. Readable lines on stderr by default; JSON in a `--log`
+ * file or with `--log-format json`, and then the workers' records go there
+ * too, each tagged with its worker.
+ */
+function makeLogger(level: string, file: string | undefined, format: LogFormat): Logger {
+  if (file === undefined && format === "pretty") return pino({ level }, humanLogDestination());
+  const dest = pino.destination(file ? { dest: file, sync: true, mkdir: true } : { fd: 2, sync: true });
+  sendWorkerLogsTo((record, worker) => dest.write(`${tagLogRecord(record, worker)}\n`));
+  return pino({ level }, dest);
 }
 
 const SCRIPT_LIKE = /\.(c|m)?[jt]sx?$/;
@@ -130,7 +138,8 @@ export async function main(argv: string[]): Promise<number> {
       .option("insecure", { type: "boolean", default: false, describe: "No per-run CURVE keys on the broker's TCP port (trusted networks only): anyone who reaches the port can join. A local run has no TCP port unless --insecure" })
       .option("broker-hostname", { alias: "external-hostname", type: "string", describe: "Address remote workers dial to reach the broker", defaultDescription: "the address each SSH connection comes from" })
       .option("seed", { type: "number", describe: "Seed of the run's random streams (currentTask().random()): the same seed gives the same numbers", defaultDescription: "drawn, and logged with -v" })
-      .option("log", { type: "string", describe: "Write logs to this file instead of stderr" })
+      .option("log", { type: "string", describe: "Write logs (the launcher's, the broker's and every worker's, as JSON lines) to this file instead of stderr" })
+      .option("log-format", { type: "string", choices: LOG_FORMATS as unknown as string[], default: "pretty", describe: "Logs on stderr: pretty (one readable line each) or json (pino's JSON lines, every process's)" })
       .option("verbose", { alias: "v", type: "boolean", default: false, describe: "More logs; prefix worker output with its id" })
       .option("quiet", { alias: "q", type: "boolean", default: false, describe: "Only errors" })
       .option("debug", { type: "boolean", default: false, describe: "Log everything" })
@@ -181,7 +190,7 @@ export async function main(argv: string[]): Promise<number> {
       tunnel: args.tunnel,
       insecure: args.insecure,
       brokerHostname: args["broker-hostname"],
-      prefixOutput: args.verbose,
+      prefixOutput: args.verbose || args.debug,
       logLevel: level,
       heartbeatMs: args["heartbeat-ms"],
       livenessMs: args["liveness-ms"],
@@ -189,7 +198,7 @@ export async function main(argv: string[]): Promise<number> {
       trace: args.trace,
       dashboard: dashboardPort(args.dashboard),
       progress: args.progress,
-      logger: makeLogger(level, args.log),
+      logger: makeLogger(level, args.log, args["log-format"] as LogFormat),
       signal: controller.signal,
     });
   } catch (error) {
@@ -200,5 +209,6 @@ export async function main(argv: string[]): Promise<number> {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     offOutputClosed();
+    sendWorkerLogsTo(undefined);
   }
 }

@@ -1,4 +1,5 @@
 import { Transform, Writable } from "node:stream";
+import { formatLogRecord, prettyLogDestination } from "@scoop/protocol";
 
 /**
  * A stream that prefixes every line with `tag` (no-op when `tag` is empty); a
@@ -8,7 +9,13 @@ import { Transform, Writable } from "node:stream";
  */
 export function createLinePrefixer(tag: string, logSource?: string): Transform {
   let rest = "";
-  const line = (l: string) => (logSource === undefined ? undefined : formatLogRecord(l, `[${logSource}] `)) ?? `${tag}${l}`;
+  const line = (l: string): string | undefined => {
+    if (logSource !== undefined && workerLogSink !== undefined && formatLogRecord(l, "") !== undefined) {
+      workerLogSink(l, logSource);
+      return undefined;
+    }
+    return (logSource === undefined ? undefined : formatLogRecord(l, `[${logSource}] `)) ?? `${tag}${l}`;
+  };
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
       if (tag === "" && logSource === undefined) return done(null, chunk);
@@ -17,44 +24,31 @@ export function createLinePrefixer(tag: string, logSource?: string): Transform {
       rest = text.slice(cut);
       const lines = text.slice(0, cut);
       if (lines === "") return done();
-      done(null, logSource === undefined ? lines.replace(/^(?=.)/gm, tag) : lines.split("\n").slice(0, -1).map((l) => (l === "" ? "" : line(l))).join("\n") + "\n");
+      if (logSource === undefined) return done(null, lines.replace(/^(?=.)/gm, tag));
+      const shown = lines.split("\n").slice(0, -1).flatMap((l) => (l === "" ? [""] : (line(l) ?? [])));
+      done(null, shown.length > 0 ? `${shown.join("\n")}\n` : undefined);
     },
     flush(done) {
-      done(null, rest === "" ? undefined : `${line(rest)}\n`);
+      const last = rest === "" ? undefined : line(rest);
+      done(null, last === undefined ? undefined : `${last}\n`);
     },
   });
 }
 
-const LEVELS: Record<number, string> = { 10: "trace", 20: "debug", 30: "info", 40: "warning", 50: "error", 60: "fatal" };
-const SKIP = new Set(["level", "time", "pid", "hostname", "msg", "component"]);
-
-/** A pino record as one line for people, `<prefix><level>: <message> (k=v …)`; `undefined` if `record` is not one. */
-export function formatLogRecord(record: string, prefix: string): string | undefined {
-  if (!record.startsWith("{")) return undefined;
-  let r: Record<string, unknown>;
-  try {
-    r = JSON.parse(record) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
-  if (typeof r !== "object" || r === null || typeof r.level !== "number" || typeof r.msg !== "string") return undefined;
-  const fields = Object.entries(r)
-    .filter(([k]) => !SKIP.has(k))
-    .map(([k, v]) => `${k}=${typeof v === "object" && v !== null ? ((v as { message?: string }).message ?? JSON.stringify(v)) : String(v)}`);
-  return `${prefix}${LEVELS[r.level] ?? String(r.level)}: ${r.msg}${fields.length ? ` (${fields.join(" ")})` : ""}`;
-}
-
 /**
  * A pino destination for people: `scoop: warning: <message> (worker=w1 code=1)`
- * on stderr, one line per record. Files given with `--log` keep JSON.
+ * on stderr, one line per record (`--log-format pretty`, the default).
  */
 export function humanLogDestination(write: (line: string) => void = (line) => writeOutput("stderr", line)): { write(record: string): void } {
-  return {
-    write(record: string) {
-      const line = formatLogRecord(record.trimEnd(), "scoop: ");
-      write(line === undefined ? record : `${line}\n`);
-    },
-  };
+  return prettyLogDestination("scoop: ", write);
+}
+
+/** Where workers' log records go instead of the launcher's stderr (a `--log` file, `--log-format json`). */
+let workerLogSink: ((record: string, worker: string) => void) | undefined;
+
+/** Send workers' log records (JSON lines on their stderr) to `sink`, or back to stderr as readable lines (`undefined`). */
+export function sendWorkerLogsTo(sink: ((record: string, worker: string) => void) | undefined): void {
+  workerLogSink = sink;
 }
 
 /** Name of a standard output stream of the launcher. */

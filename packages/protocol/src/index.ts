@@ -47,3 +47,4 @@ export type {
 } from "./events.js";
 export { SCOOP_VERSION } from "./version.js";
 export { WORKER_MODE_ENV, enterWorkerMode, isWorkerMode } from "./worker-mode.js";
+export { LOG_FORMATS, formatLogRecord, prettyLogDestination, tagLogRecord, type LogFormat } from "./log-format.js";
