@@ -62,7 +62,7 @@ export class TaskLife {
       this.host.counters.submitted++;
       if (this.host.noticeWaiting() && !owner.waitNoticed.has(t.name) && !this.host.runnable(t.name)) {
         owner.waitNoticed.add(t.name);
-        this.host.send(owner.identity, { t: "ERROR", code: "SCOOP_TASK_WAITING", message: `no connected worker can run task "${t.name}" yet: it waits until a worker that exports it joins (bounded by the task's timeoutMs)` });
+        this.host.send(owner.identity, { t: "ERROR", code: "SCOOP_TASK_WAITING", message: `no connected worker can run task "${taskLabel(t.name)}" yet: it waits until a worker that exports it joins (bounded by the task's timeoutMs)` });
       }
     }
     this.dispatcher.schedule();
