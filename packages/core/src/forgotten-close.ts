@@ -57,7 +57,8 @@ export function watchForgottenClose(options: ForgottenCloseOptions): () => void 
     }
     if (++strikes < 3) return;
     clearInterval(timer);
-    process.emitWarning(`the program has nothing left to do, but ${options.advice}`, { code: "SCOOP_NOT_CLOSED" });
+    // One line, like the serial fallback's warning (process.emitWarning adds "Use node --trace-warnings").
+    process.stderr.write(`scoop: warning: the program has nothing left to do, but ${options.advice} [SCOOP_NOT_CLOSED]\n`);
     void options.close().catch(() => undefined);
   }, CHECK_MS);
   timer.unref();

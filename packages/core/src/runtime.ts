@@ -8,7 +8,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomBytes, randomInt } from "node:crypto";
 import pino, { type Logger } from "pino";
-import { CHUNK_PREFIX, Codec, InvalidOptionError, ScoopError } from "@scoop/protocol";
+import { CHUNK_PREFIX, Codec, InvalidOptionError, ScoopError, prettyLogDestination } from "@scoop/protocol";
 import type { Executor } from "./executor.js";
 import { TaskNotRegisteredError } from "./errors.js";
 import { RandomStream, checkSeed } from "./random-stream.js";
@@ -130,9 +130,13 @@ export const runtime: Runtime = ((globalThis as Record<symbol, unknown>)[KEY] as
     nextMapId: 1,
   } satisfies Runtime) as Runtime;
 
-/** The logger SCOOP libraries use: pino on stderr at `SCOOP_LOG_LEVEL` (default `warn`). */
+/** The logger SCOOP libraries use: pino on stderr at `SCOOP_LOG_LEVEL` (default `warn`), one readable line per record on a terminal, JSON otherwise. */
 export function getLogger(): Logger {
-  return (runtime.logger ??= pino({ level: process.env.SCOOP_LOG_LEVEL ?? "warn" }, pino.destination({ fd: 2, sync: true })));
+  // Readable lines for a person at a terminal; JSON otherwise (a worker's stderr is read by its launcher).
+  return (runtime.logger ??= pino(
+    { level: process.env.SCOOP_LOG_LEVEL ?? "warn" },
+    process.stderr.isTTY ? prettyLogDestination("scoop: ", (line) => process.stderr.write(line)) : pino.destination({ fd: 2, sync: true }),
+  ));
 }
 
 /** Replace the logger SCOOP uses in this process. */
