@@ -53,9 +53,9 @@ export class RemoteTaskFailure extends ScoopError {
   /** `name` of the error the task threw, e.g. `"RangeError"`. */
   readonly remoteName: string;
   readonly remoteMessage: string;
-  readonly remoteStack?: string;
+  declare readonly remoteStack?: string;
   /** `code` of the error the task threw, if it had one. */
-  readonly remoteCode?: string;
+  declare readonly remoteCode?: string;
 
   constructor(message: string, options: RemoteTaskFailureOptions) {
     super("SCOOP_TASK_FAILED", message, options);

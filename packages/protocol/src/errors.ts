@@ -41,11 +41,11 @@ export class ScoopError extends Error {
 
   /** Stable machine-readable code, always starting with `SCOOP_`. */
   readonly code: string;
-  readonly taskName?: string;
-  readonly workerId?: string;
-  readonly host?: string;
-  readonly address?: string;
-  readonly path?: string;
+  declare readonly taskName?: string;
+  declare readonly workerId?: string;
+  declare readonly host?: string;
+  declare readonly address?: string;
+  declare readonly path?: string;
 
   constructor(code: string, message: string, options: ScoopErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
