@@ -76,7 +76,7 @@ interface Probe {
   parked: Held[];
   timer: NodeJS.Timeout;
   /** How many parked calls the next wait lets out one by one. */
-  release: number;
+  nextBatch: number;
 }
 
 /** Where a chunk's calls draw from: one map's consecutive positions travel as the map's stream and the first position. */
@@ -232,7 +232,7 @@ export class MapChunks {
         this.pack(run.slice(n), origin);
         continue;
       }
-      const parked: Probe = { parked: [], timer: setTimeout(() => this.letOut(name), PROBE_WAIT_MS), release: FIRST_RELEASE };
+      const parked: Probe = { parked: [], timer: setTimeout(() => this.letOut(name), PROBE_WAIT_MS), nextBatch: FIRST_RELEASE };
       if (run.length > n) this.hold(run.slice(n), origin, parked.parked);
       this.probes.set(name, parked);
     }
@@ -242,8 +242,8 @@ export class MapChunks {
   private letOut(name: string): void {
     const probe = this.probes.get(name);
     if (probe === undefined) return;
-    let n = probe.release;
-    probe.release *= 2;
+    let n = probe.nextBatch;
+    probe.nextBatch *= 2;
     while (n > 0 && probe.parked.length > 0 && !this.wire.closed()) {
       const held = probe.parked[0];
       const out = held.entries.splice(0, n);
