@@ -74,8 +74,11 @@ test("a task the origin holds but does not start is run by another worker", asyn
 test("a task run here draws the same random numbers as at the same submission position on another worker", async () => {
   const a = await run("streams-local-first");
   const b = await run("streams-remote-first");
-  expect(a.map((r: any) => r.inOrigin)).toEqual([true, false]);
-  expect(b.map((r: any) => r.inOrigin)).toEqual([false, true]);
+  // A task with a deadline never runs on the origin while another worker can run it. A lone submit awaited at
+  // once usually runs here (work-first), but an idle worker may take it first (work stealing): where it ran is
+  // not asserted, only that at least one of the two ran here, and that the draws follow the position.
+  expect([a[1].inOrigin, b[0].inOrigin]).toEqual([false, false]);
+  expect(a[0].inOrigin || b[1].inOrigin).toBe(true);
   expect(b[0].draws).toEqual(a[0].draws);
   expect(b[1].draws).toEqual(a[1].draws);
   expect(a[1].draws).not.toEqual(a[0].draws);
