@@ -1,14 +1,4 @@
-import { defineConfig } from "tsup";
+import { packageBuild } from "../../tsup.base.js";
 
-export default defineConfig({
-  // internal: the sibling packages' entry. Both entries share their modules' chunks (splitting, also for CJS),
-  // so a process that loads both has one copy of each class and of the runtime.
-  entry: ["src/index.ts", "src/internal.ts"],
-  format: ["esm", "cjs"],
-  splitting: true,
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  shims: true,
-  target: "node20",
-});
+// internal: the sibling packages' entry (see tsup.base.ts: both entries share their chunks).
+export default packageBuild("src/index.ts", "src/internal.ts");

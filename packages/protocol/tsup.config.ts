@@ -1,15 +1,4 @@
-import { readFileSync } from "node:fs";
-import { defineConfig } from "tsup";
+import { packageBuild } from "../../tsup.base.js";
 
-const { version } = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8")) as { version: string };
-
-export default defineConfig({
-  entry: ["src/index.ts"],
-  format: ["esm", "cjs"],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  shims: true,
-  target: "node20",
-  define: { __SCOOP_VERSION__: JSON.stringify(version) },
-});
+// internal: the sibling packages' entry.
+export default packageBuild("src/index.ts", "src/internal.ts");

@@ -7,7 +7,8 @@ import pino from "pino";
 import { createRequire } from "node:module";
 import type Yargs from "yargs";
 import type { Argv } from "yargs";
-import { LOG_FORMATS, SCOOP_VERSION as VERSION, ScoopError, prettyLogDestination, readServerKey } from "@scoop/protocol";
+import { LOG_FORMATS, ScoopError, prettyLogDestination, readServerKey } from "@scoop/protocol";
+import { parseCommandLine } from "@scoop/protocol/internal";
 import { startBroker } from "./broker.js";
 import { DASHBOARD_DEFAULTS, startDashboard, type Dashboard } from "./dashboard.js";
 import { fetchStatus, formatStatus } from "./status.js";
@@ -18,13 +19,9 @@ import { BROKER_DEFAULTS, isLoopbackEndpoint } from "./options.js";
 // wrapping); its CommonJS build wraps at word boundaries.
 const yargs = createRequire(import.meta.url)("yargs") as typeof Yargs;
 
-function failHandler(message: string, error: Error | undefined): never {
-  throw error ?? new ScoopError("SCOOP_USAGE", `${message}; see scoop-broker --help`);
-}
-
 /** Parse a subcommand's arguments: unknown options are errors, `-h` prints help, no `--version`. */
 function parseSubcommand<T>(parser: Argv<T>) {
-  return parser.strict().exitProcess(false).fail(failHandler).help().alias("h", "help").version(false).wrap(yargs().terminalWidth()).parseAsync();
+  return parseCommandLine(parser, "scoop-broker", { version: false });
 }
 
 async function keygen(argv: string[]): Promise<number> {
@@ -73,7 +70,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (argv[0] === "keygen") return await keygen(argv.slice(1));
     if (argv[0] === "status") return await status(argv.slice(1));
-    const args = await yargs(argv)
+    const parser = yargs(argv)
       .scriptName("scoop-broker")
       .usage("$0 [--bind ENDPOINT]... [--key DIR/broker.key]\n$0 keygen --out DIR\n$0 status --broker ENDPOINT\n\nRoute SCOOP tasks between workers and apps.")
       .option("bind", { alias: "b", type: "string", array: true, default: ["tcp://127.0.0.1:5555"], describe: "Endpoint to listen on (repeatable)" })
@@ -93,15 +90,8 @@ export async function main(argv: string[]): Promise<number> {
       .example("$0 keygen --out ~/.scoop", "make CURVE keys")
       .example("$0 --bind tcp://0.0.0.0:5555 --key ~/.scoop/broker.key", "serve workers and apps of every host, encrypted")
       .example("$0 --dashboard", "also serve the dashboard at http://127.0.0.1:8786/ (and /metrics)")
-      .example("$0 status --broker tcp://head:5555", "print the workers and queues of a running broker")
-      .strict()
-      .exitProcess(false)
-      .fail(failHandler)
-      .help()
-      .alias("h", "help")
-      .version(VERSION)
-      .wrap(yargs().terminalWidth())
-      .parseAsync();
+      .example("$0 status --broker tcp://head:5555", "print the workers and queues of a running broker");
+    const args = await parseCommandLine(parser, "scoop-broker");
     if (args.help || args.version) return 0;
     verbose = args.verbose || args.debug;
     if (args.allow !== undefined && args.key === undefined) throw new ScoopError("SCOOP_USAGE", "--allow needs --key: an allow-list of client keys only works with CURVE");

@@ -5,7 +5,8 @@ import { statSync } from "node:fs";
 import pino, { type Logger } from "pino";
 import { createRequire } from "node:module";
 import type Yargs from "yargs";
-import { LOG_FORMATS, SCOOP_VERSION as VERSION, ScoopError, tagLogRecord, type LogFormat } from "@scoop/protocol";
+import { LOG_FORMATS, ScoopError, tagLogRecord, type LogFormat } from "@scoop/protocol";
+import { parseCommandLine } from "@scoop/protocol/internal";
 import { humanLogDestination, onOutputClosed, sendWorkerLogsTo, writeOutput } from "./output.js";
 import { LAUNCHERS, type LauncherKind } from "./plan.js";
 import { SCHEDULERS } from "./schedulers/registry.js";
@@ -72,19 +73,12 @@ function isFile(path: string): boolean {
 
 /** `scoop trace run.json --html report.html`: the HTML report of a trace written by `scoop --trace`. */
 async function trace(argv: string[]): Promise<number> {
-  const args = await yargs(argv)
+  const parser = yargs(argv)
     .scriptName("scoop trace")
     .usage("$0 TRACE.json --html REPORT.html\n\nTurn a trace written by `scoop --trace` into one self-contained HTML page: timeline, per-worker utilisation, task-duration histogram, slowest tasks.")
     .option("html", { type: "string", demandOption: true, describe: "HTML file to write" })
-    .demandCommand(1, 1, "name the trace file written by scoop --trace")
-    .strict()
-    .exitProcess(false)
-    .fail((message, error) => {
-      throw error ?? new ScoopError("SCOOP_USAGE", `${message}; see scoop trace --help`);
-    })
-    .help()
-    .version(false)
-    .parseAsync();
+    .demandCommand(1, 1, "name the trace file written by scoop --trace");
+  const args = await parseCommandLine(parser, "scoop trace", { version: false });
   if (args.help) return 0;
   const summary = writeTraceReport(String(args._[0]), args.html);
   process.stdout.write(`${args.html}: ${summary.tasks} tasks on ${summary.workers.length} workers over ${(summary.spanMs / 1000).toFixed(2)} s\n`);
@@ -116,7 +110,7 @@ export async function main(argv: string[]): Promise<number> {
     controller.abort("SIGPIPE");
   });
   try {
-    const args = await yargs(expandHostsFlag(argv))
+    const parser = yargs(expandHostsFlag(argv))
       .scriptName("scoop")
       .usage("$0 [options] SCRIPT [ARGS...]\n\nRun SCRIPT's main on every core (or the given hosts, or the batch allocation), with its futures spread over the workers.")
       .parserConfiguration({ "halt-at-non-option": true, "camel-case-expansion": false })
@@ -153,17 +147,8 @@ export async function main(argv: string[]): Promise<number> {
       .example("$0 -n 8 -v sim.ts --steps 1000", "8 workers, verbose, arguments for main")
       .example("$0 --hosts node1 node2:4 sim.ts", "workers on other machines over SSH")
       .example("$0 --hostfile hosts.txt --ssh-key ~/.ssh/id_ed25519 sim.ts", "hosts from a file")
-      .example("$0 --trace run.json sim.ts && $0 trace run.json --html run.html", "a timeline of the run")
-      .strict()
-      .exitProcess(false)
-      .fail((message, error) => {
-        throw error ?? new ScoopError("SCOOP_USAGE", `${message}; see scoop --help`);
-      })
-      .help()
-      .alias("h", "help")
-      .version(VERSION)
-      .wrap(yargs().terminalWidth())
-      .parseAsync();
+      .example("$0 --trace run.json sim.ts && $0 trace run.json --html run.html", "a timeline of the run");
+    const args = await parseCommandLine(parser, "scoop");
     if (args.help || args.version) return 0;
     verbose = args.verbose || args.debug;
     const level = args.debug ? "debug" : args.verbose ? "info" : args.quiet ? "error" : "warn";

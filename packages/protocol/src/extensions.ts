@@ -5,19 +5,21 @@
  */
 
 /** Extension type numbers. Part of the wire format: never renumber. */
-export const EXT_UNDEFINED = 0;
-export const EXT_DATE = 1;
-export const EXT_BIGINT = 2;
-export const EXT_MAP = 3;
-export const EXT_SET = 4;
-export const EXT_REGEXP = 5;
-export const EXT_ERROR = 6;
-export const EXT_CLASS = 7;
-export const EXT_FUNCTION = 8;
-export const EXT_OUT_OF_BAND = 9;
-export const EXT_BINARY = 10;
+export enum Ext {
+  Undefined = 0,
+  Date = 1,
+  BigInt = 2,
+  Map = 3,
+  Set = 4,
+  RegExp = 5,
+  Error = 6,
+  Class = 7,
+  Function = 8,
+  OutOfBand = 9,
+  Binary = 10,
+}
 
-/** Binary kinds, the first byte of EXT_BINARY and EXT_OUT_OF_BAND payloads. */
+/** Binary kinds, the first byte of Ext.Binary and Ext.OutOfBand payloads. */
 export enum Kind {
   ArrayBuffer = 0,
   Buffer = 1,

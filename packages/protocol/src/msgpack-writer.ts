@@ -3,7 +3,7 @@
  * array/map/extension headers, and extensions whose payload is written in
  * place and patched with its length.
  */
-import { EXT_BIGINT } from "./extensions.js";
+import { Ext } from "./extensions.js";
 
 const textEncoder = new TextEncoder();
 
@@ -33,7 +33,7 @@ export class MsgpackWriter {
     if (hex.length & 1) hex = "0" + hex;
     const n = hex.length >> 1;
     this.reserve(6 + n);
-    this.extHeader(EXT_BIGINT, n + 1);
+    this.extHeader(Ext.BigInt, n + 1);
     this.bytes[this.pos++] = negative ? 1 : 0;
     for (let i = 0; i < n; i++) this.bytes[this.pos++] = parseInt(hex.substr(i * 2, 2), 16);
   }

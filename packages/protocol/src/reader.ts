@@ -6,22 +6,7 @@ import { Decoder, type ExtensionCodecType } from "@msgpack/msgpack";
 import { binaryOf, malformed } from "./binary.js";
 import type { ClassEntry, CodecOptions } from "./codec-types.js";
 import { ScoopError, SerializationError } from "./errors.js";
-import {
-  ERROR_CTORS,
-  EXT_BIGINT,
-  EXT_BINARY,
-  EXT_CLASS,
-  EXT_DATE,
-  EXT_ERROR,
-  EXT_FUNCTION,
-  EXT_MAP,
-  EXT_OUT_OF_BAND,
-  EXT_REGEXP,
-  EXT_SET,
-  EXT_UNDEFINED,
-  MAX_EXT_NESTING,
-  hasOwn,
-} from "./extensions.js";
+import { ERROR_CTORS, Ext, MAX_EXT_NESTING, hasOwn } from "./extensions.js";
 
 /** Decoders pools keep at most this many nesting levels alive. */
 const POOL_LEVELS = 16;
@@ -95,31 +80,31 @@ export class Reader {
 
   private decodeExt(data: Uint8Array, type: number): unknown {
     switch (type) {
-      case EXT_UNDEFINED:
+      case Ext.Undefined:
         return undefined;
-      case EXT_DATE:
+      case Ext.Date:
         if (data.byteLength !== 8) throw malformed(`Date extension of ${data.byteLength} bytes (expected 8)`);
         return new Date(new DataView(data.buffer, data.byteOffset, 8).getFloat64(0));
-      case EXT_BIGINT: {
+      case Ext.BigInt: {
         if (data.byteLength < 2 || data[0] > 1) throw malformed("BigInt extension has no magnitude or a bad sign byte");
         let hex = "0x";
         for (let i = 1; i < data.byteLength; i++) hex += (data[i] < 16 ? "0" : "") + data[i].toString(16);
         const magnitude = BigInt(hex);
         return data[0] === 1 ? -magnitude : magnitude;
       }
-      case EXT_MAP: {
+      case Ext.Map: {
         const flat = this.nested(data);
         if (!Array.isArray(flat) || flat.length % 2 !== 0) throw malformed("Map extension does not hold an even-length array");
         const map = new Map();
         for (let i = 0; i < flat.length; i += 2) map.set(flat[i], flat[i + 1]);
         return map;
       }
-      case EXT_SET: {
+      case Ext.Set: {
         const members = this.nested(data);
         if (!Array.isArray(members)) throw malformed("Set extension does not hold an array");
         return new Set(members);
       }
-      case EXT_REGEXP: {
+      case Ext.RegExp: {
         const parts = this.nested(data);
         if (!Array.isArray(parts) || parts.length !== 2 || typeof parts[0] !== "string" || typeof parts[1] !== "string") {
           throw malformed("RegExp extension does not hold [source, flags]");
@@ -130,9 +115,9 @@ export class Reader {
           throw malformed(`RegExp extension holds an invalid pattern /${parts[0]}/${parts[1]}`, error);
         }
       }
-      case EXT_ERROR:
+      case Ext.Error:
         return this.decodeError(this.nested(data));
-      case EXT_CLASS: {
+      case Ext.Class: {
         const parts = this.nested(data);
         if (!Array.isArray(parts) || parts.length !== 2 || typeof parts[0] !== "string") throw malformed("class extension does not hold [name, data]");
         const entry = this.classes.get(parts[0]);
@@ -149,7 +134,7 @@ export class Reader {
         if (typeof parts[1] !== "object" || parts[1] === null || Array.isArray(parts[1])) throw malformed(`class "${entry.name}" data is not a map of fields`);
         return Object.assign(Object.create(entry.cls.prototype as object), parts[1]);
       }
-      case EXT_FUNCTION: {
+      case Ext.Function: {
         const name = this.nested(data);
         if (typeof name !== "string" || name === "") throw malformed("function extension does not hold a name");
         const fn = this.options.functions?.byName(name);
@@ -160,7 +145,7 @@ export class Reader {
         }
         return fn;
       }
-      case EXT_OUT_OF_BAND: {
+      case Ext.OutOfBand: {
         if (data.byteLength !== 5) throw malformed(`out-of-band extension of ${data.byteLength} bytes (expected 5)`);
         const index = new DataView(data.buffer, data.byteOffset, 5).getUint32(1);
         const frame = index >= 1 && index < this.inFrames.length ? this.inFrames[index] : undefined;
@@ -169,7 +154,7 @@ export class Reader {
         }
         return binaryOf(data[0], frame, true);
       }
-      case EXT_BINARY:
+      case Ext.Binary:
         if (data.byteLength < 1) throw malformed("binary extension has no kind byte");
         return binaryOf(data[0], data.subarray(1), false);
       default:

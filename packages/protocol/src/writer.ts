@@ -4,25 +4,7 @@
  * Anything it cannot encode makes it throw {@link UNENCODABLE}.
  */
 import type { ClassEntry, FunctionNaming } from "./codec-types.js";
-import {
-  BINARY_KIND,
-  EXT_BINARY,
-  EXT_CLASS,
-  EXT_DATE,
-  EXT_ERROR,
-  EXT_FUNCTION,
-  EXT_MAP,
-  EXT_OUT_OF_BAND,
-  EXT_REGEXP,
-  EXT_SET,
-  EXT_UNDEFINED,
-  Kind,
-  MAX_DEPTH,
-  UNENCODABLE,
-  errorClassOf,
-  errorFieldKeys,
-  hasOwn,
-} from "./extensions.js";
+import { BINARY_KIND, Ext, Kind, MAX_DEPTH, UNENCODABLE, errorClassOf, errorFieldKeys, hasOwn } from "./extensions.js";
 import { MsgpackWriter } from "./msgpack-writer.js";
 
 /** A writer buffer that grew beyond this is dropped after the call, so one big payload is not kept forever. */
@@ -69,7 +51,7 @@ export class Writer extends MsgpackWriter {
         // fixext1 so the decoder hands it to our extension codec.
         this.reserve(3);
         this.bytes[this.pos++] = 0xd4;
-        this.bytes[this.pos++] = EXT_UNDEFINED;
+        this.bytes[this.pos++] = Ext.Undefined;
         this.bytes[this.pos++] = 0;
         return;
       case "object":
@@ -84,7 +66,7 @@ export class Writer extends MsgpackWriter {
       case "function": {
         const name = this.codec.options.functions?.nameOf(v);
         if (name === undefined) throw UNENCODABLE;
-        const start = this.beginExt(EXT_FUNCTION);
+        const start = this.beginExt(Ext.Function);
         this.string(name);
         return this.endExt(start);
       }
@@ -105,7 +87,7 @@ export class Writer extends MsgpackWriter {
     if (proto === Object.prototype || proto === null) return this.fields(o, Object.keys(o), depth);
     const entry = this.classes.get(proto);
     if (entry !== undefined) {
-      const start = this.beginExt(EXT_CLASS);
+      const start = this.beginExt(Ext.Class);
       this.arrayHeader(2);
       this.string(entry.name);
       if (entry.encode !== undefined) this.write(entry.encode(o), depth);
@@ -117,13 +99,13 @@ export class Writer extends MsgpackWriter {
     if (proto === Date.prototype) {
       this.reserve(10);
       this.bytes[this.pos++] = 0xd7; // fixext8
-      this.bytes[this.pos++] = EXT_DATE;
+      this.bytes[this.pos++] = Ext.Date;
       this.view.setFloat64(this.pos, (o as Date).getTime());
       this.pos += 8;
       return;
     }
     if (proto === Map.prototype) {
-      const start = this.beginExt(EXT_MAP);
+      const start = this.beginExt(Ext.Map);
       this.arrayHeader((o as Map<unknown, unknown>).size * 2);
       for (const [k, v] of o as Map<unknown, unknown>) {
         this.write(k, depth);
@@ -132,13 +114,13 @@ export class Writer extends MsgpackWriter {
       return this.endExt(start);
     }
     if (proto === Set.prototype) {
-      const start = this.beginExt(EXT_SET);
+      const start = this.beginExt(Ext.Set);
       this.arrayHeader((o as Set<unknown>).size);
       for (const v of o as Set<unknown>) this.write(v, depth);
       return this.endExt(start);
     }
     if (proto === RegExp.prototype) {
-      const start = this.beginExt(EXT_REGEXP);
+      const start = this.beginExt(Ext.RegExp);
       this.arrayHeader(2);
       this.string((o as RegExp).source);
       this.string((o as RegExp).flags);
@@ -161,7 +143,7 @@ export class Writer extends MsgpackWriter {
   }
 
   private error(e: Error, errorClass: string, depth: number): void {
-    const start = this.beginExt(EXT_ERROR);
+    const start = this.beginExt(Ext.Error);
     // [class, name, message, stack, hasCause, cause, fields, errors]
     this.arrayHeader(8);
     this.string(errorClass);
@@ -187,7 +169,7 @@ export class Writer extends MsgpackWriter {
       this.reserve(8);
       this.bytes[this.pos++] = 0xc7; // ext8
       this.bytes[this.pos++] = 5;
-      this.bytes[this.pos++] = EXT_OUT_OF_BAND;
+      this.bytes[this.pos++] = Ext.OutOfBand;
       this.bytes[this.pos++] = kind;
       this.view.setUint32(this.pos, index);
       this.pos += 4;
@@ -199,7 +181,7 @@ export class Writer extends MsgpackWriter {
       this.binHeader(n);
     } else {
       this.reserve(7 + n);
-      this.extHeader(EXT_BINARY, n + 1);
+      this.extHeader(Ext.Binary, n + 1);
       this.bytes[this.pos++] = kind;
     }
     this.bytes.set(bytes, this.pos);

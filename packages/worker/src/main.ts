@@ -5,7 +5,8 @@
 import { createRequire } from "node:module";
 import { constants as osConstants } from "node:os";
 import type Yargs from "yargs";
-import { SCOOP_VERSION as VERSION, ScoopError, curveClientOptions, readServerKey } from "@scoop/protocol";
+import { ScoopError, curveClientOptions, readServerKey } from "@scoop/protocol";
+import { parseCommandLine } from "@scoop/protocol/internal";
 import { startWorker, type ScoopWorker } from "./worker.js";
 import { parseSecrets, readLine } from "./curve.js";
 
@@ -35,7 +36,7 @@ export async function main(argv: string[]): Promise<number> {
     });
   }
   try {
-    const args = await yargs(argv)
+    const parser = yargs(argv)
       .scriptName("scoop-worker")
       .usage("$0 --broker ENDPOINT [--module FILE]... [--origin SCRIPT [-- ARGS...]]")
       .option("broker", { type: "string", demandOption: true, describe: "Broker endpoint, e.g. tcp://head:5555" })
@@ -52,17 +53,8 @@ export async function main(argv: string[]): Promise<number> {
       .option("verbose", { alias: "v", type: "boolean", default: false, describe: "Log more (info level)" })
       .option("debug", { type: "boolean", default: false, describe: "Log everything (debug level)" })
       .example("$0 --broker tcp://head:5555 --module ./tasks.js", "serve the tasks of tasks.js")
-      .example("$0 --broker tcp://head:5555 --server-key broker.pub --module ./tasks.js", "the same, to a CURVE broker")
-      .strict()
-      .exitProcess(false)
-      .fail((message, error) => {
-        throw error ?? new ScoopError("SCOOP_USAGE", `${message}; see scoop-worker --help`);
-      })
-      .help()
-      .alias("h", "help")
-      .version(VERSION)
-      .wrap(yargs().terminalWidth())
-      .parseAsync();
+      .example("$0 --broker tcp://head:5555 --server-key broker.pub --module ./tasks.js", "the same, to a CURVE broker");
+    const args = await parseCommandLine(parser, "scoop-worker");
     if (args.help || args.version) return 0;
     verbose = args.verbose || args.debug;
     if (args.debug) process.env.SCOOP_LOG_LEVEL = "debug";

@@ -1,0 +1,5 @@
+/**
+ * `@scoop/protocol/internal`: what the sibling packages share that is not protocol's public API (the public API is
+ * `@scoop/protocol`, src/index.ts). May change in any release.
+ */
+export { parseCommandLine } from "./command-line.js";
