@@ -22,7 +22,7 @@ import pino from "pino";
 import { startBroker, TraceWriter } from "@scoop/broker";
 import type { ScoopEvent } from "@scoop/protocol";
 import { connect, futures, registerModule } from "@scoop/core";
-import { spawnLocalWorker, stopLocalWorkers } from "@scoop/launcher";
+import { spawnLocalWorker, stopLocalWorkers } from "@scoop/launcher/internal";
 import * as tasks from "./tasks.js";
 import { median, WORKLOADS } from "./kernels.js";
 

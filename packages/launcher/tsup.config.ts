@@ -1,3 +1,4 @@
 import { packageBuild } from "../../tsup.base.js";
 
-export default packageBuild("src/index.ts", "src/cli.ts");
+// internal: the building blocks, for the repository's tests and benchmarks.
+export default packageBuild("src/index.ts", "src/internal.ts", "src/cli.ts");

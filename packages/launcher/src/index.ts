@@ -1,34 +1,15 @@
-export { runProgram, resolveRunOptions } from "./run.js";
+/**
+ * `@scoop/launcher`: the `scoop` command (its main surface), and the same run from code: `runProgram` (what `scoop`
+ * does, as a function), `startCluster` (the local cluster behind `@scoop/core`'s `start()`), their options and the
+ * errors they throw. The building blocks (plans, host lists, worker processes, SSH, schedulers, views) are in
+ * `@scoop/launcher/internal`, for the repository's tests and benchmarks.
+ */
+export { main } from "./main.js";
+export { runProgram } from "./run.js";
 export type { RunOptions } from "./run.js";
-export { spawnLocalWorker, spawnWorkerCommand, stopLocalWorkers, workerBinPath } from "./local-workers.js";
-export type { LocalWorker } from "./local-workers.js";
-export { workerArgs, workerShellCommand, shellQuote } from "./worker-spec.js";
-export type { WorkerSpec, LaunchedWorker, ShellCommandOptions } from "./worker-spec.js";
-export { SshHost, remoteWorkerCommand } from "./ssh-workers.js";
+export type { LauncherKind } from "./plan.js";
 export type { SshOptions } from "./ssh-workers.js";
-export {
-  parseHostfile,
-  parseHostList,
-  parseSlurmNodelist,
-  parseSlurmTasksPerNode,
-  slurmHosts,
-  pbsHosts,
-  sgeHosts,
-  lsfHosts,
-  detectScheduler,
-  schedulerHosts,
-  distributeWorkers,
-  mergeHosts,
-} from "./hosts.js";
-export type { HostSlots, HostPlan, HostPlanSource, Scheduler } from "./hosts.js";
-export { planRun, resolveHosts, chooseLauncher, isLocalHost, isLoopback, formatPlan, tcpEndpoint, LAUNCHERS, SCHEDULER_LAUNCHER } from "./plan.js";
-export type { PlanInput, RunPlan, HostGroup, BrokerPlan, LauncherKind } from "./plan.js";
-export { schedulerCommand, spawnSchedulerWorker, isSchedulerLauncher } from "./scheduler-launch.js";
-export type { SchedulerLauncher } from "./scheduler-launch.js";
-export { main, expandHostsFlag } from "./main.js";
 export { startCluster } from "./cluster.js";
 export type { ClusterOptions, LocalCluster } from "./cluster.js";
-export { ProgressView, formatProgress, formatEta } from "./progress.js";
-export type { ProgressOptions } from "./progress.js";
-export { readTrace, summarizeTrace, traceReportHtml, writeTraceReport } from "./trace-report.js";
-export type { TraceSummary } from "./trace-report.js";
+export { ScoopError, InvalidOptionError } from "@scoop/protocol";
+export type { ScoopErrorCode } from "@scoop/protocol";

@@ -1,0 +1,36 @@
+/**
+ * `@scoop/launcher/internal`: the launcher's building blocks (plans, host lists and allocations, worker processes
+ * and their command lines, SSH, scheduler tools, the progress view, the trace report) for the repository's tests
+ * and benchmarks. Not the launcher's API (that is `@scoop/launcher`: the `scoop` CLI, `runProgram`, `startCluster`):
+ * no stability promise beyond the SCOOP version it ships with.
+ */
+export { resolveRunOptions } from "./run.js";
+export { spawnLocalWorker, spawnWorkerCommand, stopLocalWorkers, workerBinPath } from "./local-workers.js";
+export type { LocalWorker } from "./local-workers.js";
+export { workerArgs, workerShellCommand, shellQuote } from "./worker-spec.js";
+export type { WorkerSpec, LaunchedWorker, ShellCommandOptions } from "./worker-spec.js";
+export { SshHost, remoteWorkerCommand } from "./ssh-workers.js";
+export {
+  parseHostfile,
+  parseHostList,
+  parseSlurmNodelist,
+  parseSlurmTasksPerNode,
+  slurmHosts,
+  pbsHosts,
+  sgeHosts,
+  lsfHosts,
+  detectScheduler,
+  schedulerHosts,
+  distributeWorkers,
+  mergeHosts,
+} from "./hosts.js";
+export type { HostSlots, HostPlan, HostPlanSource, Scheduler } from "./hosts.js";
+export { planRun, resolveHosts, chooseLauncher, isLocalHost, isLoopback, formatPlan, tcpEndpoint, LAUNCHERS, SCHEDULER_LAUNCHER } from "./plan.js";
+export type { PlanInput, RunPlan, HostGroup, BrokerPlan } from "./plan.js";
+export { schedulerCommand, spawnSchedulerWorker, isSchedulerLauncher } from "./scheduler-launch.js";
+export type { SchedulerLauncher } from "./scheduler-launch.js";
+export { expandHostsFlag } from "./main.js";
+export { ProgressView, formatProgress, formatEta } from "./progress.js";
+export type { ProgressOptions } from "./progress.js";
+export { readTrace, summarizeTrace, traceReportHtml, writeTraceReport } from "./trace-report.js";
+export type { TraceSummary } from "./trace-report.js";
