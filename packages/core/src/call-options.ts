@@ -72,6 +72,9 @@ export interface ResolvedCallOptions {
   priority: number;
 }
 
+/** The options of a call made without any (shared: most calls have none). */
+export const DEFAULT_CALL_OPTIONS: Readonly<ResolvedCallOptions> = Object.freeze({ retries: 3, priority: 0 });
+
 export function resolveCallOptions(options: CallOptions, where: string): ResolvedCallOptions {
   if (typeof options !== "object" || options === null) throw new InvalidOptionError(`${where}: options must be an object (got ${options === null ? "null" : typeof options})`);
   const { timeoutMs, retries = 3, signal, priority = 0 } = options;

@@ -15,7 +15,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { RandomStream } from "./random-stream.js";
-import { currentTask, runAtStreamPosition, runInTaskContext, runtime, taskByName } from "./runtime.js";
+import { currentScope, currentTask, runInTaskContext, runtime, taskByName } from "./runtime.js";
 import { TaskNotRegisteredError } from "./errors.js";
 
 /** Work per chunk the sizing aims for, in worker milliseconds. */
@@ -42,6 +42,8 @@ function runChunk(name: string, args: unknown[][], rngs: Array<string | undefine
   const fn = taskByName(name);
   if (fn === undefined) throw new TaskNotRegisteredError(`task "${name}" is not registered on this worker: export it from the script the workers load, or wrap it with defineTask()`, { taskName: name });
   const chunk = currentTask();
+  // Every call of the chunk is cancelled with it (a chunk always runs in a task context: its runner made one).
+  const scope = currentScope()!;
   // The first call of a task in this process pays for compiling it: time the others.
   const cold = !warmTasks.has(name) && args.length > 1;
   warmTasks.add(name);
@@ -52,12 +54,11 @@ function runChunk(name: string, args: unknown[][], rngs: Array<string | undefine
   for (let i = 0; i < args.length; i++) {
     if (i === 1 && cold) started = performance.now();
     try {
-      const call = () => fn(...args[i]);
       let value: unknown;
-      if (chunk === undefined) value = call();
+      if (chunk === undefined) value = fn(...args[i]);
       else {
-        const init = { id: chunk.id, name, signal: chunk.signal, workerId: chunk.workerId, attempt: chunk.attempt };
-        value = mapStream ? runAtStreamPosition(init, mapStream, first + i, call) : runInTaskContext({ ...init, rng: (rngs as Array<string | undefined>)[i] }, call);
+        const rng = mapStream ? { parent: mapStream, n: first + i } : (rngs as Array<string | undefined>)[i];
+        value = runInTaskContext({ id: chunk.id, name, scope, workerId: chunk.workerId, attempt: chunk.attempt, rng }, fn, ...args[i]);
       }
       if (isThenable(value)) {
         (waiting ??= []).push(

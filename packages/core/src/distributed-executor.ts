@@ -14,6 +14,7 @@ import { MapChunks, type Chunk, type Entry, type Origin } from "./map-chunks.js"
 import { checkMessageSize } from "./message-size.js";
 import type { DistributedExecutorOptions } from "./distributed-options.js";
 import { PeerConstants } from "./peer-constants.js";
+import { PLAIN_MIN_LIMIT, plainArgs } from "./plain-values.js";
 import { remoteFailure } from "./remote-failure.js";
 import { currentTask, taskByName } from "./runtime.js";
 import { wireTask } from "./wire-task.js";
@@ -133,7 +134,8 @@ export class DistributedExecutor implements Executor {
    * Used by the worker for each task it runs.
    */
   runAs<T>(app: string, fn: () => T): T {
-    return app === this.app ? this.appContext.exit(fn) : this.appContext.run(app, fn);
+    if (app !== this.app) return this.appContext.run(app, fn);
+    return this.appContext.getStore() === undefined ? fn() : this.appContext.exit(fn);
   }
 
   /** App whose constants and tasks the code running now belongs to. */
@@ -155,18 +157,25 @@ export class DistributedExecutor implements Executor {
       this.scheduleFlush(false);
       return;
     }
-    const encoded = this.encode(entries);
     // Work-first: a lone submit this process can run, without a deadline (a
     // synchronous task would block the thread whose timer must fire), is held here.
     if (entries.length === 1 && this.workFirst) {
       const { call, sink } = entries[0];
-      if (call.options.timeoutMs === undefined && taskByName(call.name) === call.fn && this.local.hold({ call, sink, frames: encoded[0], ...origin })) {
-        this.pending.set(call.id, { call, sink, sent: false, bytes: 0 });
+      if (call.options.timeoutMs === undefined && taskByName(call.name) === call.fn) {
+        // Plain arguments are encoded only if the task leaves this process (they cannot fail to encode).
+        const plain = plainArgs(call.args) && (this.options.connection.brokerMaxMessageBytes ?? Infinity) >= PLAIN_MIN_LIMIT;
+        const frames = plain ? undefined : this.encode(entries)[0];
+        if (this.local.hold({ call, sink, frames, ...origin })) {
+          this.pending.set(call.id, { call, sink, sent: false, bytes: 0 });
+          this.scheduleFlush();
+          return;
+        }
+        this.enqueueEncoded(entries, [frames ?? this.encode(entries)[0]], origin);
         this.scheduleFlush();
         return;
       }
     }
-    this.enqueueEncoded(entries, encoded, origin);
+    this.enqueueEncoded(entries, this.encode(entries), origin);
     this.scheduleFlush();
   }
 
@@ -197,9 +206,10 @@ export class DistributedExecutor implements Executor {
 
   /** Held tasks go to the broker after all: they queue like any submit. */
   private exportHeld(tasks: HeldTask[]): void {
-    for (const { call, frames, app, parent } of tasks) {
+    for (const { call, frames: held, app, parent } of tasks) {
       const entry = this.pending.get(call.id);
       if (entry === undefined) continue;
+      const frames = held ?? this.options.codec.encode(call.args, "args");
       for (const f of frames) entry.bytes += f.byteLength;
       this.unsent.push({ task: wireTask(call, frames.length, this.app, { app, parent }), frames });
     }

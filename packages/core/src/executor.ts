@@ -4,6 +4,8 @@
  * executor with {@link setExecutor}. Futures never know which one runs them.
  */
 
+import type { StreamPosition } from "./runtime.js";
+
 /**
  * Most tasks per SUBMIT message, and per `submit` call of a map: big maps go
  * out in steady batches.
@@ -30,8 +32,8 @@ export interface TaskCall {
   readonly fn: (...args: any[]) => unknown;
   /** Arguments, already checked to be serializable. */
   readonly args: readonly unknown[];
-  /** Id of the task's random stream (its position in the submission tree under the run's seed). */
-  readonly rng?: string;
+  /** The task's random stream: its id, or its position in the submission tree under the run's seed (the id worked out when it must travel). */
+  readonly rng?: string | StreamPosition;
   readonly options: TaskOptions;
   /** The map it belongs to (ids unique per process), the map's size on its first task when known, and how many of its calls it carries (a chunk): the broker counts progress. */
   readonly map?: { readonly id: number; readonly total?: number; readonly calls?: number };

@@ -6,6 +6,7 @@
 import type { TaskSink } from "./executor.js";
 import { AbortedError, CancelledError, TimeoutError } from "./errors.js";
 import { getLogger } from "./runtime.js";
+import type { CancelScope } from "./cancel-scope.js";
 
 const BRAND = Symbol.for("scoop.future");
 
@@ -53,6 +54,8 @@ export class Future<T> implements PromiseLike<T> {
   private promise?: Promise<T>;
   private cancelHook?: () => boolean;
   private awaitHook?: () => void;
+  /** The scope of the task that submitted this one: cancelled with it. */
+  private scope?: CancelScope;
 
   /**
    * @param id process-unique task id
@@ -78,6 +81,12 @@ export class Future<T> implements PromiseLike<T> {
     this.awaitHook = hook;
   }
 
+  /** @internal set by the submitter: cancel this future with the task that submitted it. */
+  follow(scope: CancelScope): void {
+    this.scope = scope;
+    scope.follow(this);
+  }
+
   /** Tell the executor, once, that someone waits for this future. */
   private awaited(): void {
     const hook = this.awaitHook;
@@ -88,13 +97,12 @@ export class Future<T> implements PromiseLike<T> {
 
   /** @internal the executor's view of this future. */
   sink(): TaskSink {
-    return {
-      started: () => {
-        if (this.state === "PENDING") this.state = "RUNNING";
-      },
-      resolve: (value) => this.settle(false, value),
-      reject: (error) => this.settle(true, error),
-    };
+    return new FutureSink(this);
+  }
+
+  /** @internal the task started running (PENDING → RUNNING). */
+  markRunning(): void {
+    if (this.state === "PENDING") this.state = "RUNNING";
   }
 
   /** @internal settle with an error (deadline, abort) after asking the executor to drop the task. */
@@ -197,7 +205,8 @@ export class Future<T> implements PromiseLike<T> {
     else this.callbacks.push(callback);
   }
 
-  private settle(failed: boolean, valueOrError: unknown): void {
+  /** @internal */
+  settle(failed: boolean, valueOrError: unknown): void {
     if (this.done()) return;
     this.state = "FINISHED";
     this.failed = failed;
@@ -209,6 +218,8 @@ export class Future<T> implements PromiseLike<T> {
   private finish(): void {
     this.cancelHook = undefined;
     this.awaitHook = undefined;
+    this.scope?.unfollow(this);
+    this.scope = undefined;
     const waiters = this.waiters;
     this.waiters = [];
     for (const wake of waiters) wake();
@@ -245,6 +256,23 @@ export class Future<T> implements PromiseLike<T> {
     const wait = waitFor((wake) => this.waiters.push(wake), timeoutMs, signal, `task "${this.name}"`);
     this.awaited();
     return wait;
+  }
+}
+
+/** The executor's view of a future: one object, not three closures (a tree of tiny tasks makes many). */
+class FutureSink<T> implements TaskSink {
+  constructor(private readonly future: Future<T>) {}
+
+  started(): void {
+    this.future.markRunning();
+  }
+
+  resolve(value: unknown): void {
+    this.future.settle(false, value);
+  }
+
+  reject(error: unknown): void {
+    this.future.settle(true, error);
   }
 }
 

@@ -5,7 +5,7 @@
 import { InvalidOptionError, ScoopError } from "@scoop/protocol";
 import { executorForTasks } from "./active-executor.js";
 import { atCaller } from "./error-format.js";
-import { resolveCallOptions, splitOptions, type CallOptions, type MapOptions, type ReduceOptions } from "./call-options.js";
+import { DEFAULT_CALL_OPTIONS, resolveCallOptions, splitOptions, type CallOptions, type MapOptions, type ReduceOptions, type ResolvedCallOptions } from "./call-options.js";
 import type { Future } from "./future.js";
 import { MapRun, type MapResult } from "./map-run.js";
 import { requireTaskName, runtime } from "./runtime.js";
@@ -28,16 +28,24 @@ export type { ReturnWhen, WaitManyOptions, WaitResult } from "./waiting.js";
  * @throws {SerializationError} if an argument cannot be sent (the message names its path).
  */
 export function submit<F extends Fn>(fn: F, ...args: Parameters<F>): Future<Result<F>> {
-  return submitWith({}, fn, ...args);
+  return submitResolved(DEFAULT_CALL_OPTIONS, fn, args);
 }
 
 /** {@link submit} with options (`timeoutMs`, `retries`, `signal`). */
 export function submitWith<F extends Fn>(options: CallOptions, fn: F, ...args: Parameters<F>): Future<Result<F>> {
+  let resolved: ResolvedCallOptions;
+  try {
+    resolved = resolveCallOptions(options, "submit");
+  } catch (error) {
+    throw atCaller(error);
+  }
+  return submitResolved(resolved, fn, args);
+}
+
+function submitResolved<F extends Fn>(options: ResolvedCallOptions, fn: F, args: unknown[]): Future<Result<F>> {
   try {
     const exec = executorForTasks();
-    const name = taskNameFor(fn, exec);
-    const resolved = resolveCallOptions(options, "submit");
-    const { future, entry, arm } = prepare<Result<F>>(fn, name, args, resolved, exec);
+    const { future, entry, arm } = prepare<Result<F>>(fn, taskNameFor(fn, exec), args, options, exec);
     exec.submit([entry]);
     arm();
     return future;

@@ -11,6 +11,7 @@ export type { DistributedExecutorOptions } from "./distributed-options.js";
 export { openPeerSession } from "./peer-session.js";
 export type { PeerSession, PeerSessionOptions, SessionAttachment } from "./peer-session.js";
 export { setExecutor, runInTaskContext } from "./runtime.js";
+export { CancelScope } from "./cancel-scope.js";
 export type { TaskContextInit } from "./runtime.js";
 export { encodeOutcome, isThenable } from "./task-outcome.js";
 export type { EncodedOutcome } from "./task-outcome.js";

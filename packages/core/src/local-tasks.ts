@@ -7,20 +7,24 @@
  * idles, the broker asks every other peer for work (RECLAIM) and held tasks
  * nobody awaits yet go to the broker, oldest first (in a recursion, the
  * biggest subtrees), so every core still gets work. A held task nobody
- * awaits within `maxHoldMs` goes to the broker anyway: its submitter may wait
+ * awaits within `maxHoldMs` (ten times that while this process is busy
+ * running its own tasks) goes to the broker anyway: its submitter may wait
  * for it by other means (a file, shared state) while busy with another task.
  *
  * A local run is a remote run without the sockets: arguments are decoded from
  * the frames encoded at submit, the result or error makes the codec round
- * trip, `currentTask()` names this process and attempt 1, cancellation aborts
- * the task's signal. Tasks with a deadline are never held (see the executor):
+ * trip (plain values, which would come back the same, skip it: see
+ * plain-values.ts), `currentTask()` names this process and attempt 1,
+ * cancellation aborts the task's signal. Tasks with a deadline are never held (see the executor):
  * a synchronous task would block the very thread whose timer must fire.
  */
 import { hostname } from "node:os";
 import type { Codec } from "@scoop/protocol";
 import { ScoopError } from "@scoop/protocol";
 import type { TaskCall, TaskSink } from "./executor.js";
+import { CancelScope } from "./cancel-scope.js";
 import { checkMessageSize } from "./message-size.js";
+import { PLAIN_MIN_LIMIT, isPlain } from "./plain-values.js";
 import { remoteFailure } from "./remote-failure.js";
 import { runInTaskContext } from "./runtime.js";
 import { encodeOutcome, isThenable } from "./task-outcome.js";
@@ -29,8 +33,8 @@ import { encodeOutcome, isThenable } from "./task-outcome.js";
 export interface HeldTask {
   readonly call: TaskCall;
   readonly sink: TaskSink;
-  /** Its arguments, encoded at submit (a local run decodes them: same copies as remote). */
-  readonly frames: Uint8Array[];
+  /** Its arguments, encoded at submit (a local run decodes them: same copies as remote); absent when they are plain values, passed as they are. */
+  readonly frames?: Uint8Array[];
   /** App it belongs to (its constants and subtasks). */
   readonly app: string;
   /** Key of the task that submitted it, for traces (sent with it if it goes to the broker). */
@@ -65,7 +69,8 @@ export interface LocalTasksOptions {
   /**
    * A held task nobody awaits goes to the broker after this long, even if no
    * worker idles: its submitter may wait for it without awaiting its future
-   * (a file, shared state), and this process may be busy with another task. @default 20
+   * (a file, shared state), and this process may be busy with another task.
+   * Ten times this while this process keeps running its own tasks. @default 20
    */
   maxHoldMs?: number;
 }
@@ -77,8 +82,8 @@ export class LocalTasks {
   /** Awaited held tasks, to run here in this order. */
   private ready: HeldTask[] = [];
   private readyHead = 0;
-  /** Async tasks running here, by id: cancelling one aborts its signal. */
-  private readonly running = new Map<number, AbortController>();
+  /** Async tasks running here, by id: cancelling one cancels its scope. */
+  private readonly running = new Map<number, CancelScope>();
   /** Tasks idle workers still want (RECLAIM): held tasks nobody awaits go to the broker. */
   private hunger = 0;
   private drainScheduled = false;
@@ -90,6 +95,9 @@ export class LocalTasks {
   private readonly maxHoldMs: number;
   /** Sends held tasks nobody awaited in time to the broker; armed while tasks are held. */
   private sweeper?: NodeJS.Timeout;
+  /** Tasks run here so far, and at the last sweep: did this process make progress since? */
+  private runs = 0;
+  private runsAtSweep = 0;
 
   constructor(private readonly options: LocalTasksOptions) {
     this.sliceMs = options.sliceMs ?? 5;
@@ -116,18 +124,24 @@ export class LocalTasks {
     return true;
   }
 
-  /** Held tasks nobody awaited within maxHoldMs go to the broker (held order is age order). */
+  /**
+   * Held tasks nobody awaited within maxHoldMs go to the broker (held order
+   * is age order). While this process keeps running its own tasks, what it
+   * holds is awaited as it gets there (and idle workers take it meanwhile,
+   * through RECLAIM), so only tasks held ten times as long go: a tree of tiny
+   * tasks on a cold process sent hundreds of subtrees on a round trip
+   * through the broker for nothing.
+   */
   private sweep(): void {
     this.sweeper = undefined;
+    const busy = this.runs !== this.runsAtSweep;
+    this.runsAtSweep = this.runs;
+    const maxAge = busy ? 10 * this.maxHoldMs : this.maxHoldMs;
     const now = performance.now();
     const out: HeldTask[] = [];
-    let younger = false;
     for (const task of this.held.values()) {
       if (task.awaited) continue;
-      if (now - task.since! < this.maxHoldMs) {
-        younger = true;
-        break;
-      }
+      if (now - task.since! < maxAge) break;
       out.push(task);
     }
     if (out.length > 0) {
@@ -135,7 +149,7 @@ export class LocalTasks {
       this.options.exportTasks(out);
       this.checkIdle();
     }
-    if (younger) this.sweeper = setTimeout(() => this.sweep(), this.maxHoldMs);
+    if (this.held.size > 0) this.sweeper = setTimeout(() => this.sweep(), this.maxHoldMs);
   }
 
   /** True if task `id` is held here (not run, not sent). */
@@ -215,10 +229,10 @@ export class LocalTasks {
       this.checkIdle();
       return true;
     }
-    const controller = this.running.get(id);
-    if (controller === undefined) return false;
+    const scope = this.running.get(id);
+    if (scope === undefined) return false;
     this.running.delete(id);
-    controller.abort(new ScoopError("SCOOP_CANCELLED", "the task was cancelled by its owner"));
+    scope.cancel(new ScoopError("SCOOP_CANCELLED", "the task was cancelled by its owner"));
     this.checkIdle();
     return true;
   }
@@ -231,7 +245,7 @@ export class LocalTasks {
     this.ready = [];
     this.readyHead = 0;
     this.hunger = 0;
-    for (const controller of this.running.values()) controller.abort(new ScoopError("SCOOP_CANCELLED", "the executor was closed"));
+    for (const scope of this.running.values()) scope.cancel(new ScoopError("SCOOP_CANCELLED", "the executor was closed"));
     this.running.clear();
   }
 
@@ -286,14 +300,14 @@ export class LocalTasks {
 
   private run(task: HeldTask): void {
     const { call, sink, frames } = task;
-    const codec = this.options.codec;
+    this.runs++;
     sink.started();
-    const controller = new AbortController();
+    const scope = new CancelScope();
     let result: unknown;
     try {
-      const args = codec.decode(frames) as unknown[];
-      const context = { id: call.id, name: call.name, signal: controller.signal, workerId: this.options.workerId, attempt: 1, rng: call.rng };
-      result = this.options.runAs(task.app, () => runInTaskContext(context, () => call.fn(...args)));
+      const args = frames === undefined ? call.args : (this.options.codec.decode(frames) as unknown[]);
+      const context = { id: call.id, name: call.name, scope, workerId: this.options.workerId, attempt: 1, rng: call.rng };
+      result = this.options.runAs(task.app, () => runInTaskContext(context, call.fn, ...args));
     } catch (error) {
       this.settle(task, false, error);
       return;
@@ -302,7 +316,7 @@ export class LocalTasks {
       this.settle(task, true, result);
       return;
     }
-    this.running.set(call.id, controller);
+    this.running.set(call.id, scope);
     result.then(
       (value) => {
         if (this.running.delete(call.id)) this.settle(task, true, value);
@@ -315,9 +329,14 @@ export class LocalTasks {
     );
   }
 
-  /** The outcome makes the codec round trip, as if it came back from a worker. */
+  /** The outcome makes the codec round trip, as if it came back from a worker (a plain value would come back the same: it is passed as it is). */
   private settle(task: HeldTask, ok: boolean, value: unknown): void {
     const { call, sink } = task;
+    if (ok && isPlain(value) && (this.options.maxResultBytes?.() ?? Infinity) >= PLAIN_MIN_LIMIT) {
+      this.options.onSettled(call.id);
+      sink.resolve(value);
+      return;
+    }
     const codec = this.options.codec;
     let outcome = encodeOutcome(codec, ok, value);
     if (outcome.ok) {

@@ -9,7 +9,7 @@ import { ChunkSizer, type ChunkArgs, type ChunkResult } from "./chunks.js";
 import type { TaskCall, TaskSink } from "./executor.js";
 import { MapCall } from "./map-call.js";
 import { remoteFailure } from "./remote-failure.js";
-import { runtime } from "./runtime.js";
+import { runtime, streamId } from "./runtime.js";
 
 /**
  * How long the calls of a map wait for the first timing of their task before
@@ -86,7 +86,7 @@ function streamsOf(entries: Entry[]): [Array<string | undefined>] | [string, num
     const consecutive = entries.every((e, i) => e.call instanceof MapCall && e.call.stream === first.stream && e.call.position === first.position + i);
     if (consecutive) return [first.stream.toString(), first.position];
   }
-  return [entries.map((e) => e.call.rng)];
+  return [entries.map((e) => streamId(e.call.rng))];
 }
 
 /** Whether `call` belongs to the same run of a chunk as a call of `name`, `options` and map `mapId`. */

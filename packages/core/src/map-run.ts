@@ -10,8 +10,7 @@ import { AbortedError } from "./errors.js";
 import { captureCallSite, withCallSite } from "./error-format.js";
 import type { Executor, TaskOptions } from "./executor.js";
 import { FAILED, MapCall, MapItem, PENDING } from "./map-call.js";
-import { RandomStream } from "./random-stream.js";
-import { currentTask, getLogger, nextStreamId, runtime } from "./runtime.js";
+import { currentScope, getLogger, nextStream, runtime } from "./runtime.js";
 import { prepare, taskNameFor, type Fn } from "./task-call.js";
 import { zip, zipLength, type Inputs } from "./zip.js";
 
@@ -57,7 +56,7 @@ export class MapRun<R> implements MapResult<R> {
   private readonly refillStep: number;
   readonly exec: Executor;
   /** The map takes one position of its submitter; item i gets child i of it, however the input is read. */
-  private readonly stream = new RandomStream(nextStreamId());
+  private readonly stream = nextStream();
   /** Items read (and calls submitted) so far. */
   private items = 0;
   /** This map's id in this process (the broker counts its progress by it). */
@@ -67,7 +66,7 @@ export class MapRun<R> implements MapResult<R> {
   private readonly onProgress?: (progress: MapProgress) => void;
   private readonly onAbort = () => this.fail(new AbortedError(`map of task "${this.name}" was aborted by its signal`, { taskName: this.name, cause: this.options.signal?.reason }));
   /** The task that made this map was cancelled: so is the map (as each of its calls would be). */
-  private readonly parent = currentTask()?.signal;
+  private readonly parent = currentScope();
   /** Stop following the signals that could end the map. */
   private unfollow: () => void = () => undefined;
   /** Where the map was called (captured once; read only if the map fails). */
@@ -93,10 +92,12 @@ export class MapRun<R> implements MapResult<R> {
     this.progress = { done: 0, total: zipLength(inputs), failed: 0 };
     this.source = zip(inputs);
     const unfollowSignal = this.options.signal && followAbort(this.options.signal, this.onAbort);
-    const unfollowParent = this.parent && followAbort(this.parent, this.onParentAbort);
+    const parent = this.parent;
+    const follower = { cancel: this.onParentAbort };
+    parent?.follow(follower);
     this.unfollow = () => {
       unfollowSignal?.();
-      unfollowParent?.();
+      parent?.unfollow(follower);
     };
     this.fill();
   }
@@ -183,7 +184,7 @@ export class MapRun<R> implements MapResult<R> {
     // Tagged with the map, and its size on the first call when known (the broker counts progress).
     const map = position === 0 && this.progress.total !== undefined ? { id: this.mapId, total: this.progress.total } : this.mapTag;
     if (this.needsFutures) {
-      const { future, entry, arm } = prepare(this.fn, this.name, args, this.options, this.exec, this.stream.child(position), map);
+      const { future, entry, arm } = prepare(this.fn, this.name, args, this.options, this.exec, { parent: this.stream, n: position }, map);
       const item = new MapItem(this, entry.call);
       item.future = { cancel: () => future.cancel(), sink: entry.sink, arm };
       future.then(

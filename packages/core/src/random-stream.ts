@@ -122,17 +122,26 @@ export class RandomStream {
   }
 
   /**
-   * Id of the next child stream: the first call gives child 0, then 1, …
+   * Position of the next child stream: the first call gives 0, then 1, …
    * A task's n-th submission gets its child n, whatever runs it.
    */
+  reserveChild(): number {
+    return this.children++;
+  }
+
+  /** Id of the next child stream (its position reserved, as {@link reserveChild}). */
   split(): string {
-    return this.child(this.children++);
+    return this.child(this.reserveChild());
   }
 
   /** Id of child `n` (a pure function of this stream's id and `n`). */
   child(n: number): string {
-    const out = philox4x32([n >>> 0, (CHILD_DOMAIN | Math.floor(n / TWO32)) >>> 0, this.id[2], this.id[3]], this.id);
-    return new RandomStream(out).toString();
+    return this.childStream(n).toString();
+  }
+
+  /** Child stream `n` itself. */
+  childStream(n: number): RandomStream {
+    return new RandomStream(philox4x32([n >>> 0, (CHILD_DOMAIN | Math.floor(n / TWO32)) >>> 0, this.id[2], this.id[3]], this.id));
   }
 
   /** A uniformly distributed unsigned 32-bit integer. */

@@ -12,14 +12,15 @@ import { CHUNK_PREFIX, Codec, InvalidOptionError, ScoopError, prettyLogDestinati
 import type { Executor } from "./executor.js";
 import { TaskNotRegisteredError } from "./errors.js";
 import { RandomStream, checkSeed } from "./random-stream.js";
+import type { CancelScope } from "./cancel-scope.js";
 
-/** What an executor knows of a task it runs; {@link runInTaskContext} makes the {@link TaskContext}. */
-export interface TaskContextInit {
+/** Where the task running now came from. Read it with {@link currentTask}. */
+export interface TaskContext {
   /** Id of this run of the task (unique per worker; the calls of a map that ran in one chunk share it). */
   readonly id: number;
   /** Registered name of the task. */
   readonly name: string;
-  /** Aborted when the task's future is cancelled or its deadline passes. */
+  /** Aborted when the task's future is cancelled or its deadline passes (made on first read). */
   readonly signal: AbortSignal;
   /** Worker running the task (`"serial"` in the serial fallback). */
   readonly workerId: string;
@@ -27,10 +28,6 @@ export interface TaskContextInit {
   readonly attempt: number;
   /** Id of the task's random stream, as its submitter chose it (see {@link TaskContext.stream}). */
   readonly rng?: string;
-}
-
-/** Where the task running now came from. Read it with {@link currentTask}. */
-export interface TaskContext extends TaskContextInit {
   /**
    * The task's random stream: a pure function of the run's seed and the
    * task's position in the submission tree (the n-th call made by the m-th
@@ -46,6 +43,24 @@ export interface TaskContext extends TaskContextInit {
   randomNormal(mean?: number, sd?: number): number;
 }
 
+/** What an executor knows of a task it runs; {@link runInTaskContext} makes the {@link TaskContext}. */
+export interface TaskContextInit {
+  readonly id: number;
+  readonly name: string;
+  /** The run's cancellation: its signal is made only if the task reads it. */
+  readonly scope: CancelScope;
+  readonly workerId: string;
+  readonly attempt: number;
+  /** Id of the task's random stream as it travelled; or {@link StreamPosition} for one worked out on first use. */
+  readonly rng?: string | StreamPosition;
+}
+
+/** Child `n` of stream `parent`: a stream id not worked out until something needs it. */
+export interface StreamPosition {
+  readonly parent: RandomStream;
+  readonly n: number;
+}
+
 /**
  * The context of a task: what the executor knows, plus its random stream,
  * made on first use (most tasks never draw, and a worker runs many thousands a second).
@@ -53,22 +68,27 @@ export interface TaskContext extends TaskContextInit {
 class Context implements TaskContext {
   readonly id: number;
   readonly name: string;
-  readonly signal: AbortSignal;
   readonly workerId: string;
   readonly attempt: number;
+  /** @internal the run's cancellation (children follow it; see cancel-scope.ts). */
+  readonly cancelScope: CancelScope;
   #rng?: string;
   #stream?: RandomStream;
   /** Where the stream id comes from when it is worked out on first use: child `n` of `parent`. */
-  #position?: { parent: RandomStream; n: number };
+  #position?: StreamPosition;
 
-  constructor(init: TaskContextInit, position?: { parent: RandomStream; n: number }) {
+  constructor(init: TaskContextInit) {
     this.id = init.id;
     this.name = init.name;
-    this.signal = init.signal;
+    this.cancelScope = init.scope;
     this.workerId = init.workerId;
     this.attempt = init.attempt;
-    this.#rng = init.rng;
-    this.#position = position;
+    if (typeof init.rng === "string") this.#rng = init.rng;
+    else this.#position = init.rng;
+  }
+
+  get signal(): AbortSignal {
+    return this.cancelScope.signal;
   }
 
   get rng(): string | undefined {
@@ -77,14 +97,26 @@ class Context implements TaskContext {
   }
 
   get stream(): RandomStream {
-    // A task submitted without a stream (by a peer that predates them) gets an unseeded one.
-    return (this.#stream ??= new RandomStream(this.rng ?? randomBytes(16).toString("hex")));
+    if (this.#stream !== undefined) return this.#stream;
+    // Worked out from the position without the hex round trip; a task
+    // submitted without a stream (by a peer that predates them) gets an unseeded one.
+    if (this.#rng === undefined && this.#position !== undefined) return (this.#stream = this.#position.parent.childStream(this.#position.n));
+    return (this.#stream = new RandomStream(this.rng ?? randomBytes(16).toString("hex")));
   }
 
-  // Arrow properties, not methods: `const { random } = currentTask()!` keeps working.
-  readonly random = (): number => this.stream.random();
-  readonly randomInt = (min: number, max: number): number => this.stream.int(min, max);
-  readonly randomNormal = (mean?: number, sd?: number): number => this.stream.normal(mean, sd);
+  // Getters of bound functions, not methods: `const { random } = currentTask()!`
+  // keeps working, and a task that never draws makes none of them.
+  get random(): () => number {
+    return () => this.stream.random();
+  }
+
+  get randomInt(): (min: number, max: number) => number {
+    return (min, max) => this.stream.int(min, max);
+  }
+
+  get randomNormal(): (mean?: number, sd?: number) => number {
+    return (mean, sd) => this.stream.normal(mean, sd);
+  }
 }
 
 type TaskFunction = (...args: any[]) => unknown;
@@ -256,17 +288,13 @@ export function requireTaskName(fn: unknown): string {
  * Run `fn` as task `init.name`: {@link currentTask} returns its context
  * inside it and in everything it awaits. Used by executors.
  */
-export function runInTaskContext<T>(init: TaskContextInit, fn: () => T): T {
-  return runtime.context.run(new Context(init), fn);
+export function runInTaskContext<A extends unknown[], T>(init: TaskContextInit, fn: (...args: A) => T, ...args: A): T {
+  return runtime.context.run(new Context(init), fn, ...args);
 }
 
-/**
- * {@link runInTaskContext} for a call whose stream is child `n` of `parent`
- * (the calls of a chunk): the id is worked out only if the call draws.
- * @internal
- */
-export function runAtStreamPosition<T>(init: Omit<TaskContextInit, "rng">, parent: RandomStream, n: number, fn: () => T): T {
-  return runtime.context.run(new Context(init, { parent, n }), fn);
+/** The cancellation of the task running now, if any (the futures it submits follow it). */
+export function currentScope(): CancelScope | undefined {
+  return (runtime.context.getStore() as Context | undefined)?.cancelScope;
 }
 
 /**
@@ -296,9 +324,21 @@ export function runSeed(): number {
   return runtime.seed!;
 }
 
-/** Id of the stream of the next task submitted from here (the next position of the running task, or of the program). */
-export function nextStreamId(): string {
-  return randomStream().split();
+/** Stream of the next task submitted from here: the next position of the running task, or of the program. */
+export function nextStreamPosition(): StreamPosition {
+  const parent = randomStream();
+  return { parent, n: parent.reserveChild() };
+}
+
+/** The stream of a new map (its calls are its children), the next position of the running task or program. */
+export function nextStream(): RandomStream {
+  const { parent, n } = nextStreamPosition();
+  return parent.childStream(n);
+}
+
+/** A stream id as it travels on the wire. */
+export function streamId(rng: string | StreamPosition | undefined): string | undefined {
+  return rng === undefined || typeof rng === "string" ? rng : rng.parent.child(rng.n);
 }
 
 /** The random stream of the running task, or the program's own outside tasks (in `main`). */

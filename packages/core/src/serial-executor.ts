@@ -11,6 +11,7 @@ import { guardProcessExit } from "./exit-guard.js";
 import { AbortedError } from "./errors.js";
 import { remoteFailure } from "./remote-failure.js";
 import { getCodec, runInTaskContext } from "./runtime.js";
+import { CancelScope } from "./cancel-scope.js";
 
 interface Queued {
   call: TaskCall;
@@ -25,7 +26,7 @@ export class SerialExecutor implements Executor {
   private head = 0;
   private scheduled = false;
   /** Started async tasks, by id: cancelling one aborts its signal. */
-  private readonly running = new Map<number, AbortController>();
+  private readonly running = new Map<number, CancelScope>();
   private readonly constants = new Map<string, unknown>();
   private readonly constWaiters = new ConstWaiters();
   private idleWaiters: Array<() => void> = [];
@@ -52,10 +53,10 @@ export class SerialExecutor implements Executor {
         return true;
       }
     }
-    const controller = this.running.get(id);
-    if (controller === undefined) return false;
+    const scope = this.running.get(id);
+    if (scope === undefined) return false;
     this.running.delete(id);
-    controller.abort(new AbortedError("the task was cancelled"));
+    scope.cancel(new AbortedError("the task was cancelled"));
     this.checkIdle();
     return true;
   }
@@ -101,12 +102,12 @@ export class SerialExecutor implements Executor {
 
   private run({ call, sink, frames }: Queued): void {
     const codec = getCodec();
-    const controller = new AbortController();
+    const scope = new CancelScope();
     sink.started();
     let result: unknown;
     try {
       const args = codec.decode(frames) as unknown[];
-      result = runInTaskContext({ id: call.id, name: call.name, signal: controller.signal, workerId: "serial", attempt: 1, rng: call.rng }, () => call.fn(...args));
+      result = runInTaskContext({ id: call.id, name: call.name, scope, workerId: "serial", attempt: 1, rng: call.rng }, call.fn, ...args);
     } catch (error) {
       sink.reject(remoteFailure(call.name, error, "serial", "localhost"));
       return;
@@ -115,7 +116,7 @@ export class SerialExecutor implements Executor {
       this.deliver(call, sink, result);
       return;
     }
-    this.running.set(call.id, controller);
+    this.running.set(call.id, scope);
     Promise.resolve(result).then(
       (value) => {
         if (this.running.delete(call.id)) this.deliver(call, sink, value);

@@ -3,11 +3,11 @@
  * signal and parent link armed once it is submitted.
  */
 import type { Executor, TaskCall, TaskSink } from "./executor.js";
-import type { ResolvedCallOptions } from "./call-options.js";
+import { DEFAULT_CALL_OPTIONS, type ResolvedCallOptions } from "./call-options.js";
 import { AbortedError, TimeoutError } from "./errors.js";
 import { Future } from "./future.js";
 import { RetriesExhaustedError, nextRetry, type RetryPolicy } from "./retry-on-error.js";
-import { currentTask, defineTask, nextStreamId, requireTaskName, runtime, taskByName, taskName } from "./runtime.js";
+import { currentScope, defineTask, nextStreamPosition, requireTaskName, runtime, taskByName, taskName, type StreamPosition } from "./runtime.js";
 import { followAbort } from "./abort-fanout.js";
 
 /** Any task function. */
@@ -53,11 +53,13 @@ function exportedByEntry(fn: unknown): boolean | undefined {
  * submitting task (or program) unless given (a map's items get their own)
  * @param map the map the task belongs to (the broker counts its progress)
  */
-export function prepare<R>(fn: Fn, name: string, args: unknown[], options: ResolvedCallOptions, exec: Executor, rng: string = nextStreamId(), map?: TaskCall["map"]) {
+export function prepare<R>(fn: Fn, name: string, args: unknown[], options: ResolvedCallOptions, exec: Executor, rng: string | StreamPosition = nextStreamPosition(), map?: TaskCall["map"]) {
   if (!runtime.managed) runtime.usedEarly = true;
   const id = runtime.nextTaskId++;
   const future = new Future<R>(id, name);
-  const call: TaskCall = { id, name, fn, args, rng, options: { timeoutMs: options.timeoutMs, retries: options.retries, priority: options.priority }, map };
+  // Most calls have no options: they share one options object.
+  const taskOptions = options === DEFAULT_CALL_OPTIONS ? DEFAULT_CALL_OPTIONS : { timeoutMs: options.timeoutMs, retries: options.retries, priority: options.priority };
+  const call: TaskCall = { id, name, fn, args, rng, options: taskOptions, map };
   let sink = future.sink() as TaskSink;
   // Someone waits for it: the executor may run it here (work-first), again on each retry.
   const waited = { yes: false };
@@ -71,18 +73,17 @@ export function prepare<R>(fn: Fn, name: string, args: unknown[], options: Resol
   else sink = retryingSink(call, sink, options.retryOnError, exec, future, waited);
   const arm = () => {
     const { timeoutMs, signal } = options;
-    const parent = currentTask()?.signal;
-    if (timeoutMs === undefined && signal === undefined && parent === undefined) return;
+    // A task's children are cancelled with it: they follow its cancel scope (no listener per child).
+    const parent = currentScope();
+    if (parent !== undefined) future.follow(parent);
+    if (timeoutMs === undefined && signal === undefined) return;
     const timer = timeoutMs === undefined ? undefined : setTimeout(() => future.abandon(new TimeoutError(`task "${name}" did not finish within ${timeoutMs} ms (its timeoutMs); it was cancelled`, { taskName: name })), timeoutMs);
     const onAbort = () => future.abandon(new AbortedError(`task "${name}" was aborted by its signal`, { taskName: name, cause: signal?.reason }));
-    // A task's children are cancelled with it. One listener per signal fans
-    // out to every follower: 100,000 children cost one listener, not 100,000.
+    // One listener per signal fans out to every follower: a signal shared by 100,000 calls gets one listener.
     const unfollowSignal = signal === undefined ? undefined : followAbort(signal, onAbort);
-    const unfollowParent = parent === undefined ? undefined : followAbort(parent, () => future.cancel());
     future.addDoneCallback(() => {
       if (timer !== undefined) clearTimeout(timer);
       unfollowSignal?.();
-      unfollowParent?.();
     });
   };
   return { future, entry: { call, sink }, arm };

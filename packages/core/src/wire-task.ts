@@ -2,6 +2,7 @@
 import type { SubmittedTask } from "@scoop/protocol";
 import type { TaskCall } from "./executor.js";
 import type { Origin } from "./map-chunks.js";
+import { streamId } from "./runtime.js";
 
 /**
  * The SUBMIT entry of `call` (`frames` argument frames), sent by a peer of
@@ -10,7 +11,7 @@ import type { Origin } from "./map-chunks.js";
 export function wireTask(call: TaskCall, frames: number, ownApp: string, origin: Origin, chunk = false): SubmittedTask {
   const task: SubmittedTask = { id: call.id, name: call.name, frames, retries: call.options.retries };
   if (call.options.priority) task.priority = call.options.priority;
-  if (!chunk && call.rng !== undefined) task.rng = call.rng;
+  if (!chunk && call.rng !== undefined) task.rng = streamId(call.rng);
   // A subtask of another app's task belongs to that app (the broker routes its constants).
   if (origin.app !== ownApp) task.app = origin.app;
   // A deadline must fire on time: not on the thread that owns the future, nor beside main.

@@ -15,7 +15,7 @@ import type { Logger } from "pino";
 import type { Codec, DispatchedTask, TaskOutcome } from "@scoop/protocol";
 import { ScoopError } from "@scoop/protocol";
 import { taskByName } from "@scoop/core";
-import { checkMessageSize, encodeOutcome, isThenable, runInTaskContext, type BrokerConnection, type DistributedExecutor, type EncodedOutcome } from "@scoop/core/internal";
+import { CancelScope, checkMessageSize, encodeOutcome, isThenable, runInTaskContext, type BrokerConnection, type DistributedExecutor, type EncodedOutcome } from "@scoop/core/internal";
 
 interface LocalTask {
   key: number;
@@ -55,7 +55,7 @@ export class TaskRunner {
   completed = 0;
   private readonly local: LocalTask[] = [];
   private localHead = 0;
-  private readonly running = new Map<number, AbortController>();
+  private readonly running = new Map<number, CancelScope>();
   private results: TaskOutcome[] = [];
   private resultFrames: Uint8Array[] = [];
   private granted = 0;
@@ -100,7 +100,7 @@ export class TaskRunner {
   /** Stop taking work; running tasks are aborted. */
   stop(): void {
     this.stopped = true;
-    for (const controller of this.running.values()) controller.abort(new ScoopError("SCOOP_CANCELLED", "the worker is shutting down"));
+    for (const scope of this.running.values()) scope.cancel(new ScoopError("SCOOP_CANCELLED", "the worker is shutting down"));
   }
 
   private get buffered(): number {
@@ -141,9 +141,9 @@ export class TaskRunner {
 
   private onAbort(keys: number[]): void {
     for (const key of keys) {
-      const controller = this.running.get(key);
-      if (controller) {
-        controller.abort(new ScoopError("SCOOP_CANCELLED", "the task was cancelled by its owner"));
+      const scope = this.running.get(key);
+      if (scope) {
+        scope.cancel(new ScoopError("SCOOP_CANCELLED", "the task was cancelled by its owner"));
         continue;
       }
       for (let i = this.localHead; i < this.local.length; i++) if (this.local[i].key === key) this.local[i].aborted = true;
@@ -188,14 +188,14 @@ export class TaskRunner {
       this.report(task.key, false, encodeOutcome(this.options.codec, false, error));
       return;
     }
-    const controller = new AbortController();
+    const scope = new CancelScope();
     const started = performance.now();
     let result: unknown;
     // The heartbeat thread watches this mark: still inside an aborted task past its grace, the worker ends.
     this.options.connection.runningTask(task.key);
     try {
-      const context = { id: task.key, name: task.name, signal: controller.signal, workerId: this.options.workerId, attempt: task.attempt, rng: task.rng };
-      const call = () => runInTaskContext(context, () => fn(...args));
+      const context = { id: task.key, name: task.name, scope, workerId: this.options.workerId, attempt: task.attempt, rng: task.rng };
+      const call = () => runInTaskContext(context, fn, ...args);
       const executor = this.options.executor;
       result = executor === undefined ? call() : executor.runAs(task.app ?? executor.app, call);
       this.options.connection.runningTask(undefined);
@@ -207,7 +207,7 @@ export class TaskRunner {
     }
     this.measure(started);
     if (isThenable(result)) {
-      this.running.set(task.key, controller);
+      this.running.set(task.key, scope);
       result.then(
         (value) => this.settle(task, true, value),
         (error) => this.settle(task, false, error),

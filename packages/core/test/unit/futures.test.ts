@@ -220,6 +220,23 @@ describe("cancel (PEP 3148)", () => {
   });
 });
 
+describe("cancelling a task cancels what it submitted", () => {
+  let made: { child?: Future<number>; map?: PromiseLike<number[]> } = {};
+  const parentTask = defineTask("parentTask", async () => {
+    made = { child: futures.submit(slowEcho, 1, 5_000), map: futures.map(slowEcho, [1, 2], [5_000, 5_000]) };
+    await made.child;
+  });
+
+  test("its pending children and its maps are cancelled with it, though the task never read its signal", async () => {
+    const f = futures.submit(parentTask);
+    await sleep(20);
+    expect(made.child!.done()).toBe(false);
+    expect(f.cancel()).toBe(true);
+    expect(made.child!.cancelled()).toBe(true);
+    await expect(made.map).rejects.toMatchObject({ code: "SCOOP_ABORTED", message: expect.stringContaining("cancelled with the task that made it") });
+  });
+});
+
 describe("callbacks", () => {
   test("a callback added after completion runs at once; a throwing one is logged, not swallowed", async () => {
     const lines: string[] = [];
