@@ -125,7 +125,7 @@ async function main(): Promise<void> {
     ["W1 map(noop, 20,000), median", `${fmt(noopRate)} tasks/s`, `Piscina: ${fmt(pool.noopPerSec)} tasks/s`, ratio(noopRate, pool.noopPerSec)],
     ["W1 first (cold) run", `${fmt(noopRates[0])} tasks/s`, `Piscina: ${fmt(pool.noopFirst)} tasks/s`, ratio(noopRates[0], pool.noopFirst)],
     ["", "", `raw zmq pipelined: ${fmt(raw.msgsPerSec)} msg/s`, ratio(noopRate, raw.msgsPerSec)],
-    ["W1 map(noop, 1M streamed)", `${fmt(w.streamItems / (c.streamMs / 1000))} tasks/s`, `origin RSS ${fmt(c.rssBeforeStreamMb)} → ${fmt(c.originPeakMb)} MiB`, `broker RSS ${fmt(c.brokerBeforeStreamMb)} → ${fmt(c.brokerPeakMb)} MiB`],
+    ["W1 map(noop, 1M streamed)", `${fmt(w.streamItems / (c.streamMs / 1000))} tasks/s`, `origin RSS ${fmt(c.rssBeforeStreamMb)} → peak ${fmt(c.originPeakMb[0])} (1st half), ${fmt(c.originPeakMb[1])} MiB (2nd half)`, `broker RSS ${fmt(c.brokerBeforeStreamMb)} → ${fmt(c.brokerPeakMb)} MiB`],
     ["W2 submit+await, median", `${fmt(c.latencyUs)} µs`, `Piscina: ${fmt(pool.latencyUs)} µs`, ratio(c.latencyUs, pool.latencyUs)],
     ["", "", `raw zmq round trip: ${fmt(raw.roundTripUs)} µs`, ratio(c.latencyUs, raw.roundTripUs)],
     ["W3 efficiency, median", fmt(median(eff), 2), `Piscina: ${fmt(median(effPeer), 2)}`, ratio(median(eff), median(effPeer))],
