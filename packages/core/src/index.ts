@@ -36,9 +36,11 @@ export {
 export type { TaskContext } from "./runtime.js";
 export { runMain } from "./run-main.js";
 export { connect } from "./connect.js";
-export type { ConnectOptions, ConnectCurveOptions, ScoopConnection } from "./connect.js";
+export type { ScoopConnection } from "./connect.js";
+export { CONNECT_DEFAULTS } from "./options.js";
+export type { ConnectOptions, ConnectCurveOptions, StartOptions } from "./options.js";
 export { start, stop } from "./start.js";
-export type { StartOptions, ScoopCluster, LauncherModule } from "./start.js";
+export type { ScoopCluster, LauncherModule } from "./start.js";
 export { RandomStream, philox4x32 } from "./random-stream.js";
 export { RetriesExhaustedError, RETRY_ON_ERROR_DEFAULTS } from "./retry-on-error.js";
 export type { RetryOnError, RetryOnErrorOptions, RetryPredicate } from "./retry-on-error.js";

@@ -6,24 +6,10 @@ import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Logger } from "pino";
-import { InvalidOptionError, ScoopError } from "@scoop/protocol";
+import { ScoopError } from "@scoop/protocol";
 import { connectWatched, type ScoopConnection } from "./connect.js";
+import { resolveStartOptions, type StartOptions } from "./options.js";
 import { registerModule, runtime } from "./runtime.js";
-
-/** Options of {@link start}. */
-export interface StartOptions {
-  /** Number of local worker processes. @default one per core */
-  workers?: number;
-  /**
-   * Modules whose exported functions are the tasks (paths or `file:` URLs);
-   * every worker loads them. Required: the app's own entry may not be safe to load twice.
-   */
-  modules: Array<string | URL>;
-  /** Seed of the random streams of this app's tasks (see `connect({ seed })`). @default `SCOOP_SEED`, else drawn and logged */
-  seed?: number;
-  /** Logger. */
-  logger?: Logger;
-}
 
 /** A local cluster started by {@link start}. */
 export interface ScoopCluster {
@@ -82,23 +68,20 @@ let cluster: ScoopCluster | undefined;
  */
 export async function start(options: StartOptions): Promise<ScoopCluster> {
   if (cluster) throw new ScoopError("SCOOP_ALREADY_STARTED", "a local cluster is already running in this process: stop() it first");
-  if (!Array.isArray(options?.modules) || options.modules.length === 0) {
-    throw new InvalidOptionError("start: options.modules must list the modules that export your tasks, e.g. start({ modules: [new URL(\"./tasks.js\", import.meta.url)] })");
-  }
+  const o = resolveStartOptions(options);
   runtime.managed = true;
-  const modules = options.modules.map((m) => (m instanceof URL ? (m.protocol === "file:" ? decodeURIComponent(m.pathname) : m.href) : m));
   // The tasks must be registered here too, under the same names the workers use.
-  for (const m of modules) {
+  for (const m of o.modules) {
     const url = m.startsWith("/") ? pathToFileURL(m).href : /^[a-z]+:/i.test(m) ? m : pathToFileURL(resolve(m)).href;
     registerModule((await import(url)) as Record<string, unknown>);
   }
   const launcher = await loadLauncher();
-  const running = await launcher.startCluster({ workers: options.workers, modules, logger: options.logger });
+  const running = await launcher.startCluster({ workers: o.workers, modules: o.modules, logger: o.logger });
   let stopping: Promise<void> | undefined;
   let conn: ScoopConnection;
   try {
     const advice = `its local cluster (${running.workers} workers) is still running: call \`await scoop.stop()\` when done (stopped now so the process can exit)`;
-    conn = await connectWatched({ broker: running.endpoint, app: running.app, logger: options.logger, seed: options.seed }, () => ({ close: () => stop(), advice }));
+    conn = await connectWatched({ broker: running.endpoint, app: running.app, logger: o.logger, seed: o.seed }, () => ({ close: () => stop(), advice }));
   } catch (error) {
     await running.close();
     throw error;

@@ -4,25 +4,11 @@
  * modules. No origin: the calling process submits the work.
  */
 import { randomUUID } from "node:crypto";
-import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
-import pino, { type Logger } from "pino";
 import { startBroker } from "@scoop/broker";
 import type { LauncherModule } from "@scoop/core";
-import { InvalidOptionError } from "@scoop/protocol";
 import { spawnLocalWorker, stopLocalWorkers, type LocalWorker } from "./local-workers.js";
-
-/** Options of {@link startCluster}. */
-export interface ClusterOptions {
-  /** Modules whose exported functions are the tasks. */
-  modules: string[];
-  /** Number of worker processes. @default the number of cores */
-  workers?: number;
-  /** Logger. @default pino at `SCOOP_LOG_LEVEL` (warn) on stderr */
-  logger?: Logger;
-  /** How long workers get to leave before SIGKILL when the cluster stops. @default 5000 */
-  graceMs?: number;
-}
+import { resolveClusterOptions, type ClusterOptions } from "./options.js";
 
 /** A running local cluster. */
 export interface LocalCluster {
@@ -41,9 +27,7 @@ export interface LocalCluster {
  * `modules`; resolves once every worker has joined.
  */
 export async function startCluster(options: ClusterOptions): Promise<LocalCluster> {
-  const count = options.workers ?? availableParallelism();
-  if (!Number.isSafeInteger(count) || count < 1) throw new InvalidOptionError(`options.workers must be a positive integer (got ${String(options.workers)})`);
-  const logger = options.logger ?? pino({ level: process.env.SCOOP_LOG_LEVEL ?? "warn" }, pino.destination({ fd: 2, sync: true }));
+  const { workers: count, logger, graceMs, modules } = resolveClusterOptions(options);
   const log = logger.child({ component: "cluster" });
   const app = randomUUID();
   const broker = await startBroker({ bind: "tcp://127.0.0.1:*", logger });
@@ -61,7 +45,7 @@ export async function startCluster(options: ClusterOptions): Promise<LocalCluste
       process.off("exit", killOnExit);
       try {
         broker.shutdown(0);
-        await stopLocalWorkers(workers, options.graceMs ?? 5000);
+        await stopLocalWorkers(workers, graceMs);
       } finally {
         await broker.close();
       }
@@ -72,7 +56,7 @@ export async function startCluster(options: ClusterOptions): Promise<LocalCluste
       broker.on("peer:joined", () => ++n === count && resolveJoined());
       for (let i = 0; i < count; i++) {
         const worker = spawnLocalWorker(
-          { id: `w${i}`, broker: broker.endpoint, app, modules: options.modules.map((m) => resolve(m)), logLevel: logger.level, prefix: true },
+          { id: `w${i}`, broker: broker.endpoint, app, modules: modules.map((m) => resolve(m)), logLevel: logger.level, prefix: true },
           log,
         );
         workers.push(worker);

@@ -6,10 +6,11 @@
  */
 export { main } from "./main.js";
 export { runProgram } from "./run.js";
-export type { RunOptions } from "./run.js";
+export { RUN_DEFAULTS, CLUSTER_DEFAULTS } from "./options.js";
+export type { RunOptions, ClusterOptions } from "./options.js";
 export type { LauncherKind } from "./plan.js";
 export type { SshOptions } from "./ssh-workers.js";
 export { startCluster } from "./cluster.js";
-export type { ClusterOptions, LocalCluster } from "./cluster.js";
+export type { LocalCluster } from "./cluster.js";
 export { ScoopError, InvalidOptionError } from "@scoop/protocol";
 export type { ScoopErrorCode } from "@scoop/protocol";

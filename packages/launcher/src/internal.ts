@@ -4,7 +4,8 @@
  * and benchmarks. Not the launcher's API (that is `@scoop/launcher`: the `scoop` CLI, `runProgram`, `startCluster`):
  * no stability promise beyond the SCOOP version it ships with.
  */
-export { resolveRunOptions } from "./run.js";
+export { resolveRunOptions, resolveClusterOptions } from "./options.js";
+export type { ResolvedRunOptions, ResolvedClusterOptions } from "./options.js";
 export { spawnLocalWorker, spawnWorkerCommand, stopLocalWorkers, workerBinPath } from "./local-workers.js";
 export type { LocalWorker } from "./local-workers.js";
 export { workerArgs, workerShellCommand, shellQuote } from "./worker-spec.js";

@@ -8,6 +8,7 @@ import type Yargs from "yargs";
 import { LOG_FORMATS, ScoopError, tagLogRecord, type LogFormat } from "@scoop/protocol";
 import { parseCommandLine } from "@scoop/protocol/internal";
 import { humanLogDestination, onOutputClosed, sendWorkerLogsTo, writeOutput } from "./output.js";
+import { RUN_DEFAULTS } from "./options.js";
 import { LAUNCHERS, type LauncherKind } from "./plan.js";
 import { SCHEDULERS } from "./schedulers/registry.js";
 import { dashboardPort } from "@scoop/broker";
@@ -117,9 +118,9 @@ export async function main(argv: string[]): Promise<number> {
       .option("n", { alias: "workers", type: "number", describe: "Number of workers, the origin included", defaultDescription: "every slot of the hosts; this machine: number of cores" })
       .option("hosts", { alias: "host", type: "string", describe: "Hosts to run workers on: name or name:workers; several follow one flag (--hosts a b c)" })
       .option("hostfile", { type: "string", describe: "SCOOP hostfile: `hostname`, `hostname 8` or `hostname workers=8` per line, # comments" })
-      .option("launcher", { type: "string", choices: LAUNCHERS as string[], default: "auto", describe: `How workers start: local for this machine, ${SCHEDULERS.map((s) => s.launcher).join("/")} inside an allocation, else ssh` })
+      .option("launcher", { type: "string", choices: LAUNCHERS as string[], default: RUN_DEFAULTS.launcher, describe: `How workers start: local for this machine, ${SCHEDULERS.map((s) => s.launcher).join("/")} inside an allocation, else ssh` })
       .option("path", { alias: "p", type: "string", describe: "Working directory of the workers (the same path on every host)" })
-      .option("nice", { type: "number", default: 0, describe: "Niceness of the workers (0-19)" })
+      .option("nice", { type: "number", default: RUN_DEFAULTS.nice, describe: "Niceness of the workers (0-19)" })
       .option("max-tasks-per-worker", { type: "number", describe: "Replace a worker with a fresh process after this many tasks (leaky task code)" })
       .option("max-worker-memory-mb", { type: "number", describe: "Replace a worker with a fresh process once its memory passes this many MB" })
       .option("stuck-grace-ms", { type: "number", describe: "Replace a worker still stuck in synchronous code this long after a task's owner gave up on it (deadline, cancel); 0: never", defaultDescription: "2000" })
@@ -128,8 +129,8 @@ export async function main(argv: string[]): Promise<number> {
       .option("ssh-key", { type: "string", describe: "SSH private key file (ssh-agent is used too when SSH_AUTH_SOCK is set)" })
       .option("prolog", { type: "string", describe: "Shell file sourced on remote hosts before each worker starts" })
       .option("node", { type: "string", describe: "Node executable on remote hosts", defaultDescription: "this node's path" })
-      .option("tunnel", { type: "boolean", default: false, describe: "Remote workers reach the broker through reverse SSH tunnels" })
-      .option("insecure", { type: "boolean", default: false, describe: "No per-run CURVE keys on the broker's TCP port (trusted networks only): anyone who reaches the port can join. A local run has no TCP port unless --insecure" })
+      .option("tunnel", { type: "boolean", default: RUN_DEFAULTS.tunnel, describe: "Remote workers reach the broker through reverse SSH tunnels" })
+      .option("insecure", { type: "boolean", default: RUN_DEFAULTS.insecure, describe: "No per-run CURVE keys on the broker's TCP port (trusted networks only): anyone who reaches the port can join. A local run has no TCP port unless --insecure" })
       .option("broker-hostname", { alias: "external-hostname", type: "string", describe: "Address remote workers dial to reach the broker", defaultDescription: "the address each SSH connection comes from" })
       .option("seed", { type: "number", describe: "Seed of the run's random streams (currentTask().random()): the same seed gives the same numbers", defaultDescription: "drawn, and logged with -v" })
       .option("log", { type: "string", describe: "Write logs (the launcher's, the broker's and every worker's, as JSON lines) to this file instead of stderr" })
@@ -140,8 +141,8 @@ export async function main(argv: string[]): Promise<number> {
       .option("trace", { type: "string", describe: "Write the run as Chrome Trace Event JSON (Perfetto, chrome://tracing; `scoop trace FILE --html OUT` makes a report)" })
       .option("dashboard", { type: "string", describe: "Serve a live dashboard and /metrics on this port (--dashboard alone: 8786; 0: a free port)" })
       .option("progress", { type: "boolean", describe: "Progress line per running map on stderr (default: when stderr is a terminal)" })
-      .option("heartbeat-ms", { type: "number", default: 1000, describe: "Heartbeat interval" })
-      .option("liveness-ms", { type: "number", default: 4000, describe: "A worker silent this long is lost; its tasks run elsewhere" })
+      .option("heartbeat-ms", { type: "number", default: RUN_DEFAULTS.heartbeatMs, describe: "Heartbeat interval" })
+      .option("liveness-ms", { type: "number", default: RUN_DEFAULTS.livenessMs, describe: "A worker silent this long is lost; its tasks run elsewhere" })
       .option("max-message-bytes", { type: "number", describe: "Largest message part (one task's arguments or result) the broker accepts; bigger ones fail at submit with SCOOP_MESSAGE_TOO_LARGE", defaultDescription: "256 MiB" })
       .example("$0 examples/hello.ts", "run on every local core")
       .example("$0 -n 8 -v sim.ts --steps 1000", "8 workers, verbose, arguments for main")

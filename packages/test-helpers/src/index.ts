@@ -10,3 +10,4 @@ export * from "./sshd.js";
 export * from "./slurm.js";
 export * from "./netns.js";
 export * from "./node-warnings.js";
+export * from "./readme-defaults.js";
