@@ -219,7 +219,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
     if (header.t === "HEARTBEAT") {
       const beating = this.peers.beat(identity, header.of, now);
       if (beating !== undefined && header.cpu !== undefined && header.rss !== undefined) this.observer.stats(beating.id, beating.figures, header.cpu, header.rss);
-      if (header.stuck !== undefined && beating?.heart?.equals(identity)) this.onStuck(beating, identity, header.stuck);
+      if (header.stuck !== undefined && beating?.heart?.equals(identity)) this.onStuck(beating, identity, header.stuck, header.task);
       return;
     }
     const peer = this.peers.get(identity);
@@ -295,20 +295,20 @@ export class Broker extends EventEmitter<BrokerEvents> {
     }
   }
 
-  /** A worker's heart says its main thread is stuck in an aborted task: it ends itself once told its other tasks went back (free). */
-  private onStuck(peer: Peer, heart: Buffer, key: number): void {
-    this.removePeer(peer, "lost", key);
+  /** A worker's heart says its thread is stuck in a task; it ends once told its tasks went back: free if the task's owner had aborted it; if it is still its own (past its deadline, nobody else could run it), as for a crash (a retry spent: no endless cycle). */
+  private onStuck(peer: Peer, heart: Buffer, key: number, task?: string): void {
+    this.removePeer(peer, "lost", { key, task, charged: peer.running.has(key) });
     this.send(heart, { t: "HEARTBEAT", stuck: key });
   }
 
-  private removePeer(peer: Peer, why: "left" | "recycled" | "lost", stuck?: number): void {
+  private removePeer(peer: Peer, why: "left" | "recycled" | "lost", stuck?: { key: number; task?: string; charged: boolean }): void {
     if (!this.peers.delete(peer)) return;
-    const { requeued, failed } = this.taskLife.release(peer, why === "lost" && stuck === undefined ? "lost" : "left");
+    const { requeued, failed } = this.taskLife.release(peer, why === "lost" && (stuck === undefined || stuck.charged) ? "lost" : "left");
     this.constants.forgetOrphans(this.peers.values());
     this.observer.ownerLeft(peer.id);
     this.stream.monitors.forget(peer);
-    this.log.info({ peer: peer.id, host: peer.host, why, requeued, failed, stuck }, why === "lost" ? "peer lost" : "peer left");
-    if (why === "lost") this.emitSafe("peer:lost", peerInfo(peer), { requeued, failed, stuck });
+    this.log.info({ peer: peer.id, host: peer.host, why, requeued, failed, stuck: stuck?.key, task: stuck?.task }, why === "lost" ? "peer lost" : "peer left");
+    if (why === "lost") this.emitSafe("peer:lost", peerInfo(peer), { requeued, failed, ...(stuck && { stuck: stuck.key, task: stuck.task }) });
     else this.emitSafe("peer:left", peerInfo(peer));
     this.observer.gone(peerInfo(peer), why, requeued, failed);
     this.dispatcher.schedule();

@@ -179,8 +179,10 @@ export class Dispatcher {
         if (task === undefined) break;
         // A task goes to its owner last: the owner held it and let it go because
         // others idle (work-first), or it has a deadline the owner's thread must keep.
+        // The origin takes a task with a deadline only if no worker can, not even
+        // its owner (stuck there, it would end the run; its owner can be replaced).
         const avoid = worker === task.owner ? task.elsewhere || idleOther(worker, task.name) : task.elsewhere && worker.role === "origin";
-        if (avoid && (!task.elsewhere || this.host.peers.runnableByOtherWorker(task.name, task.owner))) {
+        if (avoid && (!task.elsewhere || this.host.peers.runnableByOtherWorker(task.name, worker))) {
           // An idle worker with credit takes it at the next pump (idle workers are served first).
           if (!task.elsewhere) pumpAgain = true;
           skipped.push(task);

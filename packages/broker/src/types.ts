@@ -16,8 +16,8 @@ export type StreamEvents = { [T in ScoopEventType]: [event: ScoopEventOf<T>] };
 export interface BrokerEvents extends StreamEvents {
   "peer:joined": [peer: PeerInfo];
   "peer:left": [peer: PeerInfo];
-  /** `stuck`: the broker key of the aborted task the worker's main thread was stuck in (it ended itself; its tasks went back without spending retries). */
-  "peer:lost": [peer: PeerInfo, info: { requeued: number; failed: number; stuck?: number }];
+  /** `stuck`, `task`: the broker key and name of the task the worker's main thread was stuck in (it ended itself; its tasks went back: without spending retries if that task's owner had aborted it). */
+  "peer:lost": [peer: PeerInfo, info: { requeued: number; failed: number; stuck?: number; task?: string }];
   /** Every event of the run's stream. */
   event: [event: ScoopEvent];
   /** The origin ended the run with this exit code. */

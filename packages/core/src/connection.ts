@@ -18,6 +18,7 @@ import {
   type PeerRole,
 } from "@scoop/protocol";
 import { startHeart, type Heart } from "./heart.js";
+import { ownDeadline } from "./own-deadlines.js";
 
 /** What a connection does with each message type it may receive. */
 export type MessageHandlers = {
@@ -151,9 +152,15 @@ export class BrokerConnection {
     this.out.send(encodeMessage(header, payload));
   }
 
-  /** The broker task the main thread runs synchronously from now on (`undefined`: none); read by the heartbeat thread. */
-  runningTask(key: number | undefined): void {
+  /**
+   * The broker task the main thread runs synchronously from now on
+   * (`undefined`: none); read by the heartbeat thread. A task of this process's
+   * own with a deadline (no other worker could run it) is watched against it.
+   */
+  runningTask(key: number | undefined, task?: { name: string; rng?: string }): void {
     this.heart?.running(key);
+    const deadline = ownDeadline(task?.rng);
+    if (deadline !== undefined) this.heart?.ownDeadline(key!, task!.name, deadline);
   }
 
   /** Tell the broker about task names registered since joining. */
@@ -222,6 +229,7 @@ export class BrokerConnection {
       graceMs: this.options.graceMs ?? (role === "client" ? 0 : Math.max(2000, w.livenessMs)),
       curve: this.options.curve,
       stuckGraceMs: this.options.stuckGraceMs ?? 0,
+      origin: role === "origin",
       log: { level: this.options.logger.levelVal, bindings: this.options.logger.bindings() },
       onBrokerLost: (silentMs, frozen) =>
         frozen

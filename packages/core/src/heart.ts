@@ -10,7 +10,13 @@
  * thread too, and if the main thread is still inside that task after
  * `stuckGraceMs` (it marks the task it runs in shared memory), the thread
  * logs one line, tells the broker (which requeues the worker's other tasks
- * without spending their retries) and ends the process.
+ * without spending their retries) and ends the process. A task of this
+ * process's own with a deadline (no other worker could run it) gets no abort
+ * (its owner's timer is on the blocked thread): the main thread posts its
+ * deadline here as it starts it, and the same rule applies past that
+ * deadline. The origin ends too (the launcher then ends the run, saying
+ * why), but only for its own tasks: a task another owner cancelled may be
+ * long but legitimate.
  *
  * The thread runs from source text (`eval`) so the same code works from the
  * built package and from sources under test; it gets the resolved paths of
@@ -24,7 +30,7 @@ const HEART_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const zmq = require(workerData.zmqPath);
 const { encode, decode } = require(workerData.msgpackPath);
-const { endpoint, routingId, workerId, heartbeatMs, livenessMs, graceMs, curve, closed, running, stuckGraceMs, log } = workerData;
+const { endpoint, routingId, workerId, heartbeatMs, livenessMs, graceMs, curve, closed, running, stuckGraceMs, origin, log } = workerData;
 // Each beat carries the process's CPU use since the last one (percent of a
 // core) and its resident memory: the broker's dashboard and metrics show them.
 // CPU time advances in scheduler ticks, so over a few milliseconds (the first
@@ -63,14 +69,22 @@ const beat = () => {
 // counts task starts in running[1]: the same mark and count for stuckGraceMs
 // mean the thread never left that task.
 const aborted = new Map();
+// Tasks of this process's own with a deadline, started (run number seq) by
+// the main thread: key → { name, deadline, seq }. Their owner's timer is on
+// that thread: while it stays inside the task, only this thread can act.
+const due = new Map();
 const mark = (key) => (key % 0x7ffffffe) + 1;
 const FORGET_MS = 30000;
 let ending = false;
 const checkStuck = () => {
-  if (ending || aborted.size === 0) return;
+  if (ending || aborted.size + due.size === 0) return;
   const now = Date.now();
   const current = running[0];
   const seq = running[1];
+  for (const [key, d] of due) {
+    if (current !== mark(key) || seq !== d.seq) due.delete(key);
+    else if (now - d.deadline >= stuckGraceMs) return endStuck(key, { name: d.name, at: d.deadline, own: true }, now);
+  }
   for (const [key, a] of aborted) {
     if (current !== mark(key)) {
       if (now - a.at > FORGET_MS) aborted.delete(key);
@@ -86,8 +100,12 @@ let acked;
 const endStuck = async (key, a, now) => {
   ending = true;
   clearInterval(timer);
-  if (log.level <= 40) {
-    const msg = 'task "' + (a.name ?? "?") + '" was still running ' + (now - a.at) + " ms after its owner gave up on it (its deadline passed, or it was cancelled): a synchronous task cannot be interrupted, so this worker ends to free its core; its other tasks go to other workers (under scoop, a fresh worker takes its place)";
+  // The origin says nothing itself: ending it ends the run, and the launcher says so (the broker tells it why).
+  if (log.level <= 40 && !origin) {
+    const what = a.own
+      ? "ran " + (now - a.at) + " ms past its deadline on the worker that submitted it (no other worker could run it), so its timer could not fire"
+      : "was still running " + (now - a.at) + " ms after its owner gave up on it (its deadline passed, or it was cancelled)";
+    const msg = 'task "' + (a.name ?? "?") + '" ' + what + ": a synchronous task cannot be interrupted, so this worker ends to free its core; its other tasks go to other workers (under scoop, a fresh worker takes its place)";
     try { require("node:fs").writeSync(2, JSON.stringify({ level: 40, time: Date.now(), pid: process.pid, hostname: require("node:os").hostname(), ...log.bindings, task: a.name, key, msg }) + "\\n"); } catch {}
   }
   // Tell the broker first (it requeues the other tasks at once, and the
@@ -95,19 +113,21 @@ const endStuck = async (key, a, now) => {
   try {
     await sending;
     await Promise.race([
-      sock.send(encode({ v: workerData.version, t: "HEARTBEAT", of: workerId, stuck: key })).then(() => new Promise((r) => (acked = r))),
+      sock.send(encode({ v: workerData.version, t: "HEARTBEAT", of: workerId, stuck: key, ...(a.name !== undefined && { task: a.name }) })).then(() => new Promise((r) => (acked = r))),
       new Promise((r) => setTimeout(r, Math.max(1000, heartbeatMs))),
     ]);
   } catch {}
   process.kill(process.pid, "SIGKILL");
 };
+// The origin does not act on aborts: a task its owner cancelled may be long but
+// legitimate, and ending the origin ends the run (only its own deadlines count).
 const heard = (frames) => {
   if (stuckGraceMs <= 0) return;
   let h;
   try { h = decode(frames[0]); } catch { return; }
   if (h === null || typeof h !== "object") return;
   if (h.t === "HEARTBEAT" && h.stuck !== undefined) acked?.();
-  if (h.t !== "ABORT" || !Array.isArray(h.keys)) return;
+  if (h.t !== "ABORT" || !Array.isArray(h.keys) || origin) return;
   const now = Date.now();
   h.keys.forEach((key, i) => {
     if (typeof key !== "number" || aborted.has(key)) return;
@@ -143,6 +163,7 @@ const timer = setInterval(() => {
   } catch {}
 })();
 parentPort.on("message", (m) => {
+  if (m?.t === "due" && stuckGraceMs > 0) due.set(m.key, m);
   if (m === "stop" && !stopped) {
     stopped = true;
     clearInterval(timer);
@@ -165,8 +186,10 @@ export interface HeartOptions {
   graceMs: number;
   /** CURVE client options for the heart's socket, if the broker uses CURVE. */
   curve?: Record<string, string>;
-  /** How long the main thread may stay inside a task the broker aborted before the process ends itself; 0: never. */
+  /** How long the main thread may stay inside a task the broker aborted, or past the deadline of its own task, before the process ends itself; 0: never. */
   stuckGraceMs: number;
+  /** This is the origin: it says nothing when it ends stuck (ending it ends the run: the launcher says so). */
+  origin: boolean;
   /** For the one warning the thread logs when it ends a stuck worker (as a pino record on stderr): the worker logger's level and bindings. */
   log: { level: number; bindings: Record<string, unknown> };
   /** `frozen`: this process itself was not running for most of the silence (stopped, suspended). */
@@ -178,6 +201,8 @@ export interface Heart {
   stop(): Promise<void>;
   /** The broker task the main thread runs synchronously from now on (`undefined`: none). */
   running(key: number | undefined): void;
+  /** The task just marked {@link running} is this process's own, due by `deadline` (epoch ms): its timer cannot fire while it runs. */
+  ownDeadline(key: number, name: string, deadline: number): void;
 }
 
 /**
@@ -219,6 +244,7 @@ export function startHeart(options: HeartOptions): Heart {
       closed,
       running,
       stuckGraceMs: options.stuckGraceMs,
+      origin: options.origin,
       log: options.log,
     },
   });
@@ -246,6 +272,10 @@ export function startHeart(options: HeartOptions): Heart {
         running[0] = (key % 0x7ffffffe) + 1;
         running[1]++;
       }
+    },
+    ownDeadline(key, name, deadline) {
+      // Rare (only where no other worker could take it): a message is cheap enough, and it reaches the thread however long this one stays busy.
+      thread.postMessage({ t: "due", key, name, deadline, seq: running[1] });
     },
     stop() {
       stopping ??= (async () => {

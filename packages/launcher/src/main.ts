@@ -123,7 +123,7 @@ export async function main(argv: string[]): Promise<number> {
       .option("nice", { type: "number", default: RUN_DEFAULTS.nice, describe: "Niceness of the workers (0-19)" })
       .option("max-tasks-per-worker", { type: "number", describe: "Replace a worker with a fresh process after this many tasks (leaky task code)" })
       .option("max-worker-memory-mb", { type: "number", describe: "Replace a worker with a fresh process once its memory passes this many MB" })
-      .option("stuck-grace-ms", { type: "number", describe: "Replace a worker still stuck in synchronous code this long after a task's owner gave up on it (deadline, cancel); 0: never", defaultDescription: "2000" })
+      .option("stuck-grace-ms", { type: "number", describe: "Replace a worker still stuck in synchronous code this long after a task's owner gave up on it (deadline, cancel) or past its own task's deadline (the origin ends the run instead); 0: never", defaultDescription: "2000" })
       .option("ssh-user", { type: "string", describe: "SSH login name", defaultDescription: "current user" })
       .option("ssh-port", { type: "number", describe: "SSH port", defaultDescription: "22" })
       .option("ssh-key", { type: "string", describe: "SSH private key file (ssh-agent is used too when SSH_AUTH_SOCK is set)" })

@@ -74,7 +74,7 @@ export interface RunOptions {
   maxTasksPerWorker?: number;
   /** A worker (not the origin) whose resident memory passes this many MB leaves and a fresh process replaces it. @default never */
   maxWorkerMemoryMb?: number;
-  /** A worker (not the origin) still inside a task this long after its owner gave up on it (deadline, cancel) ends and a fresh process replaces it; 0: never. @default 2000 (`@scoop/worker`'s stuckGraceMs) */
+  /** A worker still inside a task this long after its owner gave up on it (deadline, cancel), or this long past the deadline of a task of its own, ends and a fresh process replaces it; the origin ends the run instead (its own tasks only); 0: never. @default 2000 (`@scoop/worker`'s stuckGraceMs) */
   stuckGraceMs?: number;
   /** Seed of the run's random streams (passed to the origin as `SCOOP_SEED`). @default drawn by the origin and logged at info */
   seed?: number;

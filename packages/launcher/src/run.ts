@@ -20,7 +20,7 @@ import { drawsLiveProgress, openRunViews, type RunViews } from "./run-views.js";
 import { RunKeys } from "./secrets.js";
 import type { SshHost } from "./ssh-workers.js";
 import { signalExitCode, type LaunchedWorker, type WorkerSpec } from "./worker-spec.js";
-import { FatalReports, howItEnded, pidOf } from "./worker-exits.js";
+import { FatalReports, howItEnded, originEnd, pidOf } from "./worker-exits.js";
 
 /** Workers started on one host by one launch method, and how to stop them. */
 interface Launch {
@@ -120,9 +120,9 @@ export async function runProgram(options: RunOptions): Promise<number> {
     let ending = false;
     b.on("shutdown", () => (ending = true));
     let originDone = false;
-    // Workers that ended themselves, stuck in a task its owner gave up on (the broker hears it before they exit).
-    const stuck = new Set<string>();
-    b.on("peer:lost", (peer, info) => info.stuck !== undefined && stuck.add(peer.id));
+    // Workers that ended themselves, stuck in a task past its deadline (the broker hears it before they exit): id → task name.
+    const stuck = new Map<string, string>();
+    b.on("peer:lost", (peer, info) => info.stuck !== undefined && stuck.set(peer.id, info.task ?? "?"));
     const watch = (w: LaunchedWorker, launch: Launch | undefined) => {
       void w.exited.then(({ code, signal }) => {
         if (ending || stopping || b.state !== "running" || originDone) return;
@@ -144,12 +144,12 @@ export async function runProgram(options: RunOptions): Promise<number> {
     const code = await Promise.race([
       origin.exited.then((e) => {
         originDone = true;
-        if (e.signal !== null && !stopping && !o.signal?.aborted) {
-          // Killed from outside (OOM killer, kill -9), or out of memory: the origin could not say so itself.
-          const { queued, running } = b.stats();
-          log.error(`the origin (worker ${origin.id} on ${origin.host}${pidOf(origin)}) ${howItEnded(origin, e, reports)}: main did not finish; ${queued + running} task(s) were in flight and are dropped; the run stops with exit code ${e.code}`);
-        }
-        return e.code;
+        if (stopping || o.signal?.aborted) return e.code;
+        // Stuck past a deadline, killed from outside (OOM killer, kill -9), out of memory: the origin could not say so itself.
+        const { queued, running } = b.stats();
+        const end = originEnd(origin, e, queued + running, stuck.get(origin.id), reports);
+        if (end.line !== undefined) log.error(end.line);
+        return end.code;
       }),
       aborted,
     ]);
@@ -202,7 +202,7 @@ async function launchAll(plan: RunPlan, broker: Broker, o: ResolvedRunOptions, a
       secretsOnStdin: keys !== undefined,
       maxTasks: origin ? undefined : o.maxTasksPerWorker,
       maxMemoryMb: origin ? undefined : o.maxWorkerMemoryMb,
-      stuckGraceMs: origin ? undefined : o.stuckGraceMs,
+      stuckGraceMs: o.stuckGraceMs,
       // The origin roots the run's random streams; every task carries its own stream id from there.
       // A traced run sends every task through the broker (work-first runs would be missing from the trace).
       env: { ...(origin && o.seed !== undefined && { SCOOP_SEED: String(o.seed) }), ...(o.trace !== undefined && { SCOOP_WORK_FIRST: "0" }) },

@@ -55,3 +55,18 @@ export function howItEnded(worker: LaunchedWorker, exit: { code: number; signal:
   if (report) return `ended on a fatal error (${report.event})`;
   return exit.signal !== null ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
 }
+
+/**
+ * How the run ends when its origin ended without ending it itself (`exit`;
+ * `inFlight` tasks dropped): the one line that says why, if any, and the
+ * run's exit code. `stuckTask`: the origin ended itself, stuck in that task.
+ */
+export function originEnd(origin: LaunchedWorker, exit: { code: number; signal: NodeJS.Signals | null }, inFlight: number, stuckTask?: string, reports?: FatalReports): { line?: string; code: number } {
+  const which = `worker ${origin.id} on ${origin.host}${pidOf(origin)}`;
+  const dropped = `${inFlight} task(s) were in flight and are dropped`;
+  if (stuckTask !== undefined) {
+    return { code: 1, line: `task "${stuckTask}" held the origin's thread (${which}) past its deadline and its grace (--stuck-grace-ms): a synchronous task cannot be interrupted, and main runs on that thread, so main cannot go on; ${dropped}; the run stops with exit code 1. Run with -n 2 or more (tasks with a deadline then run off the origin), or make the task return` };
+  }
+  if (exit.signal === null) return { code: exit.code };
+  return { code: exit.code, line: `the origin (${which}) ${howItEnded(origin, exit, reports)}: main did not finish; ${dropped}; the run stops with exit code ${exit.code}` };
+}

@@ -91,7 +91,7 @@ export type Header =
   | { t: "CONST_SET"; name: string; frames: number; app?: string }
   | { t: "CONST"; name: string; frames: number; app?: string; forget?: boolean }
   | { t: "TASKS"; tasks: string[] }
-  | { t: "HEARTBEAT"; of?: string; cpu?: number; rss?: number; stuck?: number }
+  | { t: "HEARTBEAT"; of?: string; cpu?: number; rss?: number; stuck?: number; task?: string }
   | { t: "SHUTDOWN"; code: number }
   | { t: "BYE"; reason?: "recycled" }
   | { t: "ERROR"; code: string; message: string; ref?: number; name?: string }
@@ -172,7 +172,7 @@ const SCHEMAS: Record<MessageTypeName, { fields: Record<string, Check>; optional
   CONST_SET: { fields: { name: isString, frames: isUint }, optional: { app: isString }, frames: (h) => h.frames },
   CONST: { fields: { name: isString, frames: isUint }, optional: { app: isString, forget: isBool }, frames: (h) => h.frames },
   TASKS: { fields: { tasks: arrayOf(isString) }, frames: () => 0 },
-  HEARTBEAT: { fields: {}, optional: { of: isString, cpu: isNumber, rss: isUint, stuck: isUint }, frames: () => 0 },
+  HEARTBEAT: { fields: {}, optional: { of: isString, cpu: isNumber, rss: isUint, stuck: isUint, task: isString }, frames: () => 0 },
   SHUTDOWN: { fields: { code: isInt }, frames: () => 0 },
   BYE: { fields: {}, optional: { reason: (v) => v === "recycled" }, frames: () => 0 },
   ERROR: { fields: { code: isString, message: isString }, optional: { ref: isUint, name: isString }, frames: () => 0 },

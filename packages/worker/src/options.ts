@@ -60,8 +60,11 @@ export interface WorkerOptions {
    * this long after the broker's abort reached the worker ends the worker
    * process (one warning names the task): its other tasks go to other workers
    * without spending their retries, and the launcher starts a fresh worker.
-   * Checked once per heartbeat. 0: never. Ignored for the origin (ending it
-   * would end `main`).
+   * So does a task of this worker's own with a deadline (no other worker
+   * could take it) still running this long past that deadline: its timer is
+   * on the same thread and cannot fire. Checked once per heartbeat. 0: never.
+   * The origin cannot end without ending `main`: for its own tasks only, it
+   * ends the run instead, and the launcher says so in one line.
    * @default 2000, or 0 with `reconnect` (a daemon worker has no launcher to replace it)
    */
   stuckGraceMs?: number;
@@ -83,7 +86,7 @@ export const WORKER_DEFAULTS = Object.freeze({
   app: "default",
   connectTimeoutMs: 10_000,
   reconnect: false,
-  /** 0 with `reconnect` and for the origin (see {@link WorkerOptions.stuckGraceMs}). */
+  /** 0 with `reconnect` (see {@link WorkerOptions.stuckGraceMs}). */
   stuckGraceMs: 2000,
 });
 
@@ -112,7 +115,7 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
   }
   if (options.origin && !options.script) throw new InvalidOptionError("options.script is required for the origin worker (it runs the script's main)");
   const reconnect = resolveReconnect(options.reconnect ?? WORKER_DEFAULTS.reconnect);
-  const stuckGraceMs = options.origin ? 0 : (options.stuckGraceMs ?? (reconnect ? 0 : WORKER_DEFAULTS.stuckGraceMs));
+  const stuckGraceMs = options.stuckGraceMs ?? (reconnect ? 0 : WORKER_DEFAULTS.stuckGraceMs);
   if (!(Number.isSafeInteger(stuckGraceMs) && stuckGraceMs >= 0)) throw new InvalidOptionError(`options.stuckGraceMs must be a non-negative integer of milliseconds (got ${String(options.stuckGraceMs)})`);
   return {
     ...options,

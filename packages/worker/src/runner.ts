@@ -192,7 +192,7 @@ export class TaskRunner {
     const started = performance.now();
     let result: unknown;
     // The heartbeat thread watches this mark: still inside an aborted task past its grace, the worker ends.
-    this.options.connection.runningTask(task.key);
+    this.options.connection.runningTask(task.key, task);
     try {
       const context = { id: task.key, name: task.name, scope, workerId: this.options.workerId, attempt: task.attempt, rng: task.rng };
       const call = () => runInTaskContext(context, fn, ...args);
