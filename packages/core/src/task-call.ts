@@ -7,7 +7,7 @@ import { DEFAULT_CALL_OPTIONS, type ResolvedCallOptions } from "./call-options.j
 import { AbortedError, TimeoutError } from "./errors.js";
 import { Future } from "./future.js";
 import { RetriesExhaustedError, nextRetry, type RetryPolicy } from "./retry-on-error.js";
-import { currentScope, defineTask, nextStreamPosition, requireTaskName, runtime, taskByName, taskName, type StreamPosition } from "./runtime.js";
+import { currentScope, defineTask, nextStreamPosition, requireTaskName, runtime, streamId, taskByName, taskName, type StreamPosition } from "./runtime.js";
 import { followAbort } from "./abort-fanout.js";
 import { addOwnDeadline } from "./own-deadlines.js";
 
@@ -80,7 +80,7 @@ export function prepare<R>(fn: Fn, name: string, args: unknown[], options: Resol
     if (timeoutMs === undefined && signal === undefined) return;
     const timer = timeoutMs === undefined ? undefined : setTimeout(() => future.abandon(new TimeoutError(`task "${name}" did not finish within ${timeoutMs} ms (its timeoutMs); it was cancelled`, { taskName: name })), timeoutMs);
     // Where this process runs it itself, the timer cannot fire while it runs: the heartbeat thread watches the deadline.
-    const forgetDeadline = timeoutMs === undefined ? undefined : addOwnDeadline(rng, Date.now() + timeoutMs);
+    const forgetDeadline = timeoutMs === undefined ? undefined : addOwnDeadline(streamId(rng)!, Date.now() + timeoutMs);
     const onAbort = () => future.abandon(new AbortedError(`task "${name}" was aborted by its signal`, { taskName: name, cause: signal?.reason }));
     // One listener per signal fans out to every follower: a signal shared by 100,000 calls gets one listener.
     const unfollowSignal = signal === undefined ? undefined : followAbort(signal, onAbort);
