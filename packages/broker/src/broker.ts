@@ -14,7 +14,7 @@ import { SendQueue, ScoopError, decodeMessage, encodeMessage, type BrokerSnapsho
 import { AppConstants } from "./constants.js";
 import { Dispatcher } from "./dispatcher.js";
 import { logRefusedHandshakes, warnIfInsecure } from "./handshake-log.js";
-import { resolveBrokerOptions, type BrokerOptions, type ResolvedBrokerOptions } from "./options.js";
+import type { ResolvedBrokerOptions } from "./options.js";
 import { PeerTable, appOfMessage, newPeer, peerInfo, type Peer, type PeerInfo, type QueuedTask } from "./peers.js";
 import { EventStream } from "./event-stream.js";
 import { buildSnapshot } from "./snapshot.js";
@@ -76,11 +76,14 @@ export class Broker extends EventEmitter<BrokerEvents> {
   private closing?: Promise<void>;
   private loop?: Promise<void>;
   private lastMalformedWarn = 0;
+  /** Origins' HELLOs held until {@link admitOrigins} (`holdOrigins`); undefined once admitted. */
+  private heldOrigins?: [Buffer, Extract<Header, { t: "HELLO" }>][];
   private _state: BrokerState = "running";
 
   /** @internal use {@link startBroker} */
   constructor(readonly options: ResolvedBrokerOptions) {
     super();
+    if (options.holdOrigins) this.heldOrigins = [];
     this.log = (options.logger ?? pino({ level: "warn" }, pino.destination({ fd: 2, sync: true }))).child({ component: "broker" });
     this.router = new Router({
       mandatory: true,
@@ -156,6 +159,13 @@ export class Broker extends EventEmitter<BrokerEvents> {
     const peer = this.peers.byId(id);
     if (peer?.pid === pid) this.removePeer(peer, "lost");
     return peer?.pid === pid;
+  }
+
+  /** Welcome the origins `holdOrigins` held, and from now on every origin at once. Idempotent. */
+  admitOrigins(): void {
+    const held = this.heldOrigins ?? [];
+    this.heldOrigins = undefined;
+    for (const [identity, hello] of held) this.onHello(identity, hello);
   }
 
   /** Tell every peer the run is over (they exit), then keep serving until closed. */
@@ -272,6 +282,10 @@ export class Broker extends EventEmitter<BrokerEvents> {
   }
 
   private onHello(identity: Buffer, h: Extract<Header, { t: "HELLO" }>): void {
+    if (h.role === "origin" && this.heldOrigins) {
+      this.heldOrigins.push([identity, h]); // welcomed by admitOrigins()
+      return;
+    }
     const existing = this.peers.get(identity);
     if (existing !== undefined) this.removePeer(existing, "left");
     const clash = this.peers.byId(h.id);
@@ -376,24 +390,4 @@ export class Broker extends EventEmitter<BrokerEvents> {
       }
     }
   }
-}
-
-/**
- * Start a broker and resolve once it listens.
- *
- * ```ts
- * const broker = await startBroker({ bind: "tcp://127.0.0.1:*" });
- * console.log(broker.endpoint); // tcp://127.0.0.1:41234
- * await broker.close();
- * ```
- */
-export async function startBroker(options: BrokerOptions = {}): Promise<Broker> {
-  const broker = new Broker(resolveBrokerOptions(options));
-  try {
-    await broker.bind();
-  } catch (error) {
-    await broker.close();
-    throw error;
-  }
-  return broker;
 }

@@ -1,4 +1,5 @@
-export { Broker, startBroker } from "./broker.js";
+export { Broker } from "./broker.js";
+export { startBroker } from "./start-broker.js";
 export type { BrokerEvents, BrokerState, BrokerStats, PeerInfo } from "./broker.js";
 export { BROKER_DEFAULTS, resolveBrokerOptions, isLoopbackEndpoint, isZ85Key } from "./options.js";
 export type { BrokerOptions, BrokerCurveOptions, ResolvedBrokerOptions } from "./options.js";

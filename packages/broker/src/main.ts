@@ -9,7 +9,7 @@ import type Yargs from "yargs";
 import type { Argv } from "yargs";
 import { LOG_FORMATS, ScoopError, prettyLogDestination, readServerKey } from "@scoop/protocol";
 import { parseCommandLine } from "@scoop/protocol/internal";
-import { startBroker } from "./broker.js";
+import { startBroker } from "./start-broker.js";
 import { DASHBOARD_DEFAULTS, startDashboard, type Dashboard } from "./dashboard.js";
 import { fetchStatus, formatStatus } from "./status.js";
 import { readBrokerKeys, readPublicKeys, writeBrokerKeys } from "./keys.js";

@@ -22,6 +22,13 @@ export interface BrokerOptions {
   /** Largest message part accepted; a peer sending more is disconnected by ZeroMQ. @default 268435456 (256 MiB) */
   maxMessageBytes?: number;
   /**
+   * Hold each origin's WELCOME until {@link Broker.admitOrigins} is called:
+   * the launcher calls it once the run's workers have joined, so `main`'s
+   * first tasks spread over all of them rather than going to the origin alone.
+   * @default false
+   */
+  holdOrigins?: boolean;
+  /**
    * CURVE security: the broker's long-term keypair (z85, as made by
    * `scoop-broker keygen` or zeromq's `curveKeyPair()`). When set, every
    * connection is authenticated and encrypted; peers must know `publicKey`.
@@ -59,6 +66,7 @@ export interface ResolvedBrokerOptions {
   livenessMs: number;
   unknownTasks: "wait" | "fail";
   maxMessageBytes: number;
+  holdOrigins: boolean;
   curve?: BrokerCurveOptions;
   insecure: boolean;
   logger?: Logger;
@@ -72,6 +80,7 @@ export const BROKER_DEFAULTS = Object.freeze({
   livenessMs: 4000,
   unknownTasks: "wait" as const,
   maxMessageBytes: 256 * 1024 * 1024,
+  holdOrigins: false,
   insecure: false,
 });
 
@@ -131,5 +140,5 @@ export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBroke
       { address: exposed[0] },
     );
   }
-  return { bind, heartbeatMs, livenessMs, unknownTasks, maxMessageBytes, curve, insecure, logger: options.logger };
+  return { bind, heartbeatMs, livenessMs, unknownTasks, maxMessageBytes, holdOrigins: options.holdOrigins ?? BROKER_DEFAULTS.holdOrigins, curve, insecure, logger: options.logger };
 }
