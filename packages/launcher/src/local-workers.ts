@@ -11,11 +11,14 @@ import { WORKER_MODE_ENV } from "@scoop/protocol";
 import { createLinePrefixer, outputSink } from "./output.js";
 import { signalExitCode, workerArgs, type LaunchedWorker, type WorkerSpec } from "./worker-spec.js";
 
+/** Path of the installed `@scoop/worker`'s package.json. */
+export function workerPackageJson(): string {
+  return createRequire(__filename).resolve("@scoop/worker/package.json");
+}
+
 /** Path of the `scoop-worker` bin this launcher starts. */
 export function workerBinPath(): string {
-  const require = createRequire(__filename);
-  const pkg = require.resolve("@scoop/worker/package.json");
-  return join(dirname(pkg), "dist", "cli.js");
+  return join(dirname(workerPackageJson()), "dist", "cli.js");
 }
 
 

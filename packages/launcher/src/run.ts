@@ -11,7 +11,9 @@ import { hostname } from "node:os";
 import type { Logger } from "pino";
 import { startBroker, type Broker } from "@scoop/broker";
 import { EXIT_RECYCLED, ScoopError } from "@scoop/protocol";
-import { spawnLocalWorker, stopLocalWorkers, workerBinPath, type LocalWorker } from "./local-workers.js";
+import { compileScript } from "./compile-script.js";
+import { spawnLocalWorker, stopLocalWorkers, workerBinPath, workerPackageJson, type LocalWorker } from "./local-workers.js";
+import { admitOriginOnceJoined } from "./origin-start.js";
 import { endpointPort, formatPlan, planRun, tcpEndpoint, type HostGroup, type RunPlan } from "./plan.js";
 import { resolveRunOptions, type ResolvedRunOptions, type RunOptions } from "./options.js";
 import { privateIpcEndpoint } from "./private-socket.js";
@@ -89,6 +91,7 @@ export async function runProgram(options: RunOptions): Promise<number> {
   let broker: Broker | undefined;
   let views: RunViews | undefined;
   let stopping = false;
+  let stopWaitingForWorkers: (() => void) | undefined;
   const abortCode = () => signalExitCode(typeof o.signal?.reason === "string" ? o.signal.reason : undefined, 130);
   const aborted = new Promise<number>((resolveAbort) => {
     if (o.signal?.aborted) resolveAbort(abortCode());
@@ -96,10 +99,13 @@ export async function runProgram(options: RunOptions): Promise<number> {
   });
   // Local workers that end on a fatal error leave a report: the launcher tells "ran out of memory" from another abort.
   const reports = local ? new FatalReports(ipc?.dir) : undefined;
+  // While the broker starts: TypeScript compiled once for this machine's workers, in the run's private directory.
+  const compiled = ipc ? compileScript(o.script, ipc.dir, workerPackageJson(), log) : undefined;
   const started = (async () => {
     broker = await startBroker({
       bind: privateOnly ? ipc.endpoint : ipc ? [plan.broker.bind, ipc.endpoint] : plan.broker.bind,
       unknownTasks: "fail",
+      holdOrigins: true, // main starts once the workers have joined (origin-start.ts)
       livenessMs: o.livenessMs,
       heartbeatMs: o.heartbeatMs,
       maxMessageBytes: o.maxMessageBytes,
@@ -109,13 +115,14 @@ export async function runProgram(options: RunOptions): Promise<number> {
     });
     views = await openRunViews(broker, { trace: o.trace, dashboard: o.dashboard, progress: o.progress }, log);
     log.info(`${formatPlan(plan, broker.endpoint)}\n  security: ${keys ? "CURVE with per-run keys" : privateOnly ? "a Unix socket in an owner-only directory, no TCP port" : "none (--insecure)"}`);
-    return launchAll(plan, broker, o, app, launches, () => stopping, log, keys, reports?.nodeArgs);
+    return launchAll(plan, broker, o, app, launches, () => stopping, log, keys, { nodeArgs: reports?.nodeArgs, compiled: await compiled });
   })();
   try {
     const launched = await Promise.race([started, aborted]);
     if (typeof launched === "number") return launched;
     const origin = launched.origin;
     const b = broker!;
+    stopWaitingForWorkers = admitOriginOnceJoined(b, launches.flatMap((l) => l.workers.filter((w) => w !== origin).map((worker) => ({ worker, local: l.group.launcher === "local" }))));
     // Once the origin ends the run, workers leave on their own: not worth a warning.
     let ending = false;
     b.on("shutdown", () => (ending = true));
@@ -162,9 +169,11 @@ export async function runProgram(options: RunOptions): Promise<number> {
     return code;
   } finally {
     stopping = true;
+    stopWaitingForWorkers?.();
     // Connections still opening are dropped, so the start-up ends quickly.
     await Promise.all(launches.filter((l) => l instanceof SshLaunch && !l.host.connected).map((l) => (l as SshLaunch).host.stop(0)));
     await started.catch(() => undefined);
+    await compiled; // never rejects; done before its directory goes
     await Promise.all(launches.map((l) => l.stop(o.graceMs).catch((error) => log.warn({ err: error, host: l.group.host }, "could not stop the workers of a host"))));
     await (views as RunViews | undefined)?.close();
     await (broker as Broker | undefined)?.close();
@@ -180,7 +189,7 @@ interface Launched {
   respawn(worker: LaunchedWorker): LaunchedWorker | undefined;
 }
 
-async function launchAll(plan: RunPlan, broker: Broker, o: ResolvedRunOptions, app: string, launches: Launch[], stopping: () => boolean, log: Logger, keys?: RunKeys, localNodeArgs?: readonly string[]): Promise<Launched> {
+async function launchAll(plan: RunPlan, broker: Broker, o: ResolvedRunOptions, app: string, launches: Launch[], stopping: () => boolean, log: Logger, keys: RunKeys | undefined, localStart: Pick<WorkerSpec, "nodeArgs" | "compiled">): Promise<Launched> {
   // Only remote workers and a run without a Unix socket need the TCP port.
   const port = () => endpointPort(broker.endpoints.find((e) => e.startsWith("tcp://")) ?? broker.endpoint);
   const bin = workerBinPath();
@@ -248,7 +257,7 @@ async function launchAll(plan: RunPlan, broker: Broker, o: ResolvedRunOptions, a
       startOne = (i, g) => {
         const w =
           group.launcher === "local"
-            ? spawnLocalWorker({ ...spec(i, "local", localEndpoint, g), nodeArgs: localNodeArgs }, log, secrets(i))
+            ? spawnLocalWorker({ ...spec(i, "local", localEndpoint, g), ...localStart }, log, secrets(i))
             : isSchedulerLauncher(group.launcher)
               ? spawnSchedulerWorker(group.launcher, group.host, spec(i, group.host, remoteEndpoint(), g), bin, { node: o.remoteNode, prolog: o.prolog }, log, secrets(i))
               : undefined;

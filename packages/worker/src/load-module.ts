@@ -70,18 +70,22 @@ function flatten(namespace: Record<string, unknown>): Record<string, unknown> {
 /**
  * Import a module by path (relative to `cwd`) and return its exports:
  * the ESM namespace, with a CommonJS module's `module.exports` members lifted
- * to the top (`main`, task functions).
+ * to the top (`main`, task functions). `compiled`: the module already
+ * compiled to JavaScript (by the launcher), imported in its place; errors
+ * still name `path`.
  * @throws {ScoopError} `SCOOP_SCRIPT_NOT_FOUND` or `SCOOP_SCRIPT_LOAD_FAILED`, naming the file and the cause.
  */
-export async function loadModule(path: string, cwd = process.cwd()): Promise<Record<string, unknown>> {
+export async function loadModule(path: string, cwd = process.cwd(), compiled?: string): Promise<Record<string, unknown>> {
   const absolute = resolve(cwd, path);
   if (!existsSync(absolute)) {
     throw new ScoopError("SCOOP_SCRIPT_NOT_FOUND", `cannot find the script ${absolute}: check the path (relative paths start from ${cwd})`);
   }
   const real = realpathSync(absolute);
-  if (needsTsx(real)) await registerTsx(real);
+  // Compiled by the launcher (with an inline source map): stack traces name the TypeScript lines, as under tsx.
+  if (compiled !== undefined) process.setSourceMapsEnabled(true);
+  else if (needsTsx(real)) await registerTsx(real);
   try {
-    return flatten((await import(pathToFileURL(real).href)) as Record<string, unknown>);
+    return flatten((await import(pathToFileURL(compiled ?? real).href)) as Record<string, unknown>);
   } catch (error) {
     const e = error as Error;
     throw new ScoopError("SCOOP_SCRIPT_LOAD_FAILED", `cannot load ${real}: ${e?.name ?? "Error"}: ${e?.message ?? String(error)}`, { cause: error });

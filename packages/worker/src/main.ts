@@ -41,6 +41,7 @@ export async function main(argv: string[]): Promise<number> {
       .usage("$0 --broker ENDPOINT [--module FILE]... [--origin SCRIPT [-- ARGS...]]")
       .option("broker", { type: "string", demandOption: true, describe: "Broker endpoint, e.g. tcp://head:5555" })
       .option("module", { type: "string", array: true, default: [] as string[], describe: "Module whose exported functions become tasks (repeatable)" })
+      .option("compiled", { type: "string", describe: "The script compiled to JavaScript (the launcher does it once per run), imported in its place" })
       .option("origin", { type: "boolean", default: false, describe: "Run the script's main (one worker per run)" })
       .option("id", { type: "string", describe: "Unique worker id (default host:pid)" })
       .option("app", { type: "string", describe: "Run or application id (default \"default\": serve every app of a daemon broker)" })
@@ -68,6 +69,7 @@ export async function main(argv: string[]): Promise<number> {
     worker = await startWorker({
       broker: args.broker,
       script,
+      compiledScript: args.compiled,
       modules: args.module,
       origin: args.origin,
       argv: scriptArgs,

@@ -13,6 +13,12 @@ export interface WorkerOptions {
   broker: string;
   /** The program's script. Its exported functions become tasks; the origin runs its `main`. */
   script?: string;
+  /**
+   * The script compiled to JavaScript, imported in its place (the launcher
+   * compiles a TypeScript script once per run rather than once per worker).
+   * @default none: the script itself, through tsx when it is TypeScript
+   */
+  compiledScript?: string;
   /** More modules whose exported functions become tasks. @default [] */
   modules?: string[];
   /** Run the script's `main` (exactly one worker of a run does). @default false */

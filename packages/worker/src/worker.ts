@@ -41,7 +41,7 @@ export async function startWorker(options: WorkerOptions): Promise<ScoopWorker> 
 
   let script: Record<string, unknown> | undefined;
   for (const path of [...(options.script ? [options.script] : []), ...(options.modules ?? [])]) {
-    const namespace = await loadModule(path, cwd);
+    const namespace = await loadModule(path, cwd, path === options.script ? options.compiledScript : undefined);
     script ??= namespace;
     registerModule(exportedFunctions(namespace));
   }

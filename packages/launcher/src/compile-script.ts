@@ -1,0 +1,103 @@
+/**
+ * TypeScript compiled once per run, not once per worker. Under Node 20 a
+ * worker that loads a `.ts` script through tsx starts tsx's loader thread
+ * (a second Node environment) and sends every import of the process through
+ * it: about 0.3 s of CPU per worker, measured on `scoop -n 2` (see the start
+ * notes). The launcher bundles the script's own files (esbuild, the one tsx
+ * ships) into one `.mjs` in the run's private directory; the workers of this
+ * machine import that, with no loader. Packages stay outside the bundle,
+ * imported from where Node finds them, so there is one copy of each (one
+ * `@scoop/core`). Whatever the bundle could change is left to tsx, as before:
+ * a file using `import.meta`, `__dirname`, `require` or a dynamic `import()`,
+ * or a package that is itself TypeScript.
+ */
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { basename, join } from "node:path";
+import type { Logger } from "pino";
+
+const TS_EXTENSIONS = /\.(c|m)?tsx?$/;
+/** What bundling would change: where a file is (`import.meta`, `__dirname`), or loading decided at run time. */
+const PLACE_OR_RUNTIME_LOADING = /\bimport\.meta\b|\b__dirname\b|\b__filename\b|\brequire\s*\(|\bimport\s*\(/;
+const RELATIVE_OR_ABSOLUTE = /^\.{0,2}\//;
+/** Files Node loads without tsx. */
+const PLAIN_JS = /\.(c|m)?js$|\.json$|\.node$/;
+
+/** The subset of esbuild's API used here (esbuild is tsx's dependency, not ours). */
+interface Esbuild {
+  build(options: Record<string, unknown>): Promise<{ errors: unknown[] }>;
+}
+
+/** esbuild as tsx resolves it, from where the worker resolves tsx; undefined when tsx is not installed. */
+function findEsbuild(workerPackageJson: string): Esbuild | undefined {
+  try {
+    const tsx = createRequire(workerPackageJson).resolve("tsx/package.json");
+    return createRequire(tsx)("esbuild") as Esbuild;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Thrown by the plugin: this script stays with tsx. */
+class NotBundled extends Error {}
+
+/**
+ * Bundle a TypeScript `script` into `outDir`; resolves with the `.mjs` file
+ * the workers import, or undefined when the script is not TypeScript, tsx is
+ * not installed, or bundling might change what the script does (the workers
+ * then load it through tsx, which also reports its errors).
+ */
+export async function compileScript(script: string, outDir: string, workerPackageJson: string, log: Logger): Promise<string | undefined> {
+  if (!TS_EXTENSIONS.test(script)) return undefined;
+  const esbuild = findEsbuild(workerPackageJson);
+  if (esbuild === undefined) return undefined;
+  const outfile = join(outDir, `${basename(script).replace(TS_EXTENSIONS, "")}.mjs`);
+  const started = performance.now();
+  try {
+    await esbuild.build({
+      entryPoints: [script],
+      outfile,
+      bundle: true,
+      format: "esm",
+      platform: "node",
+      // As tsx compiles: for this Node, names kept (task names), with source maps for stack traces.
+      target: `node${process.versions.node}`,
+      keepNames: true,
+      sourcemap: "inline",
+      logLevel: "silent",
+      plugins: [
+        {
+          name: "scoop-packages-outside",
+          setup(build: EsbuildPluginBuild) {
+            build.onResolve({ filter: /.*/ }, async (args) => {
+              if (args.kind === "entry-point" || args.pluginData === "scoop-inner") return undefined;
+              const found = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: "scoop-inner" });
+              if (found.errors.length > 0) throw new NotBundled(`cannot resolve ${args.path}`);
+              if (found.external) return { path: args.path, external: true }; // node: builtins
+              // A path is one of the script's own files: bundled. A package (a name) is imported from where Node finds it.
+              if (RELATIVE_OR_ABSOLUTE.test(args.path)) return undefined;
+              if (!PLAIN_JS.test(found.path)) throw new NotBundled(`${found.path} needs tsx`);
+              return { path: found.path, external: true };
+            });
+            build.onLoad({ filter: /.*/ }, (args) => {
+              if (PLACE_OR_RUNTIME_LOADING.test(readFileSync(args.path, "utf8"))) throw new NotBundled(`${args.path} depends on where it is or loads at run time`);
+              return undefined;
+            });
+          },
+        },
+      ],
+    });
+  } catch (error) {
+    log.debug({ err: error, script }, "the script is loaded through tsx by each worker");
+    return undefined;
+  }
+  log.debug({ script, compiled: outfile, ms: Math.round(performance.now() - started) }, "compiled the script once for this machine's workers");
+  return outfile;
+}
+
+/** The part of esbuild's plugin API used here. */
+interface EsbuildPluginBuild {
+  onResolve(options: { filter: RegExp }, callback: (args: { path: string; kind: string; importer: string; resolveDir: string; pluginData?: unknown }) => Promise<{ path: string; external: boolean } | undefined>): void;
+  onLoad(options: { filter: RegExp }, callback: (args: { path: string }) => undefined): void;
+  resolve(path: string, options: { kind: string; importer: string; resolveDir: string; pluginData: unknown }): Promise<{ path: string; external: boolean; errors: unknown[] }>;
+}
