@@ -18,6 +18,12 @@ export interface SessionAttachment {
 export interface PeerSessionOptions<A extends SessionAttachment | undefined> extends Omit<ConnectionOptions, "onBrokerLost"> {
   /** What the `SCOOP_BROKER_LOST` error says after "lost the broker at <endpoint>: <reason>; ". */
   lostAdvice: string;
+  /**
+   * When the broker dropped this peer (it heard nothing from it: the process was stopped or suspended) and that
+   * is not the run's end (a worker other than the origin), what the error says instead; it is then logged as a
+   * warning, not an error. @default the lost-the-broker message, logged as an error
+   */
+  droppedMessage?(reason: string): string;
   /** More context of that error (its `address` is the endpoint). */
   lostContext?: ScoopErrorContext;
   /** Options of the executor beyond its connection, codec and logger. */
@@ -41,15 +47,17 @@ export interface PeerSession<A> {
  * @throws {ScoopError} what {@link BrokerConnection.open} throws.
  */
 export async function openPeerSession<A extends SessionAttachment | undefined = undefined>(options: PeerSessionOptions<A>): Promise<PeerSession<A>> {
-  const { lostAdvice, lostContext, executor: executorOptions, attach, onBrokerLost, ...connectionOptions } = options;
+  const { lostAdvice, droppedMessage, lostContext, executor: executorOptions, attach, onBrokerLost, ...connectionOptions } = options;
   const log = options.logger;
   let executor: DistributedExecutor | undefined;
   let attached: A | undefined;
   const connection = await BrokerConnection.open({
     ...connectionOptions,
-    onBrokerLost(silentMs, reason) {
-      const error = new ScoopError("SCOOP_BROKER_LOST", `lost the broker at ${options.endpoint}: ${reason}; ${lostAdvice}`, { address: options.endpoint, ...lostContext });
-      log.error({ silentMs }, error.message);
+    onBrokerLost(silentMs, reason, dropped) {
+      const droppedNote = dropped ? droppedMessage?.(reason) : undefined;
+      const error = new ScoopError("SCOOP_BROKER_LOST", droppedNote ?? `lost the broker at ${options.endpoint}: ${reason}; ${lostAdvice}`, { address: options.endpoint, ...lostContext });
+      if (droppedNote !== undefined) log.warn({ silentMs }, error.message);
+      else log.error({ silentMs }, error.message);
       attached?.stop();
       executor?.failAll(error);
       onBrokerLost?.(error);

@@ -5,7 +5,7 @@
 import pino from "pino";
 import { EXIT_RECYCLED, ScoopError, enterWorkerMode } from "@scoop/protocol";
 import { getCodec, registerModule, registeredTaskNames, runnableTaskNames, runMain } from "@scoop/core";
-import { BrokerConnection, DistributedExecutor, setExecutor } from "@scoop/core/internal";
+import { openPeerSession, type BrokerConnection } from "@scoop/core/internal";
 import { exportedFunctions, loadModule } from "./load-module.js";
 import { resolveWorkerOptions, type WorkerOptions } from "./options.js";
 import { TaskRunner } from "./runner.js";
@@ -53,15 +53,13 @@ export async function startWorker(options: WorkerOptions): Promise<ScoopWorker> 
   /** The worker left after its task or memory limit (the broker is told: a fresh process replaces it). */
   let retired = false;
   let wake: (() => void) | undefined;
-  let session: { connection: BrokerConnection; executor: DistributedExecutor; runner: TaskRunner } | undefined;
+  let session: { connection: BrokerConnection; runner: TaskRunner } | undefined;
   let mainStarted = false;
 
-  /** Join once; wire the executor and the runner to the new connection. */
+  /** Join once: the peer session (connection, executor, broker-lost handling) with this worker's task runner. */
   const join = async (): Promise<void> => {
-    let executor: DistributedExecutor | undefined;
-    let runner: TaskRunner | undefined;
-    let connection: BrokerConnection | undefined = undefined;
-    connection = await BrokerConnection.open({
+    let joined: BrokerConnection | undefined;
+    const { connection, attached: runner } = await openPeerSession({
       endpoint: options.broker,
       id,
       role: options.origin ? "origin" : "worker",
@@ -73,47 +71,40 @@ export async function startWorker(options: WorkerOptions): Promise<ScoopWorker> 
       // A reconnecting worker outlives its broker by design: never end the process.
       graceMs: reconnect ? 0 : undefined,
       stuckGraceMs,
-      onBrokerLost(silentMs, reason, dropped) {
-        // A worker the broker dropped (it was stopped, say) is not the run's end: the others go on.
-        const goesOn = dropped && !options.origin && !reconnect;
-        const error = new ScoopError(
-          "SCOOP_BROKER_LOST",
-          reconnect
-            ? `lost the broker at ${options.broker}: ${reason}; tasks this worker submitted failed, the worker joins again when the broker is back`
-            : goesOn
-              ? `the broker dropped this worker: ${reason}. Its tasks went to other workers and the run goes on without it; this worker leaves`
-              : `lost the broker at ${options.broker}: ${reason}; the run cannot go on`,
-          { address: options.broker, workerId: id },
-        );
-        if (goesOn) log.warn({ silentMs }, error.message);
-        else log.error({ silentMs }, error.message);
-        runner?.stop();
-        executor?.failAll(error);
+      lostAdvice: reconnect ? "tasks this worker submitted failed, the worker joins again when the broker is back" : "the run cannot go on",
+      lostContext: { workerId: id },
+      // A worker the broker dropped (it was stopped, say) is not the run's end: the others go on.
+      droppedMessage:
+        !options.origin && !reconnect ? (reason) => `the broker dropped this worker: ${reason}. Its tasks went to other workers and the run goes on without it; this worker leaves` : undefined,
+      executor: { taskNames: runnableTaskNames },
+      attach: (connection, executor) => {
+        joined = connection;
+        const runner: TaskRunner = new TaskRunner({
+          connection,
+          codec: getCodec(),
+          logger: log,
+          workerId: id,
+          bufferMs: options.bufferMs,
+          executor,
+          recycle: options.origin ? undefined : { maxTasks: options.maxTasks, maxMemoryMb: options.maxMemoryMb },
+          onRetired: (why) => {
+            retired = true;
+            log.info({ why, tasks: runner.completed }, "recycling: leaving for a fresh worker");
+            resolveDone(EXIT_RECYCLED);
+          },
+        });
+        return runner;
+      },
+      onBrokerLost() {
         if (!reconnect || closed) {
           resolveDone(1);
           return;
         }
-        void Promise.resolve(connection?.close(false)).then(() => rejoin());
+        void Promise.resolve(joined?.close(false)).then(() => rejoin());
       },
     });
-    executor = new DistributedExecutor({ connection, codec: getCodec(), logger: log, taskNames: runnableTaskNames });
-    runner = new TaskRunner({
-      connection,
-      codec: getCodec(),
-      logger: log,
-      workerId: id,
-      bufferMs: options.bufferMs,
-      executor,
-      recycle: options.origin ? undefined : { maxTasks: options.maxTasks, maxMemoryMb: options.maxMemoryMb },
-      onRetired: (why) => {
-        retired = true;
-        log.info({ why, tasks: runner?.completed }, "recycling: leaving for a fresh worker");
-        resolveDone(EXIT_RECYCLED);
-      },
-    });
-    setExecutor(executor);
     connection.on("SHUTDOWN", (h) => resolveDone(options.origin ? h.code : 0));
-    session = { connection, executor, runner };
+    session = { connection, runner };
     runner.start();
     connection.ready();
     log.info({ role: options.origin ? "origin" : "worker", tasks: registeredTaskNames().length }, "worker joined");
