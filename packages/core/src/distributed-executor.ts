@@ -165,7 +165,7 @@ export class DistributedExecutor implements Executor {
         // Plain arguments are encoded only if the task leaves this process (they cannot fail to encode).
         const plain = plainArgs(call.args) && (this.options.connection.brokerMaxMessageBytes ?? Infinity) >= PLAIN_MIN_LIMIT;
         const frames = plain ? undefined : this.encode(entries)[0];
-        if (this.local.hold({ call, sink, frames, ...origin })) {
+        if (this.local.hold({ call, sink, frames, app: origin.app, parent: origin.parent })) {
           this.pending.set(call.id, { call, sink, sent: false, bytes: 0 });
           this.scheduleFlush();
           return;

@@ -49,8 +49,9 @@ export class Future<T> implements PromiseLike<T> {
   private value?: T;
   private error?: unknown;
   private failed = false;
-  private callbacks: Array<(future: Future<T>) => void> = [];
-  private waiters: Array<() => void> = [];
+  /** Made when the first one comes (most futures get none, or one waiter). */
+  private callbacks?: Array<(future: Future<T>) => void>;
+  private waiters?: Array<() => void>;
   private promise?: Promise<T>;
   private cancelHook?: () => boolean;
   private awaitHook?: () => void;
@@ -202,7 +203,7 @@ export class Future<T> implements PromiseLike<T> {
    */
   addDoneCallback(callback: (future: Future<T>) => void): void {
     if (this.done()) this.runCallback(callback);
-    else this.callbacks.push(callback);
+    else (this.callbacks ??= []).push(callback);
   }
 
   /** @internal */
@@ -221,11 +222,11 @@ export class Future<T> implements PromiseLike<T> {
     this.scope?.unfollow(this);
     this.scope = undefined;
     const waiters = this.waiters;
-    this.waiters = [];
-    for (const wake of waiters) wake();
+    this.waiters = undefined;
+    if (waiters !== undefined) for (const wake of waiters) wake();
     const callbacks = this.callbacks;
-    this.callbacks = [];
-    for (const callback of callbacks) this.runCallback(callback);
+    this.callbacks = undefined;
+    if (callbacks !== undefined) for (const callback of callbacks) this.runCallback(callback);
   }
 
   private runCallback(callback: (future: Future<T>) => void): void {
@@ -243,7 +244,7 @@ export class Future<T> implements PromiseLike<T> {
       this.promise = this.failed ? Promise.reject(this.error) : Promise.resolve(this.value as T);
     } else {
       this.promise = new Promise<T>((resolve, reject) =>
-        this.waiters.push(() => (this.failed ? reject(this.error) : resolve(this.value as T))),
+        (this.waiters ??= []).push(() => (this.failed ? reject(this.error) : resolve(this.value as T))),
       );
       this.awaited();
     }
@@ -253,7 +254,7 @@ export class Future<T> implements PromiseLike<T> {
   /** @internal resolves when done; rejects on timeout or abort, leaving the future alone. */
   waitDone(timeoutMs?: number, signal?: AbortSignal): Promise<void> {
     if (this.done()) return Promise.resolve();
-    const wait = waitFor((wake) => this.waiters.push(wake), timeoutMs, signal, `task "${this.name}"`);
+    const wait = waitFor((wake) => (this.waiters ??= []).push(wake), timeoutMs, signal, `task "${this.name}"`);
     this.awaited();
     return wait;
   }

@@ -62,16 +62,21 @@ export function prepare<R>(fn: Fn, name: string, args: unknown[], options: Resol
   const taskOptions = options === DEFAULT_CALL_OPTIONS ? DEFAULT_CALL_OPTIONS : { timeoutMs: options.timeoutMs, retries: options.retries, priority: options.priority };
   const call: TaskCall = { id, name, fn, args, rng, options: taskOptions, map };
   let sink = future.sink() as TaskSink;
-  // Someone waits for it: the executor may run it here (work-first), again on each retry.
-  const waited = { yes: false };
-  if (exec.awaited !== undefined) {
-    future.bindAwait(() => {
-      waited.yes = true;
-      exec.awaited!(id);
-    });
+  if (options.retryOnError === undefined) {
+    // Someone waits for it: the executor may run it here (work-first).
+    if (exec.awaited !== undefined) future.bindAwait(() => exec.awaited!(id));
+    future.bindCancel(() => exec.cancel(id));
+  } else {
+    // The same, again on each retry.
+    const waited = { yes: false };
+    if (exec.awaited !== undefined) {
+      future.bindAwait(() => {
+        waited.yes = true;
+        exec.awaited!(id);
+      });
+    }
+    sink = retryingSink(call, sink, options.retryOnError, exec, future, waited);
   }
-  if (options.retryOnError === undefined) future.bindCancel(() => exec.cancel(id));
-  else sink = retryingSink(call, sink, options.retryOnError, exec, future, waited);
   const arm = () => {
     const { timeoutMs, signal } = options;
     // A task's children are cancelled with it: they follow its cancel scope (no listener per child).
