@@ -6,7 +6,7 @@
  * steps. Prints one line per event and never fails. `--runs K` repeats the
  * run and prints each process's CPU and the wall times.
  *
- *   pnpm --filter ./benchmarks exec tsx w0-timeline.ts [--runs 5] [script]
+ *   pnpm --filter ./benchmarks exec tsx w0-timeline.ts [--runs 5] [script]   (SCOOP_BIN: another build's cli.js)
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 const here = import.meta.dirname;
-const scoopBin = resolve(here, "../packages/launcher/dist/cli.js");
+const scoopBin = process.env.SCOOP_BIN ?? resolve(here, "../packages/launcher/dist/cli.js");
 const workers = process.env.SCOOP_BENCH_WORKERS ?? "2";
 const runsAt = process.argv.indexOf("--runs");
 const runs = runsAt > 0 ? Number(process.argv[runsAt + 1]) : 1;

@@ -4,15 +4,93 @@
  */
 import { createRequire } from "node:module";
 import { constants as osConstants } from "node:os";
+import { parseArgs } from "node:util";
 import type Yargs from "yargs";
+import type { Options } from "yargs";
 import { ScoopError, curveClientOptions, readServerKey } from "@scoop/protocol";
 import { parseCommandLine } from "@scoop/protocol/internal";
 import { startWorker, type ScoopWorker } from "./worker.js";
 import { parseSecrets, readLine } from "./curve.js";
 
-// yargs' ESM build wraps help text mid-word (its cliui shim has no word
-// wrapping); its CommonJS build wraps at word boundaries.
-const yargs = createRequire(import.meta.url)("yargs") as typeof Yargs;
+/** The flags of `scoop-worker`, for yargs and for {@link quickParse}. */
+const FLAGS = {
+  broker: { type: "string", demandOption: true, describe: "Broker endpoint, e.g. tcp://head:5555" },
+  module: { type: "string", array: true, default: [] as string[], describe: "Module whose exported functions become tasks (repeatable)" },
+  compiled: { type: "string", describe: "The script compiled to JavaScript (the launcher does it once per run), imported in its place" },
+  origin: { type: "boolean", default: false, describe: "Run the script's main (one worker per run)" },
+  id: { type: "string", describe: "Unique worker id (default host:pid)" },
+  app: { type: "string", describe: 'Run or application id (default "default": serve every app of a daemon broker)' },
+  reconnect: { type: "boolean", describe: "When the broker is lost, join again with backoff instead of exiting (default: on, unless --app or --origin is given, as the launcher does)" },
+  "server-key": { type: "string", describe: "The broker's CURVE public key: its broker.pub file (or the z85 key); this worker makes its own keypair" },
+  "max-tasks": { type: "number", describe: "Leave after this many tasks, with exit code 75 (the launcher starts a fresh worker)" },
+  "max-memory-mb": { type: "number", describe: "Leave once resident memory passes this many MB, with exit code 75" },
+  "stuck-grace-ms": { type: "number", describe: "End this worker when a task its owner gave up on (deadline, cancel) still holds it this long in synchronous code; 0: never (default 2000, 0 with --reconnect)" },
+  "secrets-stdin": { type: "boolean", default: false, describe: 'Read CURVE keys as one JSON line on standard input: {"curveServerKey","curvePublicKey","curveSecretKey"}' },
+  verbose: { alias: "v", type: "boolean", default: false, describe: "Log more (info level)" },
+  debug: { type: "boolean", default: false, describe: "Log everything (debug level)" },
+} satisfies Record<string, Options>;
+
+/** The parsed command line. */
+interface WorkerArgs {
+  _: (string | number)[];
+  broker: string;
+  module: string[];
+  compiled?: string;
+  origin: boolean;
+  id?: string;
+  app?: string;
+  reconnect?: boolean;
+  "server-key"?: string;
+  "max-tasks"?: number;
+  "max-memory-mb"?: number;
+  "stuck-grace-ms"?: number;
+  "secrets-stdin": boolean;
+  verbose: boolean;
+  debug: boolean;
+  help?: boolean;
+  version?: boolean;
+}
+
+/**
+ * A plain command line such as the launcher writes (flags, then `--` and the
+ * script), parsed without loading yargs: yargs is ~15% of a worker's start.
+ * Anything else (help, --no-…, an unknown flag, a bad number, an argument
+ * before `--`) is undefined, for yargs to parse or explain.
+ */
+export function quickParse(argv: string[]): WorkerArgs | undefined {
+  const options = Object.fromEntries(
+    Object.entries(FLAGS).map(([name, flag]) => [name, { type: flag.type === "boolean" ? ("boolean" as const) : ("string" as const), multiple: "array" in flag, ...("alias" in flag && { short: flag.alias }) }]),
+  );
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch {
+    return undefined;
+  }
+  const end = argv.indexOf("--");
+  if (parsed.positionals.length !== (end < 0 ? 0 : argv.length - end - 1)) return undefined;
+  const args: Record<string, unknown> = { _: parsed.positionals };
+  for (const [name, flag] of Object.entries(FLAGS)) {
+    const value = parsed.values[name] ?? ("default" in flag ? flag.default : undefined);
+    if (value === undefined && "demandOption" in flag) return undefined;
+    if (flag.type === "number" && value !== undefined && !Number.isFinite(Number(value))) return undefined;
+    args[name] = flag.type === "number" && value !== undefined ? Number(value) : value;
+  }
+  return args as unknown as WorkerArgs;
+}
+
+/** yargs' parser of the command line (help, every form of flag, explained errors). */
+export function yargsParser(argv: string[]) {
+  // yargs' ESM build wraps help text mid-word (its cliui shim has no word
+  // wrapping); its CommonJS build wraps at word boundaries.
+  const yargs = createRequire(import.meta.url)("yargs") as typeof Yargs;
+  return yargs(argv)
+    .scriptName("scoop-worker")
+    .usage("$0 --broker ENDPOINT [--module FILE]... [--origin SCRIPT [-- ARGS...]]")
+    .options(FLAGS)
+    .example("$0 --broker tcp://head:5555 --module ./tasks.js", "serve the tasks of tasks.js")
+    .example("$0 --broker tcp://head:5555 --server-key broker.pub --module ./tasks.js", "the same, to a CURVE broker");
+}
 
 /** Run the CLI with these arguments; resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -36,26 +114,7 @@ export async function main(argv: string[]): Promise<number> {
     });
   }
   try {
-    const parser = yargs(argv)
-      .scriptName("scoop-worker")
-      .usage("$0 --broker ENDPOINT [--module FILE]... [--origin SCRIPT [-- ARGS...]]")
-      .option("broker", { type: "string", demandOption: true, describe: "Broker endpoint, e.g. tcp://head:5555" })
-      .option("module", { type: "string", array: true, default: [] as string[], describe: "Module whose exported functions become tasks (repeatable)" })
-      .option("compiled", { type: "string", describe: "The script compiled to JavaScript (the launcher does it once per run), imported in its place" })
-      .option("origin", { type: "boolean", default: false, describe: "Run the script's main (one worker per run)" })
-      .option("id", { type: "string", describe: "Unique worker id (default host:pid)" })
-      .option("app", { type: "string", describe: "Run or application id (default \"default\": serve every app of a daemon broker)" })
-      .option("reconnect", { type: "boolean", describe: "When the broker is lost, join again with backoff instead of exiting (default: on, unless --app or --origin is given, as the launcher does)" })
-      .option("server-key", { type: "string", describe: "The broker's CURVE public key: its broker.pub file (or the z85 key); this worker makes its own keypair" })
-      .option("max-tasks", { type: "number", describe: "Leave after this many tasks, with exit code 75 (the launcher starts a fresh worker)" })
-      .option("max-memory-mb", { type: "number", describe: "Leave once resident memory passes this many MB, with exit code 75" })
-      .option("stuck-grace-ms", { type: "number", describe: "End this worker when a task its owner gave up on (deadline, cancel) still holds it this long in synchronous code; 0: never (default 2000, 0 with --reconnect)" })
-      .option("secrets-stdin", { type: "boolean", default: false, describe: "Read CURVE keys as one JSON line on standard input: {\"curveServerKey\",\"curvePublicKey\",\"curveSecretKey\"}" })
-      .option("verbose", { alias: "v", type: "boolean", default: false, describe: "Log more (info level)" })
-      .option("debug", { type: "boolean", default: false, describe: "Log everything (debug level)" })
-      .example("$0 --broker tcp://head:5555 --module ./tasks.js", "serve the tasks of tasks.js")
-      .example("$0 --broker tcp://head:5555 --server-key broker.pub --module ./tasks.js", "the same, to a CURVE broker");
-    const args = await parseCommandLine(parser, "scoop-worker");
+    const args = quickParse(argv) ?? ((await parseCommandLine(yargsParser(argv), "scoop-worker")) as WorkerArgs);
     if (args.help || args.version) return 0;
     verbose = args.verbose || args.debug;
     if (args.debug) process.env.SCOOP_LOG_LEVEL = "debug";
