@@ -24,13 +24,12 @@ export interface ScoopCluster {
 
 /**
  * What {@link start} needs of `@scoop/launcher`: its `startCluster()`. The
- * launcher is the app's optional dependency, loaded by name when `start()`
- * runs; it is not declared in core's package.json because it depends on the
- * worker, which depends on core (a declared peer dependency makes that a cycle
- * and pnpm then builds the launcher before the worker). This type is the
- * contract instead: packages/launcher/src/cluster.ts holds its `startCluster`
- * to it (`satisfies LauncherModule["startCluster"]`), so a change on either
- * side fails the typecheck. For `@scoop/launcher`; apps do not need it.
+ * launcher is core's optional peer dependency (package.json:
+ * `peerDependenciesMeta`), loaded by name when `start()` runs, never imported:
+ * it depends on the worker, which depends on core. packages/launcher/src/cluster.ts
+ * holds its `startCluster` to this type (`satisfies LauncherModule["startCluster"]`),
+ * so a change on either side fails the typecheck. For `@scoop/launcher`; apps
+ * do not need it.
  */
 export interface LauncherModule {
   /** Start a broker in the calling process and `workers` worker processes loading `modules`; resolves once every worker joined. */
