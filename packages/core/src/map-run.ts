@@ -41,6 +41,7 @@ export class MapRun<R> implements MapResult<R> {
   /** Calls submitted and not handed out. */
   private count = 0;
   private exhausted = false;
+  /** A read of the input is under way: an async input's next item is awaited, or a sync input's next batch waits for the next turn. No second read starts meanwhile. */
   private reading = false;
   private failure?: { error: unknown };
   private wake?: () => void;
