@@ -163,6 +163,11 @@ export class BrokerConnection {
     if (deadline !== undefined) this.heart?.ownDeadline(key!, task!.name, deadline);
   }
 
+  /** The runner awaits broker task `key` from now on (`true`) or no longer (`false`); read by the heartbeat thread. */
+  awaitingTask(key: number, on: boolean): void {
+    this.heart?.awaiting(key, on);
+  }
+
   /** Tell the broker about task names registered since joining. */
   advertise(names: Iterable<string>): void {
     const added: string[] = [];

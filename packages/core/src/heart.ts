@@ -76,16 +76,31 @@ const due = new Map();
 const mark = (key) => (key % 0x7ffffffe) + 1;
 const FORGET_MS = 30000;
 let ending = false;
-const checkStuck = () => {
-  if (ending || aborted.size + due.size === 0) return;
+// A timer of the main thread bumps running[2] (a worker's, not the origin's):
+// unchanged since lastProgressAt, its event loop has not turned since. The
+// runner counts the tasks it awaits in running[3], their marks XORed in running[4].
+let lastProgress = running[2];
+let lastProgressAt = Date.now();
+const checkStuck = (late) => {
   const now = Date.now();
+  // A late tick (this process was stopped) says nothing about the main thread.
+  if (running[2] !== lastProgress || late) {
+    lastProgress = running[2];
+    lastProgressAt = now;
+  }
+  if (ending || aborted.size + due.size === 0) return;
   const current = running[0];
   const seq = running[1];
+  // The thread has not turned for the grace, it runs no task's synchronous
+  // start, and the one task the runner awaits is one its owner gave up on:
+  // what holds the thread is that task's code after an await.
+  const alone = !origin && current === 0 && running[3] === 1 && now - lastProgressAt >= stuckGraceMs ? running[4] : 0;
   for (const [key, d] of due) {
     if (current !== mark(key) || seq !== d.seq) due.delete(key);
     else if (now - d.deadline >= stuckGraceMs) return endStuck(key, { name: d.name, at: d.deadline, own: true }, now);
   }
   for (const [key, a] of aborted) {
+    if (alone === mark(key) && now - a.at >= stuckGraceMs) return endStuck(key, { ...a, afterAwait: now - lastProgressAt }, now);
     if (current !== mark(key)) {
       if (now - a.at > FORGET_MS) aborted.delete(key);
     } else if (a.seq !== seq) {
@@ -104,7 +119,7 @@ const endStuck = async (key, a, now) => {
   if (log.level <= 40 && !origin) {
     const what = a.own
       ? "ran " + (now - a.at) + " ms past its deadline on the worker that submitted it (no other worker could run it), so its timer could not fire"
-      : "was still running " + (now - a.at) + " ms after its owner gave up on it (its deadline passed, or it was cancelled)";
+      : "was still running " + (now - a.at) + " ms after its owner gave up on it (its deadline passed, or it was cancelled)" + (a.afterAwait ? ", in code after an await that has held the thread for " + a.afterAwait + " ms" : "");
     const msg = 'task "' + (a.name ?? "?") + '" ' + what + ": a synchronous task cannot be interrupted, so this worker ends to free its core; its other tasks go to other workers (under scoop, a fresh worker takes its place)";
     try { require("node:fs").writeSync(2, JSON.stringify({ level: 40, time: Date.now(), pid: process.pid, hostname: require("node:os").hostname(), ...log.bindings, task: a.name, key, msg }) + "\\n"); } catch {}
   }
@@ -142,10 +157,11 @@ beat();
 // (SIGSTOP, a suspended machine): the silence is ours, not the broker's.
 let lastTick = Date.now();
 const timer = setInterval(() => {
-  const frozen = Date.now() - lastTick - heartbeatMs > livenessMs / 2;
+  const gap = Date.now() - lastTick;
+  const frozen = gap - heartbeatMs > livenessMs / 2;
   lastTick = Date.now();
   beat();
-  checkStuck();
+  checkStuck(gap > 2 * heartbeatMs);
   if (!lost && Date.now() - lastSeen > livenessMs) {
     lost = true;
     parentPort.postMessage({ type: "broker-lost", silentMs: Date.now() - lastSeen, frozen });
@@ -203,7 +219,12 @@ export interface Heart {
   running(key: number | undefined): void;
   /** The task just marked {@link running} is this process's own, due by `deadline` (epoch ms): its timer cannot fire while it runs. */
   ownDeadline(key: number, name: string, deadline: number): void;
+  /** The runner awaits task `key` from now on (`true`: it returned a promise) or no longer (`false`: settled). */
+  awaiting(key: number, on: boolean): void;
 }
+
+/** How often the main thread of a worker shows the heart that its event loop turns (see checkStuck). */
+const PROGRESS_MS = 500;
 
 /**
  * Threads whose socket must be closed before the process exits. A zeromq
@@ -226,7 +247,8 @@ function closeHeartsOnExit(): void {
 export function startHeart(options: HeartOptions): Heart {
   const require = createRequire(__filename);
   const closed = new Int32Array(new SharedArrayBuffer(4));
-  const running = new Int32Array(new SharedArrayBuffer(8));
+  // [0] mark of the task run synchronously, [1] task starts, [2] event-loop turns, [3] tasks awaited, [4] their marks XORed.
+  const running = new Int32Array(new SharedArrayBuffer(20));
   const thread = new Worker(HEART_SOURCE, {
     eval: true,
     workerData: {
@@ -256,6 +278,8 @@ export function startHeart(options: HeartOptions): Heart {
   });
   // After the listener: adding a "message" listener refs the thread's port again.
   thread.unref();
+  // 2 wake-ups a second, whatever the task rate (measured: see the worker README).
+  const progress = options.stuckGraceMs > 0 && !options.origin ? setInterval(() => running[2]++, PROGRESS_MS).unref() : undefined;
   const exited = new Promise<void>((resolve) =>
     thread.once("exit", () => {
       openHearts.delete(entry);
@@ -277,8 +301,13 @@ export function startHeart(options: HeartOptions): Heart {
       // Rare (only where no other worker could take it): a message is cheap enough, and it reaches the thread however long this one stays busy.
       thread.postMessage({ t: "due", key, name, deadline, seq: running[1] });
     },
+    awaiting(key, on) {
+      running[3] += on ? 1 : -1;
+      running[4] ^= (key % 0x7ffffffe) + 1;
+    },
     stop() {
       stopping ??= (async () => {
+        clearInterval(progress);
         thread.postMessage("stop");
         const timer = setTimeout(() => void thread.terminate(), 1000);
         await exited;

@@ -208,6 +208,7 @@ export class TaskRunner {
     this.measure(started);
     if (isThenable(result)) {
       this.running.set(task.key, scope);
+      this.options.connection.awaitingTask(task.key, true);
       result.then(
         (value) => this.settle(task, true, value),
         (error) => this.settle(task, false, error),
@@ -219,7 +220,9 @@ export class TaskRunner {
 
   /** An async task finished: report it unless it was aborted meanwhile. */
   private settle({ key, name }: LocalTask, ok: boolean, value: unknown): void {
-    if (!this.running.delete(key) || this.stopped) return;
+    if (!this.running.delete(key)) return;
+    this.options.connection.awaitingTask(key, false);
+    if (this.stopped) return;
     this.report(key, ok, ok ? this.encodeValue(value, name) : encodeOutcome(this.options.codec, false, value));
     this.scheduleFlush();
   }

@@ -26,7 +26,14 @@ const gaveUp = /^\[w[12]\] warning: task "spin" was still running \d+ ms after i
 
 test.each([
   ["awaited by main, where the origin would run it itself (work-first)", ["-n", "2"], ["main", "1"], /^spin: SCOOP_TIMEOUT after (\d+) ms \(owner w0\)$/m, gaveUp],
-  ["submitted by a task on another worker (--stuck-grace-ms 500)", ["-n", "3", "--stuck-grace-ms", "500"], ["task", "2"], /^spin: SCOOP_TIMEOUT after (\d+) ms \(owner w[12]\)$/m, gaveUp],
+  // After its first await: no task's synchronous start holds the thread, the one task its runner awaits is the aborted one.
+  [
+    "looping after its first await, submitted by a task on another worker (--stuck-grace-ms 500)",
+    ["-n", "3", "--stuck-grace-ms", "500"],
+    ["task", "2", "after-await"],
+    /^spin: SCOOP_TIMEOUT after (\d+) ms \(owner w[12]\)$/m,
+    /^\[w[12]\] warning: task "spinAfterAwait" was still running \d+ ms after its owner gave up on it \(its deadline passed, or it was cancelled\), in code after an await that has held the thread for \d+ ms: a synchronous task cannot be interrupted, so this worker ends[^\n]*$/,
+  ],
   // Its owner's timer is on the thread it blocks: the worker ends; the owner task (retries: 0) fails with it.
   [
     "submitted by a task on the only other worker, which must run it itself (-n 2)",
