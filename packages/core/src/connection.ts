@@ -85,6 +85,8 @@ export class BrokerConnection {
   private early: Message[] = [];
   private buffering = true;
   private heart?: Heart;
+  /** Stop the main thread's stand-in heartbeats (see {@link join}). */
+  private stopBridge: () => void = () => undefined;
   private loop?: Promise<void>;
   private closing?: Promise<void>;
   private advertised: Set<string>;
@@ -191,6 +193,7 @@ export class BrokerConnection {
           await Promise.race([this.out.flushed(), new Promise((r) => setTimeout(r, 1000).unref())]);
         }
       } finally {
+        this.stopBridge();
         await this.heart?.stop();
         this.sock.close();
         await this.loop;
@@ -225,7 +228,14 @@ export class BrokerConnection {
     this.heartbeatMs = w.heartbeatMs;
     this.livenessMs = w.livenessMs;
     this.brokerMaxMessageBytes = w.maxMessageBytes;
+    // Until the heartbeat thread beats (it is a second Node environment: over a
+    // second to start on a loaded machine), this thread does: a worker idle
+    // meanwhile (main waits for every worker to join) must not look lost.
+    const bridge = setInterval(() => this.send({ t: "HEARTBEAT" }), w.heartbeatMs);
+    bridge.unref();
+    this.stopBridge = () => clearInterval(bridge);
     this.heart = startHeart({
+      onBeating: () => this.stopBridge(),
       endpoint,
       workerId: id,
       heartbeatMs: w.heartbeatMs,

@@ -58,10 +58,16 @@ let stopped = false;
 // One send at a time (zeromq.js throws EBUSY otherwise); a beat that cannot
 // go out (broker unreachable) is simply skipped: the next one will try.
 let sending;
+let beating = false;
 const beat = () => {
   if (sending || ending) return;
   try {
-    sending = sock.send(heartbeat()).then(() => { sending = undefined; }, () => { sending = undefined; });
+    sending = sock.send(heartbeat()).then(() => {
+      sending = undefined;
+      // The first beat is out: the main thread stops beating for this thread.
+      if (!beating) parentPort.postMessage({ type: "beating" });
+      beating = true;
+    }, () => { sending = undefined; });
   } catch { sending = undefined; }
 };
 // Tasks the broker aborted: key → { name, at, seq, since }. The main thread
@@ -210,6 +216,8 @@ export interface HeartOptions {
   log: { level: number; bindings: Record<string, unknown> };
   /** `frozen`: this process itself was not running for most of the silence (stopped, suspended). */
   onBrokerLost(silentMs: number, frozen: boolean): void;
+  /** The thread sent its first heartbeat (until then the main thread beats). */
+  onBeating?(): void;
 }
 
 /** A running heartbeat thread. */
@@ -275,6 +283,7 @@ export function startHeart(options: HeartOptions): Heart {
   openHearts.add(entry);
   thread.on("message", (m: { type: string; silentMs: number; frozen?: boolean }) => {
     if (m.type === "broker-lost") options.onBrokerLost(m.silentMs, m.frozen === true);
+    else if (m.type === "beating") options.onBeating?.();
   });
   // After the listener: adding a "message" listener refs the thread's port again.
   thread.unref();
