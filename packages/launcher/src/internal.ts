@@ -11,21 +11,8 @@ export type { LocalWorker } from "./local-workers.js";
 export { workerArgs, workerShellCommand, shellQuote } from "./worker-spec.js";
 export type { WorkerSpec, LaunchedWorker, ShellCommandOptions } from "./worker-spec.js";
 export { SshHost, remoteWorkerCommand } from "./ssh-workers.js";
-export {
-  parseHostfile,
-  parseHostList,
-  parseSlurmNodelist,
-  parseSlurmTasksPerNode,
-  slurmHosts,
-  pbsHosts,
-  sgeHosts,
-  lsfHosts,
-  detectScheduler,
-  schedulerHosts,
-  distributeWorkers,
-  mergeHosts,
-} from "./hosts.js";
-export type { HostSlots, HostPlan, HostPlanSource, Scheduler } from "./hosts.js";
+// Host lists and allocations: every name of hosts.ts (parsers, scheduler allocations, distributeWorkers, mergeHosts).
+export * from "./hosts.js";
 export { planRun, resolveHosts, chooseLauncher, isLocalHost, isLoopback, formatPlan, tcpEndpoint, LAUNCHERS, SCHEDULER_LAUNCHER } from "./plan.js";
 export type { PlanInput, RunPlan, HostGroup, BrokerPlan } from "./plan.js";
 export { schedulerCommand, spawnSchedulerWorker, isSchedulerLauncher } from "./scheduler-launch.js";
