@@ -31,15 +31,18 @@ describe("reproducible random streams", () => {
     expect(resultOf(serial.stdout)).toEqual(resultOf(one.stdout));
     expect(resultOf(otherSeed.stdout)?.[0]).not.toBe(resultOf(one.stdout)?.[0]);
 
-    // Kill worker w1 once the run is under way: its tasks run again elsewhere, drawing the same numbers.
+    // Kill a worker (not the origin) while it is inside a leaf (the leaf says so: "[w2] leaf started on w2"):
+    // its tasks run again elsewhere, drawing the same numbers. ("progress", the third result in order, could come
+    // only at the end of the run.)
     const tag = newTag();
     tags.push(tag);
-    const run = startCli(SCOOP_BIN, ["--seed", "1234", "-n", "3", "-v", "--heartbeat-ms", "250", "--liveness-ms", "1000", MC, "12", "150"], { tag });
-    await waitUntil(() => run.output().stdout.includes("progress"), 60_000, "the run to make progress");
+    const run = startCli(SCOOP_BIN, ["--seed", "1234", "-n", "3", "-v", "--heartbeat-ms", "250", "--liveness-ms", "1000", MC, "12", "400"], { tag });
+    let busy: string | undefined;
+    await waitUntil(() => (busy = /^\[(w[12])\] leaf started on \1$/m.exec(run.output().stdout)?.[1]) !== undefined, 60_000, "a worker other than the origin to start a leaf");
     const cmdlines = processesTagged(tag).map((pid) => ({ pid, cmd: readFileSync(`/proc/${pid}/cmdline`, "latin1").split("\0").join(" ") }));
-    const w1 = cmdlines.find((p) => p.cmd.includes(" --id w1 "))?.pid;
-    expect({ w1: w1 !== undefined, cmdlines }).toMatchObject({ w1: true });
-    process.kill(w1!, "SIGKILL");
+    const victim = cmdlines.find((p) => p.cmd.includes(` --id ${busy} `))?.pid;
+    expect({ victim: victim !== undefined, busy, cmdlines }).toMatchObject({ victim: true });
+    process.kill(victim!, "SIGKILL");
     const killed = await run.done;
     expect({ code: killed.code, stderr: killed.code === 0 ? "" : killed.stderr.slice(-3000) }).toEqual({ code: 0, stderr: "" });
     expect(killed.stderr).toContain("peer lost");
