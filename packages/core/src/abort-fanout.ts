@@ -1,9 +1,9 @@
 /**
  * Many futures following one AbortSignal with a single `abort` listener on
- * it. A task that submits 100,000 children links each child to the task's
- * signal; one listener per child would cost memory per child on the parent's
- * signal and print a MaxListenersExceededWarning from the 11th on. Here the
- * signal gets one listener that fans out to every follower still waiting.
+ * it: a caller's `signal` option shared by 100,000 calls would otherwise cost
+ * a listener per call and print a MaxListenersExceededWarning from the 11th
+ * on. Here the signal gets one listener that fans out to every follower still
+ * waiting. (A task's own children follow its CancelScope, not its signal.)
  */
 
 interface Fanout {

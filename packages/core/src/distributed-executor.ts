@@ -157,6 +157,7 @@ export class DistributedExecutor implements Executor {
       this.scheduleFlush(false);
       return;
     }
+    let encoded: Uint8Array[][] | undefined;
     // Work-first: a lone submit this process can run, without a deadline (a
     // synchronous task would block the thread whose timer must fire), is held here.
     if (entries.length === 1 && this.workFirst) {
@@ -164,18 +165,15 @@ export class DistributedExecutor implements Executor {
       if (call.options.timeoutMs === undefined && taskByName(call.name) === call.fn) {
         // Plain arguments are encoded only if the task leaves this process (they cannot fail to encode).
         const plain = plainArgs(call.args) && (this.options.connection.brokerMaxMessageBytes ?? Infinity) >= PLAIN_MIN_LIMIT;
-        const frames = plain ? undefined : this.encode(entries)[0];
-        if (this.local.hold({ call, sink, frames, app: origin.app, parent: origin.parent })) {
+        if (!plain) encoded = this.encode(entries);
+        if (this.local.hold({ call, sink, frames: encoded?.[0], app: origin.app, parent: origin.parent })) {
           this.pending.set(call.id, { call, sink, sent: false, bytes: 0 });
           this.scheduleFlush();
           return;
         }
-        this.enqueueEncoded(entries, [frames ?? this.encode(entries)[0]], origin);
-        this.scheduleFlush();
-        return;
       }
     }
-    this.enqueueEncoded(entries, this.encode(entries), origin);
+    this.enqueueEncoded(entries, encoded ?? this.encode(entries), origin);
     this.scheduleFlush();
   }
 
