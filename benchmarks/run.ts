@@ -91,11 +91,15 @@ const ratio = (x: number, peer: number) => `${(x / peer).toFixed(2)}x`;
 async function main(): Promise<void> {
   console.log(`SCOOP benchmarks: ${workers} workers on ${availableParallelism()} cores, Node ${process.version}; W3 ${w3Runs} runs`);
   // W0 first, on a quiet machine: three whole commands each side, medians.
+  // The peer twice: as plain Node on a .mjs (the fair one), and as it ran
+  // before, under this process's tsx (tsx's loader in the process and in each thread).
   const w0: number[] = [];
   const w0Peer: number[] = [];
+  const w0PeerTsx: number[] = [];
   for (let i = 0; i < 3; i++) {
     w0.push((await runProcess([scoopBin, "-n", String(workers), resolve(here, "w0.ts")])).ms);
-    w0Peer.push((await runProcess([...process.execArgv, resolve(here, "w0-piscina.ts")])).ms);
+    w0Peer.push((await runProcess([resolve(here, "w0-piscina.mjs"), String(w.startupTasks)])).ms);
+    w0PeerTsx.push((await runProcess([...process.execArgv, resolve(here, "w0-piscina.ts")])).ms);
   }
   const raw = await rawZmq();
   const mcSamples = calibrateMc();
@@ -121,7 +125,8 @@ async function main(): Promise<void> {
   const treeRate = median(treeRates);
   const rows: string[][] = [
     ["workload", "SCOOP", "peer (same run)", "SCOOP ÷ peer"],
-    ["W0 scoop -n N, 200 tasks", `${fmt(median(w0))} ms`, `Piscina process: ${fmt(median(w0Peer))} ms`, ratio(median(w0), median(w0Peer))],
+    ["W0 scoop -n N, 200 tasks", `${fmt(median(w0))} ms`, `Piscina process, node .mjs: ${fmt(median(w0Peer))} ms`, ratio(median(w0), median(w0Peer))],
+    ["", "", `Piscina process under tsx (old line): ${fmt(median(w0PeerTsx))} ms`, ratio(median(w0), median(w0PeerTsx))],
     ["W1 map(noop, 20,000), median", `${fmt(noopRate)} tasks/s`, `Piscina: ${fmt(pool.noopPerSec)} tasks/s`, ratio(noopRate, pool.noopPerSec)],
     ["W1 first (cold) run", `${fmt(noopRates[0])} tasks/s`, `Piscina: ${fmt(pool.noopFirst)} tasks/s`, ratio(noopRates[0], pool.noopFirst)],
     ["", "", `raw zmq pipelined: ${fmt(raw.msgsPerSec)} msg/s`, ratio(noopRate, raw.msgsPerSec)],

@@ -1,4 +1,4 @@
-// W0's peer: a whole Node process that starts a Piscina pool of SCOOP_BENCH_WORKERS threads, runs the same 200 no-ops, exits.
+// W0's peer as the bench first ran it (the old line; w0-piscina.mjs is the plain-Node one): a whole Node process that starts a Piscina pool of SCOOP_BENCH_WORKERS threads, runs the same 200 no-ops, exits.
 import { Piscina } from "piscina";
 import { WORKLOADS } from "./kernels.js";
 
