@@ -4,20 +4,123 @@
 import { statSync } from "node:fs";
 import pino, { type Logger } from "pino";
 import { createRequire } from "node:module";
+import { parseArgs } from "node:util";
 import type Yargs from "yargs";
+import type { InferredOptionTypes, Options } from "yargs";
 import { LOG_FORMATS, ScoopError, tagLogRecord, type LogFormat } from "@scoop/protocol";
 import { parseCommandLine } from "@scoop/protocol/internal";
 import { humanLogDestination, onOutputClosed, sendWorkerLogsTo, writeOutput } from "./output.js";
 import { RUN_DEFAULTS } from "./options.js";
 import { LAUNCHERS, type LauncherKind } from "./plan.js";
 import { SCHEDULERS } from "./schedulers/registry.js";
-import { dashboardPort } from "@scoop/broker";
 import { runProgram } from "./run.js";
 import { writeTraceReport } from "./trace-report.js";
 
-// yargs' ESM build wraps help text mid-word (its cliui shim has no word
-// wrapping); its CommonJS build wraps at word boundaries.
-const yargs = createRequire(import.meta.url)("yargs") as typeof Yargs;
+/** yargs, loaded only when a command line needs it (~50 ms of the launcher's start). */
+function loadYargs(): typeof Yargs {
+  // yargs' ESM build wraps help text mid-word (its cliui shim has no word
+  // wrapping); its CommonJS build wraps at word boundaries.
+  return createRequire(import.meta.url)("yargs") as typeof Yargs;
+}
+
+/** The flags of `scoop`, for yargs and for {@link quickParse}. */
+const FLAGS = {
+  n: { alias: "workers", type: "number", describe: "Number of workers, the origin included", defaultDescription: "every slot of the hosts; this machine: number of cores" },
+  hosts: { alias: "host", type: "string", describe: "Hosts to run workers on: name or name:workers; several follow one flag (--hosts a b c)" },
+  hostfile: { type: "string", describe: "SCOOP hostfile: `hostname`, `hostname 8` or `hostname workers=8` per line, # comments" },
+  launcher: { type: "string", choices: LAUNCHERS as string[], default: RUN_DEFAULTS.launcher as string, describe: `How workers start: local for this machine, ${SCHEDULERS.map((s) => s.launcher).join("/")} inside an allocation, else ssh` },
+  path: { alias: "p", type: "string", describe: "Working directory of the workers (the same path on every host)" },
+  nice: { type: "number", default: RUN_DEFAULTS.nice as number, describe: "Niceness of the workers (0-19)" },
+  "max-tasks-per-worker": { type: "number", describe: "Replace a worker with a fresh process after this many tasks (leaky task code)" },
+  "max-worker-memory-mb": { type: "number", describe: "Replace a worker with a fresh process once its memory passes this many MB" },
+  "stuck-grace-ms": { type: "number", describe: "Replace a worker still stuck in synchronous code this long after a task's owner gave up on it (deadline, cancel) or past its own task's deadline (the origin ends the run instead); 0: never", defaultDescription: "2000" },
+  "ssh-user": { type: "string", describe: "SSH login name", defaultDescription: "current user" },
+  "ssh-port": { type: "number", describe: "SSH port", defaultDescription: "22" },
+  "ssh-key": { type: "string", describe: "SSH private key file (ssh-agent is used too when SSH_AUTH_SOCK is set)" },
+  prolog: { type: "string", describe: "Shell file sourced on remote hosts before each worker starts" },
+  node: { type: "string", describe: "Node executable on remote hosts", defaultDescription: "this node's path" },
+  tunnel: { type: "boolean", default: RUN_DEFAULTS.tunnel as boolean, describe: "Remote workers reach the broker through reverse SSH tunnels" },
+  insecure: { type: "boolean", default: RUN_DEFAULTS.insecure as boolean, describe: "No per-run CURVE keys on the broker's TCP port (trusted networks only): anyone who reaches the port can join. A local run has no TCP port unless --insecure" },
+  "broker-hostname": { alias: "external-hostname", type: "string", describe: "Address remote workers dial to reach the broker", defaultDescription: "the address each SSH connection comes from" },
+  seed: { type: "number", describe: "Seed of the run's random streams (currentTask().random()): the same seed gives the same numbers", defaultDescription: "drawn, and logged with -v" },
+  log: { type: "string", describe: "Write logs (the launcher's, the broker's and every worker's, as JSON lines) to this file instead of stderr" },
+  "log-format": { type: "string", choices: LOG_FORMATS as unknown as string[], default: "pretty", describe: "Logs on stderr: pretty (one readable line each) or json (pino's JSON lines, every process's)" },
+  verbose: { alias: "v", type: "boolean", default: false, describe: "More logs; prefix worker output with its id" },
+  quiet: { alias: "q", type: "boolean", default: false, describe: "Only errors" },
+  debug: { type: "boolean", default: false, describe: "Log everything" },
+  trace: { type: "string", describe: "Write the run as Chrome Trace Event JSON (Perfetto, chrome://tracing; `scoop trace FILE --html OUT` makes a report)" },
+  dashboard: { type: "string", describe: "Serve a live dashboard and /metrics on this port (--dashboard alone: 8786; 0: a free port)" },
+  progress: { type: "boolean", describe: "Progress line per running map on stderr (default: when stderr is a terminal)" },
+  "heartbeat-ms": { type: "number", default: RUN_DEFAULTS.heartbeatMs as number, describe: "Heartbeat interval" },
+  "liveness-ms": { type: "number", default: RUN_DEFAULTS.livenessMs as number, describe: "A worker silent this long is lost; its tasks run elsewhere" },
+  "max-message-bytes": { type: "number", describe: "Largest message part (one task's arguments or result) the broker accepts; bigger ones fail at submit with SCOOP_MESSAGE_TOO_LARGE", defaultDescription: "256 MiB" },
+} satisfies Record<string, Options>;
+
+/** The parsed command line, as {@link main} reads it. */
+type ScoopArgs = InferredOptionTypes<typeof FLAGS> & { _: (string | number)[]; help?: boolean; version?: boolean };
+
+/** Flags whose values yargs alone handles: several values after one flag (`--hosts a b`), an optional value (`--dashboard`). */
+const YARGS_ONLY = new Set(["hosts", "host", "dashboard"]);
+
+/**
+ * A plain command line (known flags in their plain forms, then the script and
+ * its arguments), parsed without loading yargs. Anything else (help, version,
+ * `--no-…`, an unknown or repeated flag, a value not among a flag's choices, a
+ * number other than plain digits, grouped short flags, `--`, `--hosts`,
+ * `--dashboard`) is undefined, for yargs to parse or explain.
+ */
+export function quickParse(argv: readonly string[]): ScoopArgs | undefined {
+  const names = new Map<string, string>(); // every spelling (name, alias) → name
+  for (const [name, flag] of Object.entries(FLAGS)) {
+    names.set(name, name);
+    if ("alias" in flag) names.set(flag.alias, name);
+  }
+  // The flags end at the first argument that is not one (halt-at-non-option).
+  if (argv.includes("--")) return undefined;
+  const given = new Map<string, string | boolean>();
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const token = argv[i];
+    if (!token.startsWith("-")) break;
+    const match = /^--?([^=]+)(?:=(.*))?$/.exec(token);
+    const spelled = match?.[1];
+    const name = spelled === undefined ? undefined : names.get(spelled);
+    // `-x` for one letter, `--word` or `--word=value` for a word.
+    const long = token.startsWith("--");
+    if (name === undefined || YARGS_ONLY.has(name) || long !== spelled!.length > 1 || (!long && match![2] !== undefined) || given.has(name)) return undefined;
+    const flag: Options = FLAGS[name as keyof typeof FLAGS];
+    if (flag.type === "boolean") {
+      if (match![2] !== undefined) return undefined;
+      given.set(name, true);
+      continue;
+    }
+    const value = match![2] ?? argv[++i];
+    if (value === undefined || (match![2] === undefined && value.startsWith("-"))) return undefined;
+    if (flag.choices !== undefined && !(flag.choices as string[]).includes(value)) return undefined;
+    if (flag.type === "number" && !/^\d+(\.\d+)?$/.test(value)) return undefined;
+    given.set(name, value);
+  }
+  const args: Record<string, unknown> = { _: argv.slice(i) };
+  for (const [name, flag] of Object.entries(FLAGS)) {
+    const value = given.get(name) ?? ("default" in flag ? flag.default : undefined);
+    args[name] = flag.type === "number" && typeof value === "string" ? Number(value) : value;
+  }
+  return args as ScoopArgs;
+}
+
+/** yargs' parser of the `scoop` command line (help, every form of flag, explained errors). */
+export function yargsParser(argv: readonly string[]) {
+  return loadYargs()(expandHostsFlag(argv))
+    .scriptName("scoop")
+    .usage("$0 [options] SCRIPT [ARGS...]\n\nRun SCRIPT's main on every core (or the given hosts, or the batch allocation), with its futures spread over the workers.")
+    .parserConfiguration({ "halt-at-non-option": true, "camel-case-expansion": false })
+    .options(FLAGS)
+    .example("$0 examples/hello.ts", "run on every local core")
+    .example("$0 -n 8 -v sim.ts --steps 1000", "8 workers, verbose, arguments for main")
+    .example("$0 --hosts node1 node2:4 sim.ts", "workers on other machines over SSH")
+    .example("$0 --hostfile hosts.txt --ssh-key ~/.ssh/id_ed25519 sim.ts", "hosts from a file")
+    .example("$0 --trace run.json sim.ts && $0 trace run.json --html run.html", "a timeline of the run");
+}
 
 /**
  * The run's logger. Readable lines on stderr by default; JSON in a `--log`
@@ -74,7 +177,7 @@ function isFile(path: string): boolean {
 
 /** `scoop trace run.json --html report.html`: the HTML report of a trace written by `scoop --trace`. */
 async function trace(argv: string[]): Promise<number> {
-  const parser = yargs(argv)
+  const parser = loadYargs()(argv)
     .scriptName("scoop trace")
     .usage("$0 TRACE.json --html REPORT.html\n\nTurn a trace written by `scoop --trace` into one self-contained HTML page: timeline, per-worker utilisation, task-duration histogram, slowest tasks.")
     .option("html", { type: "string", demandOption: true, describe: "HTML file to write" })
@@ -111,45 +214,7 @@ export async function main(argv: string[]): Promise<number> {
     controller.abort("SIGPIPE");
   });
   try {
-    const parser = yargs(expandHostsFlag(argv))
-      .scriptName("scoop")
-      .usage("$0 [options] SCRIPT [ARGS...]\n\nRun SCRIPT's main on every core (or the given hosts, or the batch allocation), with its futures spread over the workers.")
-      .parserConfiguration({ "halt-at-non-option": true, "camel-case-expansion": false })
-      .option("n", { alias: "workers", type: "number", describe: "Number of workers, the origin included", defaultDescription: "every slot of the hosts; this machine: number of cores" })
-      .option("hosts", { alias: "host", type: "string", describe: "Hosts to run workers on: name or name:workers; several follow one flag (--hosts a b c)" })
-      .option("hostfile", { type: "string", describe: "SCOOP hostfile: `hostname`, `hostname 8` or `hostname workers=8` per line, # comments" })
-      .option("launcher", { type: "string", choices: LAUNCHERS as string[], default: RUN_DEFAULTS.launcher, describe: `How workers start: local for this machine, ${SCHEDULERS.map((s) => s.launcher).join("/")} inside an allocation, else ssh` })
-      .option("path", { alias: "p", type: "string", describe: "Working directory of the workers (the same path on every host)" })
-      .option("nice", { type: "number", default: RUN_DEFAULTS.nice, describe: "Niceness of the workers (0-19)" })
-      .option("max-tasks-per-worker", { type: "number", describe: "Replace a worker with a fresh process after this many tasks (leaky task code)" })
-      .option("max-worker-memory-mb", { type: "number", describe: "Replace a worker with a fresh process once its memory passes this many MB" })
-      .option("stuck-grace-ms", { type: "number", describe: "Replace a worker still stuck in synchronous code this long after a task's owner gave up on it (deadline, cancel) or past its own task's deadline (the origin ends the run instead); 0: never", defaultDescription: "2000" })
-      .option("ssh-user", { type: "string", describe: "SSH login name", defaultDescription: "current user" })
-      .option("ssh-port", { type: "number", describe: "SSH port", defaultDescription: "22" })
-      .option("ssh-key", { type: "string", describe: "SSH private key file (ssh-agent is used too when SSH_AUTH_SOCK is set)" })
-      .option("prolog", { type: "string", describe: "Shell file sourced on remote hosts before each worker starts" })
-      .option("node", { type: "string", describe: "Node executable on remote hosts", defaultDescription: "this node's path" })
-      .option("tunnel", { type: "boolean", default: RUN_DEFAULTS.tunnel, describe: "Remote workers reach the broker through reverse SSH tunnels" })
-      .option("insecure", { type: "boolean", default: RUN_DEFAULTS.insecure, describe: "No per-run CURVE keys on the broker's TCP port (trusted networks only): anyone who reaches the port can join. A local run has no TCP port unless --insecure" })
-      .option("broker-hostname", { alias: "external-hostname", type: "string", describe: "Address remote workers dial to reach the broker", defaultDescription: "the address each SSH connection comes from" })
-      .option("seed", { type: "number", describe: "Seed of the run's random streams (currentTask().random()): the same seed gives the same numbers", defaultDescription: "drawn, and logged with -v" })
-      .option("log", { type: "string", describe: "Write logs (the launcher's, the broker's and every worker's, as JSON lines) to this file instead of stderr" })
-      .option("log-format", { type: "string", choices: LOG_FORMATS as unknown as string[], default: "pretty", describe: "Logs on stderr: pretty (one readable line each) or json (pino's JSON lines, every process's)" })
-      .option("verbose", { alias: "v", type: "boolean", default: false, describe: "More logs; prefix worker output with its id" })
-      .option("quiet", { alias: "q", type: "boolean", default: false, describe: "Only errors" })
-      .option("debug", { type: "boolean", default: false, describe: "Log everything" })
-      .option("trace", { type: "string", describe: "Write the run as Chrome Trace Event JSON (Perfetto, chrome://tracing; `scoop trace FILE --html OUT` makes a report)" })
-      .option("dashboard", { type: "string", describe: "Serve a live dashboard and /metrics on this port (--dashboard alone: 8786; 0: a free port)" })
-      .option("progress", { type: "boolean", describe: "Progress line per running map on stderr (default: when stderr is a terminal)" })
-      .option("heartbeat-ms", { type: "number", default: RUN_DEFAULTS.heartbeatMs, describe: "Heartbeat interval" })
-      .option("liveness-ms", { type: "number", default: RUN_DEFAULTS.livenessMs, describe: "A worker silent this long is lost; its tasks run elsewhere" })
-      .option("max-message-bytes", { type: "number", describe: "Largest message part (one task's arguments or result) the broker accepts; bigger ones fail at submit with SCOOP_MESSAGE_TOO_LARGE", defaultDescription: "256 MiB" })
-      .example("$0 examples/hello.ts", "run on every local core")
-      .example("$0 -n 8 -v sim.ts --steps 1000", "8 workers, verbose, arguments for main")
-      .example("$0 --hosts node1 node2:4 sim.ts", "workers on other machines over SSH")
-      .example("$0 --hostfile hosts.txt --ssh-key ~/.ssh/id_ed25519 sim.ts", "hosts from a file")
-      .example("$0 --trace run.json sim.ts && $0 trace run.json --html run.html", "a timeline of the run");
-    const args = await parseCommandLine(parser, "scoop");
+    const args = quickParse(argv) ?? ((await parseCommandLine(yargsParser(argv), "scoop")) as ScoopArgs);
     if (args.help || args.version) return 0;
     verbose = args.verbose || args.debug;
     const level = args.debug ? "debug" : args.verbose ? "info" : args.quiet ? "error" : "warn";
@@ -182,7 +247,7 @@ export async function main(argv: string[]): Promise<number> {
       livenessMs: args["liveness-ms"],
       maxMessageBytes: args["max-message-bytes"],
       trace: args.trace,
-      dashboard: dashboardPort(args.dashboard),
+      dashboard: args.dashboard === undefined ? undefined : (await import("@scoop/broker")).dashboardPort(args.dashboard),
       progress: args.progress,
       logger: makeLogger(level, args.log, args["log-format"] as LogFormat),
       signal: controller.signal,
