@@ -15,9 +15,12 @@ import { fetchStatus, formatStatus } from "./status.js";
 import { readBrokerKeys, readPublicKeys, writeBrokerKeys } from "./keys.js";
 import { BROKER_DEFAULTS, isLoopbackEndpoint } from "./options.js";
 
-// yargs' ESM build wraps help text mid-word (its cliui shim has no word
-// wrapping); its CommonJS build wraps at word boundaries.
-const yargs = createRequire(import.meta.url)("yargs") as typeof Yargs;
+/** yargs, loaded when a command line is parsed: the launcher imports this package and needs none of it. */
+function yargs(argv: string[]) {
+  // yargs' ESM build wraps help text mid-word (its cliui shim has no word
+  // wrapping); its CommonJS build wraps at word boundaries.
+  return (createRequire(import.meta.url)("yargs") as typeof Yargs)(argv);
+}
 
 /** Parse a subcommand's arguments: unknown options are errors, `-h` prints help, no `--version`. */
 function parseSubcommand<T>(parser: Argv<T>) {

@@ -4,7 +4,7 @@
  * (`--dashboard[=PORT]`) and the progress lines (`--progress`).
  */
 import type { Logger } from "pino";
-import { startDashboard, TraceWriter, type Broker, type Dashboard } from "@scoop/broker";
+import type { Broker, Dashboard, TraceWriter } from "@scoop/broker";
 import type { ScoopEvent } from "@scoop/protocol";
 import { ProgressView } from "./progress.js";
 
@@ -39,13 +39,15 @@ export function drawsLiveProgress(progress: boolean | undefined): boolean {
 export async function openRunViews(broker: Broker, options: RunViewOptions, log: Logger): Promise<RunViews> {
   let trace: TraceWriter | undefined;
   let onEvent: ((e: ScoopEvent) => void) | undefined;
+  // The broker's views load only for runs that use them.
+  const views = options.trace !== undefined || options.dashboard !== undefined ? await import("@scoop/broker") : undefined;
   if (options.trace !== undefined) {
-    const writer = (trace = new TraceWriter(options.trace));
+    const writer = (trace = new views!.TraceWriter(options.trace));
     broker.on("event", (onEvent = (e) => writer.record(e)));
   }
   let dashboard: Dashboard | undefined;
   if (options.dashboard !== undefined) {
-    dashboard = await startDashboard(broker, { port: options.dashboard });
+    dashboard = await views!.startDashboard(broker, { port: options.dashboard });
     process.stderr.write(`scoop: dashboard: ${dashboard.url}\n`);
   }
   const wanted = options.progress ?? process.stderr.isTTY === true;

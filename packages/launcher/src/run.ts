@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import { rmSync } from "node:fs";
 import { hostname } from "node:os";
 import type { Logger } from "pino";
-import { startBroker, type Broker } from "@scoop/broker";
+import type { Broker } from "@scoop/broker";
 import { EXIT_RECYCLED, ScoopError } from "@scoop/protocol";
 import { compileScript } from "./compile-script.js";
 import { spawnLocalWorker, stopLocalWorkers, workerBinPath, workerPackageJson, type LocalWorker } from "./local-workers.js";
@@ -101,7 +101,14 @@ export async function runProgram(options: RunOptions): Promise<number> {
   const reports = local ? new FatalReports(ipc?.dir) : undefined;
   // While the broker starts: TypeScript compiled once for this machine's workers, in the run's private directory.
   const compiled = ipc ? compileScript(o.script, ipc.dir, workerPackageJson(), log) : undefined;
+  const localStart = async () => ({ nodeArgs: reports?.nodeArgs, compiled: await compiled });
+  // A run of this machine alone that nothing watches from its start (no trace, no dashboard) starts its workers
+  // once the script is compiled, while the broker loads and binds: they dial its Unix socket, and ZeroMQ retries
+  // until it is there (a worker takes longer to load than the broker).
+  const early = privateOnly && o.trace === undefined && o.dashboard === undefined ? localStart().then((start) => launchAll(plan, { endpoint: ipc.endpoint, endpoints: [ipc.endpoint] }, o, app, launches, () => stopping, log, keys, start)) : undefined;
+  early?.catch(() => undefined); // awaited through `started`, or in `finally`
   const started = (async () => {
+    const { startBroker } = await import("@scoop/broker");
     broker = await startBroker({
       bind: privateOnly ? ipc.endpoint : ipc ? [plan.broker.bind, ipc.endpoint] : plan.broker.bind,
       unknownTasks: "fail",
@@ -115,7 +122,7 @@ export async function runProgram(options: RunOptions): Promise<number> {
     });
     views = await openRunViews(broker, { trace: o.trace, dashboard: o.dashboard, progress: o.progress }, log);
     log.info(`${formatPlan(plan, broker.endpoint)}\n  security: ${keys ? "CURVE with per-run keys" : privateOnly ? "a Unix socket in an owner-only directory, no TCP port" : "none (--insecure)"}`);
-    return launchAll(plan, broker, o, app, launches, () => stopping, log, keys, { nodeArgs: reports?.nodeArgs, compiled: await compiled });
+    return early ?? launchAll(plan, broker, o, app, launches, () => stopping, log, keys, await localStart());
   })();
   try {
     const launched = await Promise.race([started, aborted]);
@@ -173,6 +180,7 @@ export async function runProgram(options: RunOptions): Promise<number> {
     // Connections still opening are dropped, so the start-up ends quickly.
     await Promise.all(launches.filter((l) => l instanceof SshLaunch && !l.host.connected).map((l) => (l as SshLaunch).host.stop(0)));
     await started.catch(() => undefined);
+    await early?.catch(() => undefined);
     await compiled; // never rejects; done before its directory goes
     await Promise.all(launches.map((l) => l.stop(o.graceMs).catch((error) => log.warn({ err: error, host: l.group.host }, "could not stop the workers of a host"))));
     await (views as RunViews | undefined)?.close();
@@ -189,7 +197,7 @@ interface Launched {
   respawn(worker: LaunchedWorker): LaunchedWorker | undefined;
 }
 
-async function launchAll(plan: RunPlan, broker: Broker, o: ResolvedRunOptions, app: string, launches: Launch[], stopping: () => boolean, log: Logger, keys: RunKeys | undefined, localStart: Pick<WorkerSpec, "nodeArgs" | "compiled">): Promise<Launched> {
+async function launchAll(plan: RunPlan, broker: Pick<Broker, "endpoint" | "endpoints">, o: ResolvedRunOptions, app: string, launches: Launch[], stopping: () => boolean, log: Logger, keys: RunKeys | undefined, localStart: Pick<WorkerSpec, "nodeArgs" | "compiled">): Promise<Launched> {
   // Only remote workers and a run without a Unix socket need the TCP port.
   const port = () => endpointPort(broker.endpoints.find((e) => e.startsWith("tcp://")) ?? broker.endpoint);
   const bin = workerBinPath();
