@@ -7,7 +7,7 @@ import { createRequire } from "node:module";
 import { setPriority } from "node:os";
 import { dirname, join } from "node:path";
 import type { Logger } from "pino";
-import { WORKER_MODE_ENV } from "@scoop/protocol";
+import { ScoopError, WORKER_MODE_ENV } from "@scoop/protocol";
 import { createLinePrefixer, outputSink } from "./output.js";
 import { signalExitCode, workerArgs, type LaunchedWorker, type WorkerSpec } from "./worker-spec.js";
 
@@ -29,7 +29,10 @@ export interface LocalWorker extends LaunchedWorker {
 
 /** Start one worker process on this machine; `stdin` (e.g. secrets) is written to its standard input. */
 export function spawnLocalWorker(spec: WorkerSpec, log: Logger, stdin?: string): LocalWorker {
-  return spawnWorkerCommand([process.execPath, ...(spec.nodeArgs ?? []), workerBinPath(), ...workerArgs(spec)], spec, log, stdin);
+  // A compile under way: its outcome (the compiled file, or an empty line: none) follows on standard input.
+  const compiled = typeof spec.compiled === "object" ? spec.compiled.then((file) => `${file ?? ""}\n`) : undefined;
+  if (compiled && stdin !== undefined) throw new ScoopError("SCOOP_INTERNAL", "a worker cannot read both its secrets and its compiled script on standard input");
+  return spawnWorkerCommand([process.execPath, ...(spec.nodeArgs ?? []), workerBinPath(), ...workerArgs(spec)], spec, log, compiled ?? stdin);
 }
 
 /**
@@ -37,7 +40,7 @@ export function spawnLocalWorker(spec: WorkerSpec, log: Logger, stdin?: string):
  * program (node itself, or a scheduler's tool such as `srun`). Its output is
  * forwarded (prefixed when `spec.prefix`), its niceness set, its exit awaited.
  */
-export function spawnWorkerCommand(argv: readonly string[], spec: WorkerSpec & { host?: string }, log: Logger, stdin?: string): LocalWorker {
+export function spawnWorkerCommand(argv: readonly string[], spec: WorkerSpec & { host?: string }, log: Logger, stdin?: string | Promise<string>): LocalWorker {
   const child = spawn(argv[0], argv.slice(1), {
     cwd: spec.cwd,
     env: { ...process.env, ...spec.env, [WORKER_MODE_ENV]: "1", SCOOP_LOG_LEVEL: spec.logLevel },
@@ -45,7 +48,7 @@ export function spawnWorkerCommand(argv: readonly string[], spec: WorkerSpec & {
   });
   if (stdin !== undefined) {
     child.stdin!.on("error", () => undefined); // the process may end before reading
-    child.stdin!.end(stdin);
+    void Promise.resolve(stdin).then((text) => child.stdin!.end(text));
   }
   if (!spec.inherit) {
     const tag = spec.prefix ? `[${spec.id}] ` : "";

@@ -101,11 +101,10 @@ export async function runProgram(options: RunOptions): Promise<number> {
   const reports = local ? new FatalReports(ipc?.dir) : undefined;
   // While the broker starts: TypeScript compiled once for this machine's workers, in the run's private directory.
   const compiled = ipc ? compileScript(o.script, ipc.dir, workerPackageJson(), log) : undefined;
-  const localStart = async () => ({ nodeArgs: reports?.nodeArgs, compiled: await compiled });
   // A run of this machine alone that nothing watches from its start (no trace, no dashboard) starts its workers
-  // once the script is compiled, while the broker loads and binds: they dial its Unix socket, and ZeroMQ retries
-  // until it is there (a worker takes longer to load than the broker).
-  const early = privateOnly && o.trace === undefined && o.dashboard === undefined ? localStart().then((start) => launchAll(plan, { endpoint: ipc.endpoint, endpoints: [ipc.endpoint] }, o, app, launches, () => stopping, log, keys, start)) : undefined;
+  // at once, while the script compiles (they read the outcome on standard input once they have loaded) and the
+  // broker loads and binds (they dial its Unix socket; ZeroMQ retries until it is there).
+  const early = privateOnly && o.trace === undefined && o.dashboard === undefined ? launchAll(plan, { endpoint: ipc.endpoint, endpoints: [ipc.endpoint] }, o, app, launches, () => stopping, log, keys, { nodeArgs: reports?.nodeArgs, compiled }) : undefined;
   early?.catch(() => undefined); // awaited through `started`, or in `finally`
   const started = (async () => {
     const { startBroker } = await import("@scoop/broker");
@@ -122,7 +121,7 @@ export async function runProgram(options: RunOptions): Promise<number> {
     });
     views = await openRunViews(broker, { trace: o.trace, dashboard: o.dashboard, progress: o.progress }, log);
     log.info(`${formatPlan(plan, broker.endpoint)}\n  security: ${keys ? "CURVE with per-run keys" : privateOnly ? "a Unix socket in an owner-only directory, no TCP port" : "none (--insecure)"}`);
-    return early ?? launchAll(plan, broker, o, app, launches, () => stopping, log, keys, await localStart());
+    return early ?? launchAll(plan, broker, o, app, launches, () => stopping, log, keys, { nodeArgs: reports?.nodeArgs, compiled: await compiled });
   })();
   try {
     const launched = await Promise.race([started, aborted]);

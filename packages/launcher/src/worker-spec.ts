@@ -12,8 +12,11 @@ export interface WorkerSpec {
   app: string;
   /** Script whose exports are tasks (the origin also runs its main). */
   script?: string;
-  /** The script compiled to JavaScript, imported in its place (workers of this machine). */
-  compiled?: string;
+  /**
+   * The script compiled to JavaScript, imported in its place (workers of this machine). A compile still under way:
+   * the worker starts meanwhile and reads the outcome on standard input (never with {@link secretsOnStdin}).
+   */
+  compiled?: string | Promise<string | undefined>;
   modules?: string[];
   origin?: boolean;
   argv?: string[];
@@ -56,7 +59,8 @@ export function signalExitCode(signal: NodeJS.Signals | string | null | undefine
 export function workerArgs(spec: WorkerSpec): string[] {
   const args = ["--broker", spec.broker, "--id", spec.id, "--app", spec.app];
   for (const m of spec.modules ?? []) args.push("--module", m);
-  if (spec.compiled !== undefined) args.push("--compiled", spec.compiled);
+  if (typeof spec.compiled === "string") args.push("--compiled", spec.compiled);
+  else if (spec.compiled !== undefined) args.push("--compiled-stdin");
   if (spec.origin) args.push("--origin");
   if (spec.secretsOnStdin) args.push("--secrets-stdin");
   if (spec.maxTasks !== undefined) args.push("--max-tasks", String(spec.maxTasks));

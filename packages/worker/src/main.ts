@@ -17,6 +17,7 @@ const FLAGS = {
   broker: { type: "string", demandOption: true, describe: "Broker endpoint, e.g. tcp://head:5555" },
   module: { type: "string", array: true, default: [] as string[], describe: "Module whose exported functions become tasks (repeatable)" },
   compiled: { type: "string", describe: "The script compiled to JavaScript (the launcher does it once per run), imported in its place" },
+  "compiled-stdin": { type: "boolean", default: false, describe: "Read --compiled's file as one line on standard input (an empty line: none); the launcher starts the worker while it compiles" },
   origin: { type: "boolean", default: false, describe: "Run the script's main (one worker per run)" },
   id: { type: "string", describe: "Unique worker id (default host:pid)" },
   app: { type: "string", describe: 'Run or application id (default "default": serve every app of a daemon broker)' },
@@ -36,6 +37,7 @@ interface WorkerArgs {
   broker: string;
   module: string[];
   compiled?: string;
+  "compiled-stdin": boolean;
   origin: boolean;
   id?: string;
   app?: string;
@@ -121,6 +123,7 @@ export async function main(argv: string[]): Promise<number> {
     else if (args.verbose) process.env.SCOOP_LOG_LEVEL = "info";
     const [script, ...scriptArgs] = args._.map(String);
     if (args["server-key"] !== undefined && args["secrets-stdin"]) throw new ScoopError("SCOOP_USAGE", "give --server-key or --secrets-stdin, not both");
+    if (args["compiled-stdin"] && (args["secrets-stdin"] || args.compiled !== undefined)) throw new ScoopError("SCOOP_USAGE", "--compiled-stdin goes with neither --secrets-stdin nor --compiled");
     const curve = args["secrets-stdin"] ? parseSecrets(await readLine(process.stdin)) : args["server-key"] !== undefined ? curveClientOptions(readServerKey(args["server-key"])) : undefined;
     // A worker started by hand for a daemon broker outlives broker restarts; a
     // worker of one run (the launcher passes --app, and --origin to one) ends with it.
@@ -128,7 +131,8 @@ export async function main(argv: string[]): Promise<number> {
     worker = await startWorker({
       broker: args.broker,
       script,
-      compiledScript: args.compiled,
+      // No line (the launcher is gone): the script itself is loaded, as without a compile.
+      compiledScript: args["compiled-stdin"] ? (await readLine(process.stdin).catch(() => "")) || undefined : args.compiled,
       modules: args.module,
       origin: args.origin,
       argv: scriptArgs,

@@ -24,6 +24,8 @@ test("a TypeScript script and its own TypeScript files are compiled once for the
   expect(run.code).toBe(0);
   expect(run.stdout).toContain("squares 1,4,9 stack names compiled.ts");
   expect(run.stderr).toContain("compiled the script once");
+  // The workers, started while it compiled, imported the compiled file: neither loaded the script through tsx.
+  expect(run.stderr).not.toContain("loaded through tsx");
 });
 
 test("a script that depends on where it is (import.meta) is left to tsx and sees its own URL", async () => {

@@ -11,6 +11,7 @@ test.each([
   [["--broker", "ipc:///tmp/s/broker.sock", "--id", "w1", "--app", "a1b2", "--compiled", "/tmp/s/x.mjs", "--", "/home/u/x.ts"]],
   [["--broker", "tcp://h:5555", "--id", "w0", "--app", "a", "--origin", "--secrets-stdin", "--max-tasks", "10", "--stuck-grace-ms", "0", "--", "x.ts", "--steps", "9", "-v"]],
   [["--broker", "tcp://h:5555", "--module", "a.js", "--module", "b.js", "-v", "--debug"]],
+  [["--broker", "ipc:///tmp/s/broker.sock", "--id", "w0", "--app", "a", "--compiled-stdin", "--origin", "--", "/home/u/x.ts"]],
 ])("the launcher's command lines parse without yargs exactly as with it: %j", async (argv) => {
   const quick = quickParse(argv);
   expect(quick).toBeDefined();
