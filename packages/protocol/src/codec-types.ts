@@ -26,6 +26,32 @@ export interface CodecOptions {
   outOfBandThreshold?: number;
 }
 
+/**
+ * Where a run keeps large buffers so that processes of one machine pass them
+ * by name instead of through the broker (core's `PayloadStore` is the one
+ * SCOOP uses: files in an owner-only directory of a RAM file system).
+ */
+export interface BufferStore {
+  /** Bytes from which a buffer is kept in the store rather than sent in a frame. */
+  readonly threshold: number;
+  /** Keep a copy of `bytes`; returns its name, or `undefined` if it cannot be kept (it then travels in a frame). */
+  put(bytes: Uint8Array): string | undefined;
+  /**
+   * The bytes kept under `name`; with `consume`, forgotten once read.
+   * @throws {ScoopError} `SCOOP_PAYLOAD_GONE` if they are no longer kept.
+   */
+  get(name: string, consume: boolean): Uint8Array;
+  /** Forget the bytes kept under `name` (nothing if they are gone). */
+  remove(name: string): void;
+}
+
+/** The buffers one {@link Codec.encode} call put in the store: their names, total and largest size. */
+export interface StoredBuffers {
+  names: string[];
+  bytes: number;
+  largest: number;
+}
+
 /** A registered class, as the codec keeps it. */
 export interface ClassEntry {
   cls: Function;

@@ -15,18 +15,24 @@
  * be sent makes the writer throw a private marker; only then does a separate
  * diagnostic walk find the exact path and build the {@link SerializationError}.
  */
-import type { ClassCodecOptions, ClassEntry, CodecOptions } from "./codec-types.js";
+import type { BufferStore, ClassCodecOptions, ClassEntry, CodecOptions, StoredBuffers } from "./codec-types.js";
 import { diagnose } from "./diagnose.js";
 import { InvalidOptionError } from "./errors.js";
 import { Reader } from "./reader.js";
 import { Writer } from "./writer.js";
 
-export type { ClassCodecOptions, CodecOptions, FunctionNaming } from "./codec-types.js";
+export type { BufferStore, ClassCodecOptions, CodecOptions, FunctionNaming, StoredBuffers } from "./codec-types.js";
 
 /** Encodes values to frames and back. One instance per process holds the class registry. */
 export class Codec {
   /** Resolved {@link CodecOptions.outOfBandThreshold}. */
   readonly outOfBandThreshold: number;
+  /**
+   * The run's payload store, when this process shares one with the others
+   * (set by the worker): large buffers of an encode given a
+   * {@link StoredBuffers} record go there, and decode reads them back.
+   */
+  store?: BufferStore;
   private readonly classesByProto = new Map<object, ClassEntry>();
   private readonly classesByName = new Map<string, ClassEntry>();
   private readonly writer: Writer;
@@ -39,7 +45,7 @@ export class Codec {
     }
     this.outOfBandThreshold = threshold;
     this.writer = new Writer(this, this.classesByProto);
-    this.reader = new Reader(this.classesByName, options);
+    this.reader = new Reader(this.classesByName, options, () => this.store);
   }
 
   /** Register a class so its instances survive the trip with their prototype. */
@@ -75,18 +81,26 @@ export class Codec {
    * Buffers of at least {@link CodecOptions.outOfBandThreshold} bytes are not
    * copied: the returned frames view the caller's memory, so do not modify
    * them until the frames are sent.
-   * @throws {SerializationError} naming the path of what cannot be sent.
+   *
+   * With `stored` (for a payload that leaves this process) and a
+   * {@link Codec.store}, buffers of at least the store's threshold are copied
+   * into the store instead and only their names travel; `stored` records them.
+   * Whoever owns the payload removes them from the store when it is done.
+   * @throws {SerializationError} naming the path of what cannot be sent (nothing is left in the store).
    */
-  encode(value: unknown, path = "value"): Uint8Array[] {
+  encode(value: unknown, path = "value", stored?: StoredBuffers): Uint8Array[] {
     // A registered class's encode hook may call encode again: give it its own writer.
     const w = this.writer.busy ? new Writer(this, this.classesByProto) : this.writer;
     w.busy = true;
+    w.stored = stored;
+    const keptBefore = stored?.names.length ?? 0;
     try {
       w.write(value, 0);
       const frames = w.frames;
       frames.unshift(w.bytes.slice(0, w.pos));
       return frames;
     } catch (error) {
+      if (stored !== undefined) for (const name of stored.names.splice(keptBefore)) this.store?.remove(name);
       throw diagnose(value, path, error, { functions: this.options.functions, classes: this.classesByProto });
     } finally {
       w.reset();
@@ -98,9 +112,12 @@ export class Codec {
    * Decode frames produced by {@link Codec.encode}. Out-of-band buffers are
    * views over the received frames when their alignment allows (else copied once).
    * @throws {ProtocolError} `SCOOP_MALFORMED_PAYLOAD` if the frames are not a valid payload.
+   * Buffers kept in the {@link Codec.store} are read from it; with `consume`
+   * (a result, read once by its owner) they are removed from it as well.
    * @throws {SerializationError} if a function travels by a name not registered here.
+   * @throws {ScoopError} `SCOOP_PAYLOAD_GONE` if a stored buffer is no longer kept.
    */
-  decode(frames: readonly Uint8Array[]): unknown {
-    return this.reader.decode(frames);
+  decode(frames: readonly Uint8Array[], consume = false): unknown {
+    return this.reader.decode(frames, consume);
   }
 }

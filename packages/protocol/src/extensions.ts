@@ -17,9 +17,11 @@ export enum Ext {
   Function = 8,
   OutOfBand = 9,
   Binary = 10,
+  /** A large buffer kept in the run's payload store: kind byte, then the store's name for it (ASCII). */
+  Stored = 11,
 }
 
-/** Binary kinds, the first byte of Ext.Binary and Ext.OutOfBand payloads. */
+/** Binary kinds, the first byte of Ext.Binary, Ext.OutOfBand and Ext.Stored payloads. */
 export enum Kind {
   ArrayBuffer = 0,
   Buffer = 1,

@@ -3,7 +3,7 @@ export type { ScoopErrorContext, ScoopErrorOptions } from "./errors.js";
 export { SCOOP_ERROR_CODES, isScoopErrorCode } from "./error-codes.js";
 export type { ScoopErrorCode } from "./error-codes.js";
 export { Codec } from "./codec.js";
-export type { CodecOptions, ClassCodecOptions, FunctionNaming } from "./codec.js";
+export type { BufferStore, CodecOptions, ClassCodecOptions, FunctionNaming, StoredBuffers } from "./codec.js";
 export {
   PROTOCOL_VERSION,
   MAX_HEADER_BYTES,

@@ -4,9 +4,12 @@
  */
 import { Decoder, type ExtensionCodecType } from "@msgpack/msgpack";
 import { binaryOf, malformed } from "./binary.js";
-import type { ClassEntry, CodecOptions } from "./codec-types.js";
+import type { BufferStore, ClassEntry, CodecOptions } from "./codec-types.js";
 import { ScoopError, SerializationError } from "./errors.js";
 import { ERROR_CTORS, Ext, MAX_EXT_NESTING, hasOwn } from "./extensions.js";
+
+/** What a store's name may look like: never a path. */
+const STORED_NAME = /^[0-9a-z][0-9a-z-]*$/;
 
 /** Decoders pools keep at most this many nesting levels alive. */
 const POOL_LEVELS = 16;
@@ -19,10 +22,13 @@ export class Reader {
   private inFrames: readonly Uint8Array[] = [];
   /** Extension nesting level of the `decode` call in progress. */
   private level = 0;
+  /** The `decode` call in progress removes stored buffers once read. */
+  private consume = false;
 
   constructor(
     private readonly classes: ReadonlyMap<string, ClassEntry>,
     private readonly options: CodecOptions,
+    private readonly store: () => BufferStore | undefined,
   ) {
     this.extensions = {
       tryToEncode: () => null,
@@ -36,15 +42,17 @@ export class Reader {
    * @throws {ProtocolError} `SCOOP_MALFORMED_PAYLOAD` if the frames are not a valid payload.
    * @throws {SerializationError} if a function travels by a name not registered here.
    */
-  decode(frames: readonly Uint8Array[]): unknown {
+  decode(frames: readonly Uint8Array[], consume = false): unknown {
     if (!Array.isArray(frames) || frames.length === 0) throw malformed("no frames (expected at least the msgpack frame)");
     const head = frames[0];
     if (!(head instanceof Uint8Array)) throw malformed("frame 0 is not binary");
     if (head.byteLength === 0) throw malformed("frame 0 is empty");
     const prevFrames = this.inFrames;
     const prevLevel = this.level;
+    const prevConsume = this.consume;
     this.inFrames = frames;
     this.level = 0;
+    this.consume = consume;
     try {
       // A plain Uint8Array view, so msgpack bin values come back as Uint8Array, not Buffer.
       return this.decoderAt(0).decode(new Uint8Array(head.buffer, head.byteOffset, head.byteLength));
@@ -56,6 +64,7 @@ export class Reader {
     } finally {
       this.inFrames = prevFrames;
       this.level = prevLevel;
+      this.consume = prevConsume;
     }
   }
   private decoderAt(level: number): Decoder {
@@ -153,6 +162,18 @@ export class Reader {
           throw malformed(`out-of-band buffer refers to frame ${index}, but there are ${this.inFrames.length} frames`);
         }
         return binaryOf(data[0], frame, true);
+      }
+      case Ext.Stored: {
+        const name = String.fromCharCode(...data.subarray(1));
+        if (data.byteLength < 2 || data.byteLength > 65 || !STORED_NAME.test(name)) throw malformed("stored-buffer extension does not hold a kind and a store name");
+        const store = this.store();
+        if (store === undefined) {
+          throw new ScoopError(
+            "SCOOP_PAYLOAD_GONE",
+            "a large buffer of this payload was kept in its run's payload store, which this process does not share (it did not start on the run's machine with the run's --payload-store); only workers the launcher starts on the submitting machine get it",
+          );
+        }
+        return binaryOf(data[0], store.get(name, this.consume), true);
       }
       case Ext.Binary:
         if (data.byteLength < 1) throw malformed("binary extension has no kind byte");

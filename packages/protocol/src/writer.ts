@@ -3,7 +3,7 @@
  * in place and patches lengths, so a value is walked once on the happy path.
  * Anything it cannot encode makes it throw {@link UNENCODABLE}.
  */
-import type { ClassEntry, FunctionNaming } from "./codec-types.js";
+import type { BufferStore, ClassEntry, FunctionNaming, StoredBuffers } from "./codec-types.js";
 import { BINARY_KIND, Ext, Kind, MAX_DEPTH, UNENCODABLE, errorClassOf, errorFieldKeys, hasOwn } from "./extensions.js";
 import { MsgpackWriter } from "./msgpack-writer.js";
 
@@ -14,11 +14,14 @@ const KEEP_BUFFER_BYTES = 1 << 20;
 export interface WriterHost {
   readonly options: { readonly functions?: FunctionNaming };
   readonly outOfBandThreshold: number;
+  readonly store?: BufferStore;
 }
 
 /** State of one `encode` call: output buffer and out-of-band frames. */
 export class Writer extends MsgpackWriter {
   frames: Uint8Array[] = [];
+  /** Set for an encode whose large buffers may go to the store (they leave this process). */
+  stored?: StoredBuffers;
   busy = false;
 
   constructor(
@@ -31,6 +34,7 @@ export class Writer extends MsgpackWriter {
   reset(): void {
     this.pos = 0;
     this.frames = [];
+    this.stored = undefined;
     if (this.bytes.byteLength > KEEP_BUFFER_BYTES) {
       this.bytes = new Uint8Array(2048);
       this.view = new DataView(this.bytes.buffer);
@@ -163,6 +167,8 @@ export class Writer extends MsgpackWriter {
     const bytes = ArrayBuffer.isView(o) ? new Uint8Array(o.buffer, o.byteOffset, o.byteLength) : new Uint8Array(o);
     const n = bytes.byteLength;
     if (n >= this.codec.outOfBandThreshold) {
+      const store = this.codec.store;
+      if (this.stored !== undefined && store !== undefined && n >= store.threshold && this.keep(store, bytes, kind)) return;
       // Zero-copy: the frame is a view over the caller's memory.
       const index = this.frames.length + 1;
       this.frames.push(bytes);
@@ -186,5 +192,20 @@ export class Writer extends MsgpackWriter {
     }
     this.bytes.set(bytes, this.pos);
     this.pos += n;
+  }
+
+  /** Put `bytes` in the store and write its name; false if the store could not keep them. */
+  private keep(store: BufferStore, bytes: Uint8Array, kind: Kind): boolean {
+    const name = store.put(bytes);
+    if (name === undefined) return false;
+    const stored = this.stored!;
+    stored.names.push(name);
+    stored.bytes += bytes.byteLength;
+    if (bytes.byteLength > stored.largest) stored.largest = bytes.byteLength;
+    this.reserve(7 + name.length);
+    this.extHeader(Ext.Stored, name.length + 1);
+    this.bytes[this.pos++] = kind;
+    for (let i = 0; i < name.length; i++) this.bytes[this.pos++] = name.charCodeAt(i);
+    return true;
   }
 }
