@@ -17,7 +17,8 @@ import { PeerConstants } from "./peer-constants.js";
 import { PLAIN_MIN_LIMIT, plainArgs } from "./plain-values.js";
 import { remoteFailure } from "./remote-failure.js";
 import { currentTask, taskByName } from "./runtime.js";
-import { wireTask } from "./wire-task.js";
+import { storedBuffers } from "./payload-store.js";
+import { wireTask, type WireArgs } from "./wire-task.js";
 
 /** Tasks at the broker from which refills wait for the end of the turn (see scheduleFlush). */
 const COALESCE_IN_FLIGHT = 256;
@@ -30,7 +31,9 @@ interface Pending {
   /** Bytes of its argument frames. */
   bytes: number;
   /** Set when it is a chunk of map calls. */
-  chunk?: Chunk;
+  chunk: Chunk | undefined;
+  /** Names of its argument buffers in the run's payload store, removed when it settles. */
+  stored: string[] | undefined;
 }
 
 interface Unsent {
@@ -88,7 +91,8 @@ export class DistributedExecutor implements Executor {
     if (conn.options.role !== "worker") guardProcessExit();
     this.mapChunks = new MapChunks({
       codec: options.codec,
-      enqueueChunk: (call, sink, frames, chunk, origin) => this.enqueueFrames(call, sink, frames, origin, chunk),
+      enqueueChunk: (call, sink, args, chunk, origin) => this.enqueueArgs(call, sink, args, origin, chunk),
+      encodeArgs: (args, name) => this.encodeArgs(args, name),
       checkSize: (frames, name) => this.checkSize(frames, name),
       cancel: (id) => this.cancel(id),
       scheduleFlush: () => this.scheduleFlush(),
@@ -157,7 +161,7 @@ export class DistributedExecutor implements Executor {
       this.scheduleFlush(false);
       return;
     }
-    let encoded: Uint8Array[][] | undefined;
+    let held: Uint8Array[] | undefined;
     // Work-first: a lone submit this process can run, without a deadline (a
     // synchronous task would block the thread whose timer must fire), is held here.
     if (entries.length === 1 && this.workFirst) {
@@ -165,39 +169,70 @@ export class DistributedExecutor implements Executor {
       if (call.options.timeoutMs === undefined && taskByName(call.name) === call.fn) {
         // Plain arguments are encoded only if the task leaves this process (they cannot fail to encode).
         const plain = plainArgs(call.args) && (this.options.connection.brokerMaxMessageBytes ?? Infinity) >= PLAIN_MIN_LIMIT;
-        if (!plain) encoded = this.encode(entries);
-        if (this.local.hold({ call, sink, frames: encoded?.[0], app: origin.app, parent: origin.parent })) {
-          this.pending.set(call.id, { call, sink, sent: false, bytes: 0 });
+        if (!plain) {
+          held = this.options.codec.encode(call.args, "args");
+          this.checkSize(held, call.name);
+        }
+        if (this.local.hold({ call, sink, frames: held, app: origin.app, parent: origin.parent })) {
+          this.pending.set(call.id, { call, sink, sent: false, bytes: 0, chunk: undefined, stored: undefined });
           this.scheduleFlush();
           return;
         }
       }
     }
-    this.enqueueEncoded(entries, encoded ?? this.encode(entries), origin);
+    // Encode and size first: an unserializable or oversized argument fails the whole call before any of it reaches the broker.
+    const wires: WireArgs[] = [];
+    try {
+      for (const { call } of entries) wires.push(this.wireArgs(call, held));
+    } catch (error) {
+      for (const w of wires) this.unstore(w.stored?.names);
+      throw error;
+    }
+    entries.forEach((entry, i) => this.enqueueArgs(entry.call, entry.sink, wires[i], origin));
     this.scheduleFlush();
   }
 
-  /** Encode and size first: an unserializable or oversized argument fails the whole call before any of it reaches the broker. */
-  private encode(entries: ReadonlyArray<Entry>): Uint8Array[][] {
-    return entries.map(({ call }) => {
-      const frames = this.options.codec.encode(call.args, "args");
-      this.checkSize(frames, call.name);
-      return frames;
-    });
+  /**
+   * `call`'s arguments as they go to the broker: `encoded` (not stored, as a
+   * task held here is encoded) is reused unless a buffer of it belongs in the
+   * run's payload store.
+   */
+  private wireArgs(call: TaskCall, encoded?: Uint8Array[]): WireArgs {
+    const store = this.options.codec.store;
+    if (encoded !== undefined && (store === undefined || encoded.every((f, i) => i === 0 || f.byteLength < store.threshold))) return { frames: encoded };
+    return this.encodeArgs(call.args, call.name);
   }
 
-  private checkSize(frames: Uint8Array[], name: string): void {
-    checkMessageSize(frames, this.options.connection.brokerMaxMessageBytes, `the arguments of task "${name}"`, { taskName: name });
+  /** Encode arguments for the broker, large buffers to the payload store if there is one; throws (leaving nothing stored) if they cannot go. */
+  private encodeArgs(args: unknown, name: string): WireArgs {
+    const stored = this.options.codec.store === undefined ? undefined : storedBuffers();
+    const frames = this.options.codec.encode(args, "args", stored);
+    if (stored === undefined || stored.names.length === 0) {
+      this.checkSize(frames, name);
+      return { frames };
+    }
+    try {
+      this.checkSize(frames, name, stored.largest);
+    } catch (error) {
+      this.unstore(stored.names);
+      throw error;
+    }
+    return { frames, stored };
   }
 
-  private enqueueEncoded(entries: ReadonlyArray<Entry>, encoded: Uint8Array[][], origin: Origin): void {
-    entries.forEach((entry, i) => this.enqueueFrames(entry.call, entry.sink, encoded[i], origin));
+  private checkSize(frames: Uint8Array[], name: string, storedLargest = 0): void {
+    checkMessageSize(frames, this.options.connection.brokerMaxMessageBytes, `the arguments of task "${name}"`, { taskName: name }, storedLargest);
   }
 
-  private enqueueFrames(call: TaskCall, sink: TaskSink, frames: Uint8Array[], origin: Origin, chunk?: Chunk): void {
-    let bytes = 0;
+  private unstore(names: string[] | undefined): void {
+    if (names === undefined) return;
+    for (const name of names) this.options.codec.store?.remove(name);
+  }
+
+  private enqueueArgs(call: TaskCall, sink: TaskSink, { frames, stored }: WireArgs, origin: Origin, chunk?: Chunk): void {
+    let bytes = stored?.bytes ?? 0;
     for (const f of frames) bytes += f.byteLength;
-    this.pending.set(call.id, { call, sink, sent: false, bytes, chunk });
+    this.pending.set(call.id, { call, sink, sent: false, bytes, chunk, stored: stored?.names });
     this.unsent.push({ task: wireTask(call, frames.length, this.app, origin, chunk !== undefined), frames });
   }
 
@@ -207,8 +242,18 @@ export class DistributedExecutor implements Executor {
     for (const { call, frames: held, app, parent } of tasks) {
       const entry = this.pending.get(call.id);
       if (entry === undefined) continue;
-      const frames = held ?? this.options.codec.encode(call.args, "args");
+      let wire: WireArgs;
+      try {
+        wire = this.wireArgs(call, held);
+      } catch (error) {
+        this.settled(entry);
+        entry.sink.reject(error);
+        continue;
+      }
+      const { frames, stored } = wire;
+      entry.bytes = stored?.bytes ?? 0;
       for (const f of frames) entry.bytes += f.byteLength;
+      entry.stored = stored?.names;
       this.unsent.push({ task: wireTask(call, frames.length, this.app, { app, parent }), frames });
     }
     this.scheduleFlush();
@@ -235,6 +280,7 @@ export class DistributedExecutor implements Executor {
   /** Forget a settled task; if it was at the broker, room for an unsent one. */
   private settled(entry: Pending): void {
     this.pending.delete(entry.call.id);
+    if (entry.stored !== undefined) this.unstore(entry.stored);
     if (entry.sent) {
       this.sentCount--;
       this.sentBytes -= entry.bytes;
@@ -278,6 +324,7 @@ export class DistributedExecutor implements Executor {
   failAll(error: ScoopError): void {
     this.closedError = error;
     this.local.clear();
+    for (const entry of this.pending.values()) this.unstore(entry.stored);
     const entries: Entry[] = [...this.pending.values(), ...this.mapChunks.drain()];
     this.pending.clear();
     this.unsent = [];
@@ -334,11 +381,15 @@ export class DistributedExecutor implements Executor {
       const frames = payload.slice(offset, offset + r.frames);
       offset += r.frames;
       const entry = this.pending.get(r.id);
-      if (entry === undefined) continue; // cancelled, or already settled
+      if (entry === undefined) {
+        // Cancelled, or already settled: what it kept in the payload store goes.
+        if (this.options.codec.store !== undefined && frames.length > 0) this.discard(frames);
+        continue;
+      }
       this.settled(entry);
       let value: unknown;
       try {
-        value = this.options.codec.decode(frames);
+        value = this.options.codec.decode(frames, true);
       } catch (error) {
         entry.sink.reject(error);
         continue;
@@ -348,6 +399,15 @@ export class DistributedExecutor implements Executor {
       else entry.sink.reject(remoteFailure(entry.call.name, value, r.worker, r.host));
     }
     this.checkIdle();
+  }
+
+  /** Read an outcome nobody waits for, so that buffers it kept in the payload store are removed. */
+  private discard(frames: Buffer[]): void {
+    try {
+      this.options.codec.decode(frames, true);
+    } catch {
+      // Nobody waits for it: whatever it held goes with the run's directory.
+    }
   }
 
   private onConst(h: Extract<Header, { t: "CONST" }>, payload: Buffer[]): void {

@@ -16,3 +16,4 @@ export type { TaskContextInit } from "./runtime.js";
 export { encodeOutcome, isThenable } from "./task-outcome.js";
 export type { EncodedOutcome } from "./task-outcome.js";
 export { checkMessageSize } from "./message-size.js";
+export { PayloadStore, STORE_THRESHOLD_BYTES, storedBuffers } from "./payload-store.js";

@@ -3,7 +3,7 @@
  * runner (remote runs) and by work-first local runs, so a task run in the
  * process that awaits it fails and succeeds exactly as it would elsewhere.
  */
-import type { Codec } from "@scoop/protocol";
+import type { Codec, StoredBuffers } from "@scoop/protocol";
 
 /** The encoded outcome of one task run: `ok` is false when the frames hold an error. */
 export interface EncodedOutcome {
@@ -15,11 +15,12 @@ export interface EncodedOutcome {
  * Encode a task's value (`ok`) or thrown error. A value that cannot travel
  * becomes the failure it causes; an error that cannot travel (it holds a
  * function, say) is sent as a plain Error with its name, message and stack.
+ * `stored`: a value's large buffers may go to the run's payload store (see {@link Codec.encode}).
  */
-export function encodeOutcome(codec: Codec, ok: boolean, value: unknown): EncodedOutcome {
+export function encodeOutcome(codec: Codec, ok: boolean, value: unknown, stored?: StoredBuffers): EncodedOutcome {
   if (ok) {
     try {
-      return { ok: true, frames: codec.encode(value, "result") };
+      return { ok: true, frames: codec.encode(value, "result", stored) };
     } catch (error) {
       return encodeOutcome(codec, false, error);
     }

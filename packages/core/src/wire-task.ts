@@ -1,5 +1,5 @@
 /** The SUBMIT record of a task, as the distributed executor sends it. */
-import type { SubmittedTask } from "@scoop/protocol";
+import type { StoredBuffers, SubmittedTask } from "@scoop/protocol";
 import type { TaskCall } from "./executor.js";
 import type { Origin } from "./map-chunks.js";
 import { streamId } from "./runtime.js";
@@ -25,4 +25,10 @@ export function wireTask(call: TaskCall, frames: number, ownApp: string, origin:
   }
   if (origin.parent !== undefined) task.parent = origin.parent;
   return task;
+}
+
+/** A task's arguments as they go to the broker: frames, and the large buffers put in the run's payload store. */
+export interface WireArgs {
+  frames: Uint8Array[];
+  stored?: StoredBuffers;
 }

@@ -1,0 +1,81 @@
+/**
+ * The run's payload store: large buffers passed between processes of one
+ * machine as files in an owner-only directory of a RAM file system
+ * (`/dev/shm`), instead of through the broker. Through the broker a MiB is
+ * copied four times by the kernel and waits in two ZeroMQ pipes; through the
+ * store it is copied once in and once out, and only its name is relayed (the
+ * idea of Ray's shared-memory object store, without a native addon: Node
+ * cannot map memory between processes).
+ *
+ * Who removes what: an argument's owner when its task settles (a retry reads
+ * it again); a result's owner when it reads it. The launcher removes the
+ * directory at the end of the run, with anything a dead process left.
+ */
+import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { ScoopError, type BufferStore, type StoredBuffers } from "@scoop/protocol";
+
+/**
+ * Buffers from this size go to the store (a MiB buffer costs ~0.3 ms in and
+ * out of tmpfs here; smaller ones ride the broker's frames well):
+ * `benchmarks/store-threshold.ts`.
+ */
+export const STORE_THRESHOLD_BYTES = 64 * 1024;
+
+/** A {@link BufferStore} of files in `dir`, shared by the run's processes on this machine. */
+export class PayloadStore implements BufferStore {
+  private readonly prefix = `${process.pid.toString(36)}-`;
+  private next = 0;
+
+  constructor(
+    readonly dir: string,
+    readonly threshold = STORE_THRESHOLD_BYTES,
+  ) {}
+
+  put(bytes: Uint8Array): string | undefined {
+    const name = this.prefix + (this.next++).toString(36);
+    const path = join(this.dir, name);
+    try {
+      const fd = openSync(path, "wx", 0o600);
+      try {
+        for (let at = 0; at < bytes.byteLength; ) at += writeSync(fd, bytes, at);
+      } finally {
+        closeSync(fd);
+      }
+      return name;
+    } catch {
+      // Full, or gone: the buffer travels in a frame instead.
+      this.remove(name);
+      return undefined;
+    }
+  }
+
+  get(name: string, consume: boolean): Uint8Array {
+    const path = join(this.dir, name);
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(path);
+    } catch (error) {
+      throw new ScoopError(
+        "SCOOP_PAYLOAD_GONE",
+        `a large buffer of this payload (${name} in the run's payload store ${this.dir}) is gone: its task was cancelled or settled meanwhile, or the run's directory was removed (${(error as Error).message})`,
+        { cause: error },
+      );
+    }
+    if (consume) this.remove(name);
+    return bytes;
+  }
+
+  remove(name: string): void {
+    try {
+      unlinkSync(join(this.dir, name));
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+/** A fresh record for one encode whose large buffers may go to the store. */
+export function storedBuffers(): StoredBuffers {
+  return { names: [], bytes: 0, largest: 0 };
+}

@@ -1,0 +1,81 @@
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Codec } from "@scoop/protocol";
+import { PayloadStore, STORE_THRESHOLD_BYTES, storedBuffers } from "../../src/payload-store.js";
+
+let dir: string;
+beforeEach(() => (dir = mkdtempSync(join(tmpdir(), "scoop-store-test-"))));
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const withStore = () => {
+  const codec = new Codec({});
+  codec.store = new PayloadStore(dir);
+  return codec;
+};
+const big = (n = STORE_THRESHOLD_BYTES / 8) => Float64Array.from({ length: n }, (_, i) => i * 0.5);
+
+test("a large buffer of an encode given a record goes to the store: a small frame travels, the other process reads it back", () => {
+  const sender = withStore();
+  const receiver = withStore();
+  const array = big();
+  const stored = storedBuffers();
+  const frames = sender.encode([array, "small", new Uint8Array(10)], "args", stored);
+  expect(frames).toHaveLength(1); // no out-of-band frame: only the name travels
+  expect(frames[0].byteLength).toBeLessThan(100);
+  expect(stored).toEqual({ names: [expect.any(String)], bytes: array.byteLength, largest: array.byteLength });
+  expect(readdirSync(dir)).toEqual(stored.names);
+  // The store holds a copy: changing the array after submit changes nothing sent.
+  array[0] = 99;
+  const [back, small, tiny] = receiver.decode(frames) as [Float64Array, string, Uint8Array];
+  expect(back).toBeInstanceOf(Float64Array);
+  expect(back[0]).toBe(0);
+  expect(back[7]).toBe(3.5);
+  expect([small, tiny.byteLength]).toEqual(["small", 10]);
+  // An argument is read again by a retry; only a consuming read (a result's owner) removes it.
+  expect(readdirSync(dir)).toHaveLength(1);
+  expect((receiver.decode(frames, true) as Float64Array[])[0][1]).toBe(0.5);
+  expect(readdirSync(dir)).toHaveLength(0);
+});
+
+test("without a record, or below the threshold, buffers travel in frames as before", () => {
+  const codec = withStore();
+  expect(codec.encode([big()], "args")).toHaveLength(2);
+  expect(codec.encode([big(STORE_THRESHOLD_BYTES / 8 - 1)], "args", storedBuffers())).toHaveLength(2);
+  expect(readdirSync(dir)).toHaveLength(0);
+});
+
+test("an encode that fails leaves nothing in the store, and names what cannot be sent", () => {
+  const codec = withStore();
+  const stored = storedBuffers();
+  expect(() => codec.encode([big(), () => 1], "args", stored)).toThrow(/args\[1\] is a function/);
+  expect(stored.names).toHaveLength(0);
+  expect(readdirSync(dir)).toHaveLength(0);
+});
+
+test("a store that cannot keep a buffer (its directory is gone) lets it travel in a frame", () => {
+  const codec = withStore();
+  rmSync(dir, { recursive: true });
+  const stored = storedBuffers();
+  const frames = codec.encode([big()], "args", stored);
+  expect(frames).toHaveLength(2);
+  expect(stored.names).toHaveLength(0);
+  expect((codec.decode(frames) as Float64Array[])[0][2]).toBe(1);
+});
+
+test("a buffer gone from the store, or a process without the store, gets SCOOP_PAYLOAD_GONE saying why", () => {
+  const frames = withStore().encode([big()], "args", storedBuffers());
+  expect(() => new Codec({}).decode(frames)).toThrow(expect.objectContaining({ code: "SCOOP_PAYLOAD_GONE", message: expect.stringMatching(/does not share/) }));
+  const receiver = withStore();
+  receiver.decode(frames, true);
+  expect(() => receiver.decode(frames)).toThrow(expect.objectContaining({ code: "SCOOP_PAYLOAD_GONE", message: expect.stringMatching(/is gone: its task was cancelled or settled/) }));
+});
+
+test("a stored name that is not a plain store name (a path, say) is a malformed payload, never a file read", () => {
+  const codec = withStore();
+  for (const name of ["../../etc/passwd", "/etc/passwd", "a/b", "", "A", "x".repeat(65)]) {
+    const ext = [10, ...Buffer.from(name, "latin1")]; // Kind.Float64Array, then the name
+    const frame = Uint8Array.from([0xc7, ext.length, 11, ...ext]); // ext8 of type 11, the stored-buffer extension
+    expect(() => codec.decode([frame])).toThrow(expect.objectContaining({ code: "SCOOP_MALFORMED_PAYLOAD" }));
+  }
+});
