@@ -18,6 +18,7 @@ const FLAGS = {
   module: { type: "string", array: true, default: [] as string[], describe: "Module whose exported functions become tasks (repeatable)" },
   compiled: { type: "string", describe: "The script compiled to JavaScript (the launcher does it once per run), imported in its place" },
   "compiled-stdin": { type: "boolean", default: false, describe: "Read --compiled's file as one line on standard input (an empty line: none); the launcher starts the worker while it compiles" },
+  "payload-store": { type: "string", describe: "The run's payload store: a private directory shared by the run's processes on this machine, where large buffers pass as files" },
   origin: { type: "boolean", default: false, describe: "Run the script's main (one worker per run)" },
   id: { type: "string", describe: "Unique worker id (default host:pid)" },
   app: { type: "string", describe: 'Run or application id (default "default": serve every app of a daemon broker)' },
@@ -38,6 +39,7 @@ interface WorkerArgs {
   module: string[];
   compiled?: string;
   "compiled-stdin": boolean;
+  "payload-store"?: string;
   origin: boolean;
   id?: string;
   app?: string;
@@ -133,6 +135,7 @@ export async function main(argv: string[]): Promise<number> {
       script,
       // No line (the launcher is gone): the script itself is loaded, as without a compile.
       compiledScript: args["compiled-stdin"] ? (await readLine(process.stdin).catch(() => "")) || undefined : args.compiled,
+      payloadStore: args["payload-store"],
       modules: args.module,
       origin: args.origin,
       argv: scriptArgs,

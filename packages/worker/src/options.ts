@@ -19,6 +19,14 @@ export interface WorkerOptions {
    * @default none: the script itself, through tsx when it is TypeScript
    */
   compiledScript?: string;
+  /**
+   * The run's payload store: a private directory every process of the run on
+   * this machine shares, where large buffers (arguments and results) pass as
+   * files instead of through the broker (the launcher makes one, in
+   * `/dev/shm`, for a run of this machine alone).
+   * @default none: every payload goes through the broker
+   */
+  payloadStore?: string;
   /** More modules whose exported functions become tasks. @default [] */
   modules?: string[];
   /** Run the script's `main` (exactly one worker of a run does). @default false */

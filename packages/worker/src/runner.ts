@@ -15,7 +15,7 @@ import type { Logger } from "pino";
 import type { Codec, DispatchedTask, TaskOutcome } from "@scoop/protocol";
 import { ScoopError } from "@scoop/protocol";
 import { taskByName } from "@scoop/core";
-import { CancelScope, checkMessageSize, encodeOutcome, isThenable, runInTaskContext, type BrokerConnection, type DistributedExecutor, type EncodedOutcome } from "@scoop/core/internal";
+import { CancelScope, checkMessageSize, encodeOutcome, isThenable, runInTaskContext, storedBuffers, type BrokerConnection, type DistributedExecutor, type EncodedOutcome } from "@scoop/core/internal";
 
 interface LocalTask {
   key: number;
@@ -234,13 +234,17 @@ export class TaskRunner {
 
   /** A result the broker would refuse (over its maxMessageBytes) goes back as SCOOP_MESSAGE_TOO_LARGE instead. */
   private encodeValue(value: unknown, taskName: string): EncodedOutcome {
-    const encoded = encodeOutcome(this.options.codec, true, value);
+    // Large buffers go to the run's payload store, if any: its owner removes them once it has read them.
+    const codec = this.options.codec;
+    const stored = codec.store === undefined ? undefined : storedBuffers();
+    const encoded = encodeOutcome(codec, true, value, stored);
     if (!encoded.ok) return encoded;
     try {
-      checkMessageSize(encoded.frames, this.options.connection.brokerMaxMessageBytes, `the result of task "${taskName}"`, { taskName, workerId: this.options.workerId, host: this.host });
+      checkMessageSize(encoded.frames, this.options.connection.brokerMaxMessageBytes, `the result of task "${taskName}"`, { taskName, workerId: this.options.workerId, host: this.host }, stored?.largest);
       return encoded;
     } catch (error) {
-      return encodeOutcome(this.options.codec, false, error);
+      for (const name of stored?.names ?? []) codec.store?.remove(name);
+      return encodeOutcome(codec, false, error);
     }
   }
 

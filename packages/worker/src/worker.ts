@@ -5,7 +5,7 @@
 import pino from "pino";
 import { EXIT_RECYCLED, ScoopError, enterWorkerMode } from "@scoop/protocol";
 import { getCodec, registerModule, registeredTaskNames, runnableTaskNames, runMain } from "@scoop/core";
-import { openPeerSession, type BrokerConnection } from "@scoop/core/internal";
+import { PayloadStore, openPeerSession, type BrokerConnection } from "@scoop/core/internal";
 import { exportedFunctions, loadModule } from "./load-module.js";
 import { resolveWorkerOptions, type WorkerOptions } from "./options.js";
 import { TaskRunner } from "./runner.js";
@@ -39,6 +39,7 @@ export async function startWorker(options: WorkerOptions): Promise<ScoopWorker> 
   const { id, cwd, app, reconnect, stuckGraceMs } = o;
   const log = (o.logger ?? pino({ level: process.env.SCOOP_LOG_LEVEL ?? "warn" }, pino.destination({ fd: 2, sync: true }))).child({ component: "worker", worker: id });
 
+  if (options.payloadStore !== undefined) getCodec().store = new PayloadStore(options.payloadStore);
   let script: Record<string, unknown> | undefined;
   for (const path of [...(options.script ? [options.script] : []), ...(options.modules ?? [])]) {
     const namespace = await loadModule(path, cwd, path === options.script ? options.compiledScript : undefined);
