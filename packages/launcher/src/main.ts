@@ -41,6 +41,7 @@ const FLAGS = {
   node: { type: "string", describe: "Node executable on remote hosts", defaultDescription: "this node's path" },
   tunnel: { type: "boolean", default: RUN_DEFAULTS.tunnel as boolean, describe: "Remote workers reach the broker through reverse SSH tunnels" },
   insecure: { type: "boolean", default: RUN_DEFAULTS.insecure as boolean, describe: "No per-run CURVE keys on the broker's TCP port (trusted networks only): anyone who reaches the port can join. A local run has no TCP port unless --insecure" },
+  "payload-store": { type: "boolean", default: RUN_DEFAULTS.payloadStore as boolean, describe: "A run of this machine alone passes buffers of 64 KiB or more as files in a private /dev/shm directory, not through the broker (--no-payload-store: through the broker)" },
   "broker-hostname": { alias: "external-hostname", type: "string", describe: "Address remote workers dial to reach the broker", defaultDescription: "the address each SSH connection comes from" },
   seed: { type: "number", describe: "Seed of the run's random streams (currentTask().random()): the same seed gives the same numbers", defaultDescription: "drawn, and logged with -v" },
   log: { type: "string", describe: "Write logs (the launcher's, the broker's and every worker's, as JSON lines) to this file instead of stderr" },
@@ -165,7 +166,7 @@ export function expandHostsFlag(argv: readonly string[]): string[] {
   return out;
 }
 
-const BOOLEAN_FLAGS = new Set(["verbose", "v", "quiet", "q", "debug", "tunnel", "no-tunnel", "insecure", "help", "h", "version", "progress", "no-progress"]);
+const BOOLEAN_FLAGS = new Set(["verbose", "v", "quiet", "q", "debug", "tunnel", "no-tunnel", "insecure", "payload-store", "no-payload-store", "help", "h", "version", "progress", "no-progress"]);
 
 function isFile(path: string): boolean {
   try {
@@ -240,6 +241,7 @@ export async function main(argv: string[]): Promise<number> {
       prolog: args.prolog,
       tunnel: args.tunnel,
       insecure: args.insecure,
+      payloadStore: args["payload-store"],
       brokerHostname: args["broker-hostname"],
       prefixOutput: args.verbose || args.debug,
       logLevel: level,

@@ -54,6 +54,14 @@ export interface RunOptions {
    * @default "ipc"
    */
   localTransport?: "ipc" | "tcp";
+  /**
+   * A run of this machine alone passes buffers of 64 KiB or more (arguments
+   * and results) as files in a private directory of `/dev/shm` (RAM) instead
+   * of through the broker: copied once in and once out rather than four times
+   * through two sockets (`benchmarks/run.ts`, W5). Removed at the end of the run.
+   * @default true
+   */
+  payloadStore?: boolean;
   /** Shell file sourced on other hosts before each worker starts. */
   prolog?: string;
   /** Remote workers dial the broker through reverse SSH tunnels. @default false */
@@ -108,6 +116,7 @@ export const RUN_DEFAULTS = Object.freeze({
   tunnel: false,
   insecure: false,
   localTransport: "ipc" as const,
+  payloadStore: true,
 });
 
 type Optional = "signal" | "maxMessageBytes" | "workers" | "hosts" | "hostfile" | "ssh" | "remoteNode" | "prolog" | "brokerHostname" | "env" | "maxTasksPerWorker" | "maxWorkerMemoryMb" | "stuckGraceMs" | "seed" | "trace" | "dashboard" | "progress";
@@ -147,6 +156,7 @@ export function resolveRunOptions(options: RunOptions): ResolvedRunOptions {
     tunnel: options.tunnel ?? RUN_DEFAULTS.tunnel,
     insecure: options.insecure ?? RUN_DEFAULTS.insecure,
     localTransport: options.localTransport ?? RUN_DEFAULTS.localTransport,
+    payloadStore: options.payloadStore ?? RUN_DEFAULTS.payloadStore,
     logger: options.logger,
   };
 }

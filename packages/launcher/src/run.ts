@@ -7,7 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { rmSync } from "node:fs";
-import { hostname } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import type { Logger } from "pino";
 import type { Broker } from "@scoop/broker";
 import { EXIT_RECYCLED, ScoopError } from "@scoop/protocol";
@@ -16,7 +16,7 @@ import { spawnLocalWorker, stopLocalWorkers, workerBinPath, workerPackageJson, t
 import { admitOriginOnceJoined } from "./origin-start.js";
 import { endpointPort, formatPlan, planRun, tcpEndpoint, type HostGroup, type RunPlan } from "./plan.js";
 import { resolveRunOptions, type ResolvedRunOptions, type RunOptions } from "./options.js";
-import { privateIpcEndpoint } from "./private-socket.js";
+import { payloadStoreDir, privateIpcEndpoint } from "./private-socket.js";
 import { isSchedulerLauncher, spawnSchedulerWorker } from "./scheduler-launch.js";
 import { drawsLiveProgress, openRunViews, type RunViews } from "./run-views.js";
 import { RunKeys } from "./secrets.js";
@@ -86,6 +86,8 @@ export async function runProgram(options: RunOptions): Promise<number> {
   // keys, or none with --insecure.
   const privateOnly = ipc !== undefined && !o.insecure && plan.groups.every((g) => g.launcher === "local");
   const keys = o.insecure || privateOnly ? undefined : new RunKeys();
+  // Every worker on this machine: large buffers pass as files in RAM, not through the broker.
+  const payloadStore = o.payloadStore && plan.groups.every((g) => g.launcher === "local") ? payloadStoreDir(tmpdir()) : undefined;
   if (keys) for (let i = 0; i < plan.workers; i++) keys.client(`w${i}`);
   const launches: Launch[] = [];
   let broker: Broker | undefined;
@@ -104,7 +106,7 @@ export async function runProgram(options: RunOptions): Promise<number> {
   // A run of this machine alone that nothing watches from its start (no trace, no dashboard) starts its workers
   // at once, while the script compiles (they read the outcome on standard input once they have loaded) and the
   // broker loads and binds (they dial its Unix socket; ZeroMQ retries until it is there).
-  const early = privateOnly && o.trace === undefined && o.dashboard === undefined ? launchAll(plan, { endpoint: ipc.endpoint, endpoints: [ipc.endpoint] }, o, app, launches, () => stopping, log, keys, { nodeArgs: reports?.nodeArgs, compiled }) : undefined;
+  const early = privateOnly && o.trace === undefined && o.dashboard === undefined ? launchAll(plan, { endpoint: ipc.endpoint, endpoints: [ipc.endpoint] }, o, app, launches, () => stopping, log, keys, { nodeArgs: reports?.nodeArgs, compiled, payloadStore }) : undefined;
   early?.catch(() => undefined); // awaited through `started`, or in `finally`
   const started = (async () => {
     const { startBroker } = await import("@scoop/broker");
@@ -121,7 +123,7 @@ export async function runProgram(options: RunOptions): Promise<number> {
     });
     views = await openRunViews(broker, { trace: o.trace, dashboard: o.dashboard, progress: o.progress }, log);
     log.info(`${formatPlan(plan, broker.endpoint)}\n  security: ${keys ? "CURVE with per-run keys" : privateOnly ? "a Unix socket in an owner-only directory, no TCP port" : "none (--insecure)"}`);
-    return early ?? launchAll(plan, broker, o, app, launches, () => stopping, log, keys, { nodeArgs: reports?.nodeArgs, compiled: await compiled });
+    return early ?? launchAll(plan, broker, o, app, launches, () => stopping, log, keys, { nodeArgs: reports?.nodeArgs, compiled: await compiled, payloadStore });
   })();
   try {
     const launched = await Promise.race([started, aborted]);
@@ -186,6 +188,7 @@ export async function runProgram(options: RunOptions): Promise<number> {
     await (broker as Broker | undefined)?.close();
     reports?.close();
     if (ipc) rmSync(ipc.dir, { recursive: true, force: true });
+    if (payloadStore) rmSync(payloadStore, { recursive: true, force: true });
   }
 }
 
@@ -196,7 +199,7 @@ interface Launched {
   respawn(worker: LaunchedWorker): LaunchedWorker | undefined;
 }
 
-async function launchAll(plan: RunPlan, broker: Pick<Broker, "endpoint" | "endpoints">, o: ResolvedRunOptions, app: string, launches: Launch[], stopping: () => boolean, log: Logger, keys: RunKeys | undefined, localStart: Pick<WorkerSpec, "nodeArgs" | "compiled">): Promise<Launched> {
+async function launchAll(plan: RunPlan, broker: Pick<Broker, "endpoint" | "endpoints">, o: ResolvedRunOptions, app: string, launches: Launch[], stopping: () => boolean, log: Logger, keys: RunKeys | undefined, localStart: Pick<WorkerSpec, "nodeArgs" | "compiled" | "payloadStore">): Promise<Launched> {
   // Only remote workers and a run without a Unix socket need the TCP port.
   const port = () => endpointPort(broker.endpoints.find((e) => e.startsWith("tcp://")) ?? broker.endpoint);
   const bin = workerBinPath();

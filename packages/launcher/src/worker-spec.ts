@@ -17,6 +17,8 @@ export interface WorkerSpec {
    * the worker starts meanwhile and reads the outcome on standard input (never with {@link secretsOnStdin}).
    */
   compiled?: string | Promise<string | undefined>;
+  /** The run's payload store directory (workers of this machine, in a run of this machine alone). */
+  payloadStore?: string;
   modules?: string[];
   origin?: boolean;
   argv?: string[];
@@ -61,6 +63,7 @@ export function workerArgs(spec: WorkerSpec): string[] {
   for (const m of spec.modules ?? []) args.push("--module", m);
   if (typeof spec.compiled === "string") args.push("--compiled", spec.compiled);
   else if (spec.compiled !== undefined) args.push("--compiled-stdin");
+  if (spec.payloadStore !== undefined) args.push("--payload-store", spec.payloadStore);
   if (spec.origin) args.push("--origin");
   if (spec.secretsOnStdin) args.push("--secrets-stdin");
   if (spec.maxTasks !== undefined) args.push("--max-tasks", String(spec.maxTasks));
