@@ -15,9 +15,10 @@ const FIXTURE = join(__dirname, "../fixtures/payload-store.ts");
 const tags: string[] = [];
 let scratch: string;
 beforeAll(() => (scratch = mkdtempSync(join(tmpdir(), "scoop-store-fixture-"))));
+const planted: string[] = [];
 afterAll(() => {
   tags.forEach(killTagged);
-  rmSync(scratch, { recursive: true, force: true });
+  for (const dir of [scratch, ...planted]) rmSync(dir, { recursive: true, force: true });
 });
 
 test("large arguments and results pass through the store, survive a lost worker, and leave nothing behind", async () => {
@@ -26,6 +27,7 @@ test("large arguments and results pass through the store, survive a lost worker,
   const orphan = `/dev/shm/scoop-store-${deadPid}-test`;
   const live = `/dev/shm/scoop-store-${process.pid}-test`;
   for (const dir of [orphan, live]) {
+    planted.push(dir);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     writeFileSync(join(dir, "left"), "x");
   }
@@ -40,5 +42,4 @@ test("large arguments and results pass through the store, survive a lost worker,
   expect(existsSync(join(scratch, "killed"))).toBe(true); // a worker did die holding the stored argument
   expect(existsSync(dir!)).toBe(false);
   expect([existsSync(orphan), existsSync(live)]).toEqual([false, true]);
-  rmSync(live, { recursive: true });
 }, 120_000);
