@@ -11,14 +11,14 @@ import { SUBMIT_BATCH, type Executor, type SubmitOptions, type TaskCall, type Ta
 import { guardProcessExit } from "./exit-guard.js";
 import { LocalTasks, type HeldTask } from "./local-tasks.js";
 import { MapChunks, type Chunk, type Entry, type Origin } from "./map-chunks.js";
-import { checkMessageSize } from "./message-size.js";
 import type { DistributedExecutorOptions } from "./distributed-options.js";
 import { PeerConstants } from "./peer-constants.js";
 import { PLAIN_MIN_LIMIT, plainArgs } from "./plain-values.js";
 import { remoteFailure } from "./remote-failure.js";
 import { currentTask, taskByName } from "./runtime.js";
-import { storedBuffers } from "./payload-store.js";
-import { wireTask, type WireArgs } from "./wire-task.js";
+import { OutgoingArgs, type WireArgs } from "./outgoing-args.js";
+import { discardOutcome } from "./payload-store.js";
+import { wireTask } from "./wire-task.js";
 
 /** Tasks at the broker from which refills wait for the end of the turn (see scheduleFlush). */
 const COALESCE_IN_FLIGHT = 256;
@@ -40,7 +40,6 @@ interface Unsent {
   task: SubmittedTask;
   frames: Uint8Array[];
 }
-
 
 /** Runs tasks through a broker. */
 export class DistributedExecutor implements Executor {
@@ -75,12 +74,15 @@ export class DistributedExecutor implements Executor {
   onReclaim?: (n: number) => void;
   /** Which map calls share a wire task. */
   private readonly mapChunks: MapChunks;
+  /** How arguments leave this process. */
+  private readonly outgoing: OutgoingArgs;
 
   constructor(private readonly options: DistributedExecutorOptions) {
     const conn = options.connection;
     this.app = conn.options.app;
     this.maxInFlight = options.maxInFlight ?? 65_536;
     this.maxInFlightBytes = options.maxInFlightBytes ?? 16 * 2 ** 20;
+    this.outgoing = new OutgoingArgs(options.codec, () => conn.brokerMaxMessageBytes);
     this.constants = new PeerConstants({ connection: conn, codec: options.codec, logger: options.logger, app: this.app });
     conn.on("DELIVER", (h, payload) => this.onDeliver(h.results, payload));
     conn.on("CONST", (h, payload) => this.onConst(h, payload));
@@ -92,8 +94,8 @@ export class DistributedExecutor implements Executor {
     this.mapChunks = new MapChunks({
       codec: options.codec,
       enqueueChunk: (call, sink, args, chunk, origin) => this.enqueueArgs(call, sink, args, origin, chunk),
-      encodeArgs: (args, name) => this.encodeArgs(args, name),
-      checkSize: (frames, name) => this.checkSize(frames, name),
+      encodeArgs: (args, name) => this.outgoing.encode(args, name),
+      checkSize: (frames, name) => this.outgoing.checkSize(frames, name),
       cancel: (id) => this.cancel(id),
       scheduleFlush: () => this.scheduleFlush(),
       closed: () => this.closedError !== undefined,
@@ -171,7 +173,7 @@ export class DistributedExecutor implements Executor {
         const plain = plainArgs(call.args) && (this.options.connection.brokerMaxMessageBytes ?? Infinity) >= PLAIN_MIN_LIMIT;
         if (!plain) {
           held = this.options.codec.encode(call.args, "args");
-          this.checkSize(held, call.name);
+          this.outgoing.checkSize(held, call.name);
         }
         if (this.local.hold({ call, sink, frames: held, app: origin.app, parent: origin.parent })) {
           this.pending.set(call.id, { call, sink, sent: false, bytes: 0, chunk: undefined, stored: undefined });
@@ -181,52 +183,9 @@ export class DistributedExecutor implements Executor {
       }
     }
     // Encode and size first: an unserializable or oversized argument fails the whole call before any of it reaches the broker.
-    const wires: WireArgs[] = [];
-    try {
-      for (const { call } of entries) wires.push(this.wireArgs(call, held));
-    } catch (error) {
-      for (const w of wires) this.unstore(w.stored?.names);
-      throw error;
-    }
+    const wires = this.outgoing.forTasks(entries, held);
     entries.forEach((entry, i) => this.enqueueArgs(entry.call, entry.sink, wires[i], origin));
     this.scheduleFlush();
-  }
-
-  /**
-   * `call`'s arguments as they go to the broker: `encoded` (not stored, as a
-   * task held here is encoded) is reused unless a buffer of it belongs in the
-   * run's payload store.
-   */
-  private wireArgs(call: TaskCall, encoded?: Uint8Array[]): WireArgs {
-    const store = this.options.codec.store;
-    if (encoded !== undefined && (store === undefined || encoded.every((f, i) => i === 0 || f.byteLength < store.threshold))) return { frames: encoded };
-    return this.encodeArgs(call.args, call.name);
-  }
-
-  /** Encode arguments for the broker, large buffers to the payload store if there is one; throws (leaving nothing stored) if they cannot go. */
-  private encodeArgs(args: unknown, name: string): WireArgs {
-    const stored = this.options.codec.store === undefined ? undefined : storedBuffers();
-    const frames = this.options.codec.encode(args, "args", stored);
-    if (stored === undefined || stored.names.length === 0) {
-      this.checkSize(frames, name);
-      return { frames };
-    }
-    try {
-      this.checkSize(frames, name, stored.largest);
-    } catch (error) {
-      this.unstore(stored.names);
-      throw error;
-    }
-    return { frames, stored };
-  }
-
-  private checkSize(frames: Uint8Array[], name: string, storedLargest = 0): void {
-    checkMessageSize(frames, this.options.connection.brokerMaxMessageBytes, `the arguments of task "${name}"`, { taskName: name }, storedLargest);
-  }
-
-  private unstore(names: string[] | undefined): void {
-    if (names === undefined) return;
-    for (const name of names) this.options.codec.store?.remove(name);
   }
 
   private enqueueArgs(call: TaskCall, sink: TaskSink, { frames, stored }: WireArgs, origin: Origin, chunk?: Chunk): void {
@@ -236,7 +195,6 @@ export class DistributedExecutor implements Executor {
     this.unsent.push({ task: wireTask(call, frames.length, this.app, origin, chunk !== undefined), frames });
   }
 
-
   /** Held tasks go to the broker after all: they queue like any submit. */
   private exportHeld(tasks: HeldTask[]): void {
     for (const { call, frames: held, app, parent } of tasks) {
@@ -244,7 +202,7 @@ export class DistributedExecutor implements Executor {
       if (entry === undefined) continue;
       let wire: WireArgs;
       try {
-        wire = this.wireArgs(call, held);
+        wire = this.outgoing.forTask(call, held);
       } catch (error) {
         this.settled(entry);
         entry.sink.reject(error);
@@ -280,7 +238,7 @@ export class DistributedExecutor implements Executor {
   /** Forget a settled task; if it was at the broker, room for an unsent one. */
   private settled(entry: Pending): void {
     this.pending.delete(entry.call.id);
-    if (entry.stored !== undefined) this.unstore(entry.stored);
+    if (entry.stored !== undefined) this.outgoing.release(entry.stored);
     if (entry.sent) {
       this.sentCount--;
       this.sentBytes -= entry.bytes;
@@ -324,7 +282,7 @@ export class DistributedExecutor implements Executor {
   failAll(error: ScoopError): void {
     this.closedError = error;
     this.local.clear();
-    for (const entry of this.pending.values()) this.unstore(entry.stored);
+    for (const entry of this.pending.values()) this.outgoing.release(entry.stored);
     const entries: Entry[] = [...this.pending.values(), ...this.mapChunks.drain()];
     this.pending.clear();
     this.unsent = [];
@@ -383,7 +341,7 @@ export class DistributedExecutor implements Executor {
       const entry = this.pending.get(r.id);
       if (entry === undefined) {
         // Cancelled, or already settled: what it kept in the payload store goes.
-        if (this.options.codec.store !== undefined && frames.length > 0) this.discard(frames);
+        if (this.options.codec.store !== undefined) discardOutcome(this.options.codec, frames);
         continue;
       }
       this.settled(entry);
@@ -399,15 +357,6 @@ export class DistributedExecutor implements Executor {
       else entry.sink.reject(remoteFailure(entry.call.name, value, r.worker, r.host));
     }
     this.checkIdle();
-  }
-
-  /** Read an outcome nobody waits for, so that buffers it kept in the payload store are removed. */
-  private discard(frames: Buffer[]): void {
-    try {
-      this.options.codec.decode(frames, true);
-    } catch {
-      // Nobody waits for it: whatever it held goes with the run's directory.
-    }
   }
 
   private onConst(h: Extract<Header, { t: "CONST" }>, payload: Buffer[]): void {

@@ -10,7 +10,7 @@ import type { TaskCall, TaskSink } from "./executor.js";
 import { MapCall } from "./map-call.js";
 import { remoteFailure } from "./remote-failure.js";
 import { runtime, streamId } from "./runtime.js";
-import type { WireArgs } from "./wire-task.js";
+import type { WireArgs } from "./outgoing-args.js";
 
 /**
  * How long the calls of a map wait for the first timing of their task before

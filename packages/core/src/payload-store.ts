@@ -13,7 +13,7 @@
  */
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { ScoopError, type BufferStore, type StoredBuffers } from "@scoop/protocol";
+import { ScoopError, type BufferStore, type Codec, type StoredBuffers } from "@scoop/protocol";
 
 /**
  * Buffers from this size go to the store (a MiB buffer costs ~0.3 ms in and
@@ -78,4 +78,13 @@ export class PayloadStore implements BufferStore {
 /** A fresh record for one encode whose large buffers may go to the store. */
 export function storedBuffers(): StoredBuffers {
   return { names: [], bytes: 0, largest: 0 };
+}
+
+/** Read an outcome nobody waits for (its task was cancelled), so that buffers it kept in the store are removed. */
+export function discardOutcome(codec: Codec, frames: readonly Uint8Array[]): void {
+  try {
+    codec.decode(frames, true);
+  } catch {
+    // Whatever it held goes with the run's directory.
+  }
 }

@@ -1,5 +1,5 @@
 /** The SUBMIT record of a task, as the distributed executor sends it. */
-import type { StoredBuffers, SubmittedTask } from "@scoop/protocol";
+import type { SubmittedTask } from "@scoop/protocol";
 import type { TaskCall } from "./executor.js";
 import type { Origin } from "./map-chunks.js";
 import { streamId } from "./runtime.js";
@@ -27,8 +27,3 @@ export function wireTask(call: TaskCall, frames: number, ownApp: string, origin:
   return task;
 }
 
-/** A task's arguments as they go to the broker: frames, and the large buffers put in the run's payload store. */
-export interface WireArgs {
-  frames: Uint8Array[];
-  stored?: StoredBuffers;
-}
