@@ -22,10 +22,19 @@ import { ScoopError, type BufferStore, type Codec, type StoredBuffers } from "@s
  */
 export const STORE_THRESHOLD_BYTES = 64 * 1024;
 
+/** Stores made in this process, so that two of them never pick the same name. */
+let stores = 0;
+
 /** A {@link BufferStore} of files in `dir`, shared by the run's processes on this machine. */
 export class PayloadStore implements BufferStore {
-  private readonly prefix = `${process.pid.toString(36)}-`;
+  private readonly prefix = `${process.pid.toString(36)}-${(stores++).toString(36)}-`;
   private next = 0;
+  /**
+   * What this process put and has not removed: read back here (a task of
+   * its own the broker gave it), it is the very memory that was put, with no
+   * file read, as a task run where it was submitted sees its arguments.
+   */
+  private readonly mine = new Map<string, Uint8Array>();
 
   constructor(
     readonly dir: string,
@@ -42,6 +51,7 @@ export class PayloadStore implements BufferStore {
       } finally {
         closeSync(fd);
       }
+      this.mine.set(name, bytes);
       return name;
     } catch {
       // Full, or gone: the buffer travels in a frame instead.
@@ -51,6 +61,11 @@ export class PayloadStore implements BufferStore {
   }
 
   get(name: string, consume: boolean): Uint8Array {
+    const own = this.mine.get(name);
+    if (own !== undefined) {
+      if (consume) this.remove(name);
+      return own;
+    }
     const path = join(this.dir, name);
     let bytes: Uint8Array;
     try {
@@ -67,6 +82,7 @@ export class PayloadStore implements BufferStore {
   }
 
   remove(name: string): void {
+    this.mine.delete(name);
     try {
       unlinkSync(join(this.dir, name));
     } catch {

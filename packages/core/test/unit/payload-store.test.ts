@@ -79,3 +79,15 @@ test("a stored name that is not a plain store name (a path, say) is a malformed 
     expect(() => codec.decode([frame])).toThrow(expect.objectContaining({ code: "SCOOP_MALFORMED_PAYLOAD" }));
   }
 });
+
+test("what this process put comes back from memory (a task of its own the broker gives back to it reads no file), until removed", () => {
+  const codec = withStore();
+  const array = big();
+  const stored = storedBuffers();
+  const frames = codec.encode([array], "args", stored);
+  rmSync(join(dir, stored.names[0])); // not read: the file is not needed here
+  const [back] = codec.decode(frames) as [Float64Array];
+  expect(back.buffer).toBe(array.buffer); // the very memory, as a task run where it was submitted sees its arguments
+  codec.decode(frames, true);
+  expect(() => codec.decode(frames)).toThrow(expect.objectContaining({ code: "SCOOP_PAYLOAD_GONE" }));
+});
