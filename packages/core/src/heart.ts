@@ -14,9 +14,11 @@
  * process's own with a deadline (no other worker could run it) gets no abort
  * (its owner's timer is on the blocked thread): the main thread posts its
  * deadline here as it starts it, and the same rule applies past that
- * deadline. The origin ends too (the launcher then ends the run, saying
- * why), but only for its own tasks: a task another owner cancelled may be
- * long but legitimate.
+ * deadline; past its first await no mark shows the task, so the thread asks
+ * the main thread through the inspector whose code holds it (askWhoHolds).
+ * The origin ends too (the launcher then ends the run, saying why), but only
+ * for its own tasks: a task another owner cancelled may be long but
+ * legitimate.
  *
  * The thread runs from source text (`eval`) so the same code works from the
  * built package and from sources under test; it gets the resolved paths of
@@ -25,6 +27,7 @@
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 import { PROTOCOL_VERSION } from "@scoop/protocol";
+import { ownTaskRunning } from "./runtime.js";
 
 const HEART_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
@@ -85,7 +88,7 @@ const due = new Map();
 const mark = (key) => (key % 0x7ffffffe) + 1;
 const FORGET_MS = 30000;
 let ending = false;
-// A timer of the main thread bumps running[2] (a worker's, not the origin's):
+// A timer of the main thread bumps running[2]:
 // unchanged since lastProgressAt, its event loop has not turned since. The
 // runner counts the tasks it awaits in running[3], their marks XORed in running[4].
 let lastProgress = running[2];
@@ -97,7 +100,11 @@ const checkStuck = (late) => {
     lastProgress = running[2];
     lastProgressAt = now;
   }
-  if (ending || aborted.size + due.size === 0) return;
+  if (ending) return;
+  // The runner awaits a task and the thread has not turned for the grace:
+  // ask the thread whose code holds it (see askWhoHolds).
+  if (running[3] > 0 && now - lastProgressAt >= stuckGraceMs && now - lastAsked >= stuckGraceMs) askWhoHolds();
+  if (aborted.size + due.size === 0) return;
   const current = running[0];
   const seq = running[1];
   // The thread has not turned for the grace, it runs no task's synchronous
@@ -120,6 +127,30 @@ const checkStuck = (late) => {
     }
   }
 };
+// The inspector's Runtime.evaluate interrupts the main thread even inside a
+// loop and runs there, in the async context of the code it interrupted: it
+// says whether that code is a task of this process's own with a deadline (a
+// task's context follows it past its awaits; main's own code has none). Only
+// then is the deadline's task what holds the thread: main's long work of its
+// own while such a task is pending is legitimate. The session is made on the
+// first question (most runs never ask); without an inspector, nobody asks.
+let inspector;
+let lastAsked = 0;
+const askWhoHolds = () => {
+  lastAsked = Infinity;
+  try {
+    if (inspector === undefined) {
+      inspector = new (require("node:inspector").Session)();
+      inspector.connectToMainThread();
+    }
+    inspector.post("Runtime.evaluate", { expression: 'globalThis[Symbol.for("scoop.ownTaskRunning")]?.()', returnByValue: true }, (error, answer) => {
+      const now = Date.now();
+      lastAsked = now;
+      const held = error ? undefined : answer?.result?.value;
+      if (held && !ending && now - held.deadline >= stuckGraceMs) endStuck(held.key, { name: held.name, at: held.deadline, own: true, afterAwait: now - lastProgressAt }, now);
+    });
+  } catch {}
+};
 let acked;
 const endStuck = async (key, a, now) => {
   ending = true;
@@ -127,7 +158,7 @@ const endStuck = async (key, a, now) => {
   // The origin says nothing itself: ending it ends the run, and the launcher says so (the broker tells it why).
   if (log.level <= 40 && !origin) {
     const what = a.own
-      ? "ran " + (now - a.at) + " ms past its deadline on the worker that submitted it (no other worker could run it), so its timer could not fire"
+      ? "ran " + (now - a.at) + " ms past its deadline on the worker that submitted it (no other worker could run it)" + (a.afterAwait ? ", in code after an await that has held the thread for " + a.afterAwait + " ms" : "") + ", so its timer could not fire"
       : "was still running " + (now - a.at) + " ms after its owner gave up on it (its deadline passed, or it was cancelled)" + (a.afterAwait ? ", in code after an await that has held the thread for " + a.afterAwait + " ms" : "");
     const msg = 'task "' + (a.name ?? "?") + '" ' + what + ": a synchronous task cannot be interrupted, so this worker ends to free its core; its other tasks go to other workers (under scoop, a fresh worker takes its place)";
     try { require("node:fs").writeSync(2, JSON.stringify({ level: 40, time: Date.now(), pid: process.pid, hostname: require("node:os").hostname(), ...log.bindings, task: a.name, key, msg }) + "\\n"); } catch {}
@@ -303,7 +334,8 @@ export function startHeart(options: HeartOptions): Heart {
   // After the listener: adding a "message" listener refs the thread's port again.
   thread.unref();
   // 2 wake-ups a second, whatever the task rate (measured: see the worker README).
-  const progress = options.stuckGraceMs > 0 && !options.origin ? setInterval(() => running[2]++, PROGRESS_MS).unref() : undefined;
+  const progress = options.stuckGraceMs > 0 ? setInterval(() => running[2]++, PROGRESS_MS).unref() : undefined;
+  (globalThis as Record<symbol, unknown>)[Symbol.for("scoop.ownTaskRunning")] ??= ownTaskRunning;
   const forget = () => {
     openHearts.delete(entry);
     if (openHearts.size === 0) process.off("exit", closeHeartsOnExit);

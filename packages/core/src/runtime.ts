@@ -12,6 +12,7 @@ import { CHUNK_PREFIX, Codec, InvalidOptionError, ScoopError, prettyLogDestinati
 import type { Executor } from "./executor.js";
 import { TaskNotRegisteredError } from "./errors.js";
 import { RandomStream, checkSeed } from "./random-stream.js";
+import { ownDeadline } from "./own-deadlines.js";
 import type { CancelScope } from "./cancel-scope.js";
 
 /** Where the task running now came from. Read it with {@link currentTask}. */
@@ -72,6 +73,8 @@ class Context implements TaskContext {
   readonly attempt: number;
   /** @internal the run's cancellation (children follow it; see cancel-scope.ts). */
   readonly cancelScope: CancelScope;
+  /** @internal the deadline (epoch ms) of this task if this process submitted it with one (see own-deadlines.ts). */
+  readonly dueAt: number | undefined;
   #rng?: string;
   #stream?: RandomStream;
   /** Where the stream id comes from when it is worked out on first use: child `n` of `parent`. */
@@ -85,6 +88,7 @@ class Context implements TaskContext {
     this.attempt = init.attempt;
     if (typeof init.rng === "string") this.#rng = init.rng;
     else this.#position = init.rng;
+    this.dueAt = ownDeadline(this.#rng);
   }
 
   get signal(): AbortSignal {
@@ -290,6 +294,17 @@ export function requireTaskName(fn: unknown): string {
  */
 export function runInTaskContext<A extends unknown[], T>(init: TaskContextInit, fn: (...args: A) => T, ...args: A): T {
   return runtime.context.run(new Context(init), fn, ...args);
+}
+
+/**
+ * The task of this process's own, with a deadline, whose code runs now (a
+ * task's context follows it into everything it awaits); `undefined` for
+ * code outside tasks (`main`) and other tasks. The heartbeat thread asks
+ * for it through the inspector when the thread stalls (see heart.ts).
+ */
+export function ownTaskRunning(): { key: number; name: string; deadline: number } | undefined {
+  const context = runtime.context.getStore() as Context | undefined;
+  return context?.dueAt === undefined ? undefined : { key: context.id, name: context.name, deadline: context.dueAt };
 }
 
 /** The cancellation of the task running now, if any (the futures it submits follow it). */

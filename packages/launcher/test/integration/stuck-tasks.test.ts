@@ -11,10 +11,10 @@ const fixture = (name: string) => join(__dirname, "../fixtures", name);
 const tags: string[] = [];
 afterAll(() => tags.forEach(killTagged));
 
-async function scoop(args: string[], env?: NodeJS.ProcessEnv) {
+async function scoop(args: string[], env?: NodeJS.ProcessEnv, timeoutMs = 120_000) {
   const tag = newTag();
   tags.push(tag);
-  const end = await runCli(SCOOP_BIN, args, { tag, env, timeoutMs: 120_000 });
+  const end = await runCli(SCOOP_BIN, args, { tag, env, timeoutMs });
   await waitUntil(() => processesTagged(tag).length === 0, 10_000, "no process left behind");
   return end;
 }
@@ -42,6 +42,14 @@ test.each([
     /^its owner: SCOOP_WORKER_LOST$/m,
     /^\[w1\] warning: task "spin" ran \d+ ms past its deadline on the worker that submitted it \(no other worker could run it\), so its timer could not fire: a synchronous task cannot be interrupted, so this worker ends[^\n]*$/,
   ],
+  // Past its first await no mark shows it, and its owner's timer is on the thread it blocks: the thread is asked whose code holds it.
+  [
+    "submitted by a task on the only other worker, which must run it itself, looping after its first await (-n 2)",
+    ["-n", "2"],
+    ["owner", "1", "after-await"],
+    /^its owner: SCOOP_WORKER_LOST$/m,
+    /^\[w1\] warning: task "spinAfterAwait" ran \d+ ms past its deadline on the worker that submitted it \(no other worker could run it\), in code after an await that has held the thread for \d+ ms, so its timer could not fire: a synchronous task cannot be interrupted, so this worker ends[^\n]*$/,
+  ],
 ] as const)("a task spinning forever with a deadline, %s: its future fails on time (or, where its owner ran it, that owner with its worker), the worker replaced, every other task done, one line", async (_, flags, args, outcome, line) => {
   const end = await scoop([...flags, fixture("stuck.ts"), ...args]);
   expect(end.code).toBe(0);
@@ -55,12 +63,25 @@ test.each([
   expect(warnings(end.stderr).join("\n")).toMatch(line);
 });
 
-test("a task spinning forever with a deadline where no other worker can run it (-n 1: the origin, which owns it): the run ends in one line that says why and what to do; exit 1", async () => {
-  const end = await scoop(["-n", "1", fixture("stuck.ts"), "main", "0"]);
-  expect(warnings(end.stderr).join("\n")).toMatch(/^scoop: error: task "spin" held the origin's thread \(worker w0 on localhost, pid \d+\) past its deadline and its grace \(--stuck-grace-ms\): a synchronous task cannot be interrupted, and main runs on that thread, so main cannot go on; \d+ task\(s\) were in flight and are dropped; the run stops with exit code 1\. Run with -n 2 or more[^\n]*$/);
+// After its first await, no task's start holds the thread: the origin's heart asks the thread whose code holds it.
+test.each([
+  ["in its synchronous start", "sync", "spin"],
+  ["after its first await", "after-await", "spinAfterAwait"],
+])("a task spinning forever with a deadline where no other worker can run it (-n 1: the origin, which owns it), %s: the run ends in one line that says why and what to do; exit 1", async (_, kind, name) => {
+  // Bounded below jest's timeout: a run that hangs fails here.
+  const end = await scoop(["-n", "1", fixture("stuck.ts"), "main", "0", kind], undefined, 40_000);
+  expect(warnings(end.stderr).join("\n")).toMatch(/^scoop: error: task "\w+" held the origin's thread \(worker w0 on localhost, pid \d+\) past its deadline and its grace \(--stuck-grace-ms\): a synchronous task cannot be interrupted, and main runs on that thread, so main cannot go on; \d+ task\(s\) were in flight and are dropped; the run stops with exit code 1\. Run with -n 2 or more[^\n]*$/);
+  expect(warnings(end.stderr)[0]).toContain(`task "${name}"`);
   expect(end.code).toBe(1);
   expect(end.stdout).toContain("started");
   expect(end.stdout).not.toContain("spin:");
+});
+
+test("main computing for 5 s itself while its task with a deadline awaits on the origin (-n 1) is not ended: main finishes, the deadline fires once main lets it", async () => {
+  const end = await scoop(["-n", "1", fixture("stuck.ts"), "busy", "0"]);
+  expect(warnings(end.stderr)).toEqual([]);
+  expect(end.code).toBe(0);
+  expect(end.stdout).toContain("main's own work done; nap: SCOOP_TIMEOUT");
 });
 
 test("a task that runs out of memory on the origin (its first attempt, work-first): one line names the worker, says so and that main did not finish; exit 134", async () => {
