@@ -102,7 +102,8 @@ export async function runProgram(options: RunOptions): Promise<number> {
   // Local workers that end on a fatal error leave a report: the launcher tells "ran out of memory" from another abort.
   const reports = local ? new FatalReports(ipc?.dir) : undefined;
   // While the broker starts: TypeScript compiled once for this machine's workers, in the run's private directory.
-  const compiled = ipc ? compileScript(o.script, ipc.dir, workerPackageJson(), log) : undefined;
+  // It starts on the next turn, once the workers are spawned (loading esbuild takes the thread for ~20 ms).
+  const compiled = ipc ? new Promise((next) => setImmediate(next)).then(() => compileScript(o.script, ipc.dir, workerPackageJson(), log)) : undefined;
   // A run of this machine alone that nothing watches from its start (no trace, no dashboard) starts its workers
   // at once, while the script compiles (they read the outcome on standard input once they have loaded) and the
   // broker loads and binds (they dial its Unix socket; ZeroMQ retries until it is there).
