@@ -30,12 +30,16 @@ import { PROTOCOL_VERSION } from "@scoop/protocol";
 import { ownTaskRunning } from "./runtime.js";
 
 const HEART_SOURCE = `
-const { parentPort, workerData } = require("node:worker_threads");
+const { parentPort, workerData: boot } = require("node:worker_threads");
+const zmq = require(boot.zmqPath);
+const { encode, decode } = require(boot.msgpackPath);
+// The connection's settings come once the broker welcomed it: the thread may
+// have booted ahead (see preheatHeart).
+parentPort.once("message", (settings) => {
 // Stopped while this thread was still booting (a run shorter than its boot):
 // it never opens a socket, so the main thread did not wait for it.
-if (Atomics.compareExchange(workerData.closed, 1, 0, 1) !== 0) process.exit();
-const zmq = require(workerData.zmqPath);
-const { encode, decode } = require(workerData.msgpackPath);
+if (Atomics.compareExchange(boot.closed, 1, 0, 1) !== 0) process.exit();
+const workerData = { ...boot, ...settings };
 const { endpoint, routingId, workerId, heartbeatMs, livenessMs, graceMs, curve, closed, running, stuckGraceMs, origin, log } = workerData;
 // Each beat carries the process's CPU use since the last one (percent of a
 // core) and its resident memory: the broker's dashboard and metrics show them.
@@ -230,6 +234,7 @@ parentPort.on("message", (m) => {
     parentPort.close();
   }
 });
+});
 `;
 
 /** Options of {@link startHeart}. */
@@ -296,8 +301,16 @@ function closeHeartsOnExit(): void {
   openHearts.clear();
 }
 
-/** Start the heartbeat thread of a worker. */
-export function startHeart(options: HeartOptions): Heart {
+/** A heartbeat thread, booting or booted, before its settings. */
+interface HeartThread {
+  thread: Worker;
+  closed: Int32Array;
+  running: Int32Array;
+  exited: Promise<void>;
+  forget(): void;
+}
+
+function bootHeart(): HeartThread {
   const require = createRequire(__filename);
   // [0] the thread's socket is closed, [1] its boot (see cancelBoot).
   const closed = new Int32Array(new SharedArrayBuffer(8));
@@ -307,35 +320,16 @@ export function startHeart(options: HeartOptions): Heart {
     eval: true,
     workerData: {
       zmqPath: require.resolve("zeromq"),
-      endpoint: options.endpoint,
-      routingId: `${options.workerId}/heart`,
-      workerId: options.workerId,
       // msgpack as @scoop/protocol resolves it (core does not depend on it directly).
       msgpackPath: createRequire(require.resolve("@scoop/protocol")).resolve("@msgpack/msgpack"),
-      version: PROTOCOL_VERSION,
-      heartbeatMs: options.heartbeatMs,
-      livenessMs: options.livenessMs,
-      graceMs: options.graceMs,
-      curve: options.curve ?? {},
       closed,
       running,
-      stuckGraceMs: options.stuckGraceMs,
-      origin: options.origin,
-      log: options.log,
     },
   });
+  thread.unref();
   const entry = { thread, closed };
   if (openHearts.size === 0) process.on("exit", closeHeartsOnExit);
   openHearts.add(entry);
-  thread.on("message", (m: { type: string; silentMs: number; frozen?: boolean }) => {
-    if (m.type === "broker-lost") options.onBrokerLost(m.silentMs, m.frozen === true);
-    else if (m.type === "beating") options.onBeating?.();
-  });
-  // After the listener: adding a "message" listener refs the thread's port again.
-  thread.unref();
-  // 2 wake-ups a second, whatever the task rate (measured: see the worker README).
-  const progress = options.stuckGraceMs > 0 ? setInterval(() => running[2]++, PROGRESS_MS).unref() : undefined;
-  (globalThis as Record<symbol, unknown>)[Symbol.for("scoop.ownTaskRunning")] ??= ownTaskRunning;
   const forget = () => {
     openHearts.delete(entry);
     if (openHearts.size === 0) process.off("exit", closeHeartsOnExit);
@@ -346,6 +340,49 @@ export function startHeart(options: HeartOptions): Heart {
       resolve();
     }),
   );
+  return { thread, closed, running, exited, forget };
+}
+
+let preheated: HeartThread | undefined;
+
+/**
+ * Boot the next heartbeat thread now, ahead of the connection that will use
+ * it ({@link startHeart} takes it). A worker process calls this first thing:
+ * the thread is a second Node environment (~0.1 s of CPU to boot), and booted
+ * this early it is up before the first tasks run and the process ends, instead
+ * of competing with them and holding up the exit (a thread still booting when
+ * the process exits is waited for).
+ */
+export function preheatHeart(): void {
+  preheated ??= bootHeart();
+}
+
+/** Start the heartbeat thread of a worker. */
+export function startHeart(options: HeartOptions): Heart {
+  const { thread, closed, running, exited, forget } = preheated ?? bootHeart();
+  preheated = undefined;
+  thread.postMessage({
+    endpoint: options.endpoint,
+    routingId: `${options.workerId}/heart`,
+    workerId: options.workerId,
+    version: PROTOCOL_VERSION,
+    heartbeatMs: options.heartbeatMs,
+    livenessMs: options.livenessMs,
+    graceMs: options.graceMs,
+    curve: options.curve ?? {},
+    stuckGraceMs: options.stuckGraceMs,
+    origin: options.origin,
+    log: options.log,
+  });
+  thread.on("message", (m: { type: string; silentMs: number; frozen?: boolean }) => {
+    if (m.type === "broker-lost") options.onBrokerLost(m.silentMs, m.frozen === true);
+    else if (m.type === "beating") options.onBeating?.();
+  });
+  // After the listener: adding a "message" listener refs the thread's port again.
+  thread.unref();
+  // 2 wake-ups a second, whatever the task rate (measured: see the worker README).
+  const progress = options.stuckGraceMs > 0 ? setInterval(() => running[2]++, PROGRESS_MS).unref() : undefined;
+  (globalThis as Record<symbol, unknown>)[Symbol.for("scoop.ownTaskRunning")] ??= ownTaskRunning;
   let stopping: Promise<void> | undefined;
   return {
     running(key) {
