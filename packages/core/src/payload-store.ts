@@ -11,7 +11,7 @@
  * it again); a result's owner when it reads it. The launcher removes the
  * directory at the end of the run, with anything a dead process left.
  */
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { ScoopError, type BufferStore, type Codec, type StoredBuffers } from "@scoop/protocol";
 
@@ -21,6 +21,16 @@ import { ScoopError, type BufferStore, type Codec, type StoredBuffers } from "@s
  * `benchmarks/store-threshold.ts`.
  */
 export const STORE_THRESHOLD_BYTES = 64 * 1024;
+
+/**
+ * Bytes of released files a process keeps to write the next buffers into:
+ * rewriting a file's pages costs a copy, a new file also the allocation and
+ * release of its pages (measured: about a third of a MiB's cost).
+ */
+const SPARE_MAX_BYTES = 32 * 2 ** 20;
+
+/** Ending of a released file kept to be written again (never a name that travels). */
+export const SPARE_SUFFIX = ".spare";
 
 /** Stores made in this process, so that two of them never pick the same name. */
 let stores = 0;
@@ -35,6 +45,9 @@ export class PayloadStore implements BufferStore {
    * file read, as a task run where it was submitted sees its arguments.
    */
   private readonly mine = new Map<string, Uint8Array>();
+  /** Released files of this process by size, renamed `*.spare` (a late reader of the old name finds none) until written again. */
+  private readonly spare = new Map<number, string[]>();
+  private spareBytes = 0;
 
   constructor(
     readonly dir: string,
@@ -44,8 +57,14 @@ export class PayloadStore implements BufferStore {
   put(bytes: Uint8Array): string | undefined {
     const name = this.prefix + (this.next++).toString(36);
     const path = join(this.dir, name);
+    const size = bytes.byteLength;
+    const reuse = this.spare.get(size)?.pop();
     try {
-      const fd = openSync(path, "wx", 0o600);
+      if (reuse !== undefined) {
+        this.spareBytes -= size;
+        renameSync(join(this.dir, reuse), path);
+      }
+      const fd = openSync(path, reuse === undefined ? "wx" : "r+", 0o600);
       try {
         for (let at = 0; at < bytes.byteLength; ) at += writeSync(fd, bytes, at);
       } finally {
@@ -69,7 +88,20 @@ export class PayloadStore implements BufferStore {
     const path = join(this.dir, name);
     let bytes: Uint8Array;
     try {
-      bytes = readFileSync(path);
+      // Into zeroed memory, not readFileSync's or allocUnsafeSlow's: measured here (a MiB, /tmp/shm4.mjs in the
+      // notes) 0.6 ms to read and 0.18 ms to sum it, against 2.1 ms and 0.7–1.1 ms in unzeroed fresh memory.
+      const fd = openSync(path, "r");
+      try {
+        const size = fstatSync(fd).size;
+        bytes = Buffer.alloc(size);
+        for (let at = 0; at < size; ) {
+          const n = readSync(fd, bytes, at, size - at, at);
+          if (n === 0) throw new Error(`${size - at} bytes short`);
+          at += n;
+        }
+      } finally {
+        closeSync(fd);
+      }
     } catch (error) {
       throw new ScoopError(
         "SCOOP_PAYLOAD_GONE",
@@ -81,8 +113,26 @@ export class PayloadStore implements BufferStore {
     return bytes;
   }
 
+  private keepSpare(name: string, size: number): boolean {
+    const spareName = `${name}${SPARE_SUFFIX}`;
+    try {
+      renameSync(join(this.dir, name), join(this.dir, spareName));
+    } catch {
+      return false;
+    }
+    this.spareBytes += size;
+    const spare = this.spare.get(size);
+    if (spare === undefined) this.spare.set(size, [spareName]);
+    else spare.push(spareName);
+    return true;
+  }
+
   remove(name: string): void {
-    this.mine.delete(name);
+    const own = this.mine.get(name);
+    if (own !== undefined) {
+      this.mine.delete(name);
+      if (this.spareBytes + own.byteLength <= SPARE_MAX_BYTES && this.keepSpare(name, own.byteLength)) return;
+    }
     try {
       unlinkSync(join(this.dir, name));
     } catch {

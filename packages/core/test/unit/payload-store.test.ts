@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Codec } from "@scoop/protocol";
-import { PayloadStore, STORE_THRESHOLD_BYTES, storedBuffers } from "../../src/payload-store.js";
+import { PayloadStore, SPARE_SUFFIX, STORE_THRESHOLD_BYTES, storedBuffers } from "../../src/payload-store.js";
 
 let dir: string;
 beforeEach(() => (dir = mkdtempSync(join(tmpdir(), "scoop-store-test-"))));
@@ -13,6 +13,8 @@ const withStore = () => {
   codec.store = new PayloadStore(dir);
   return codec;
 };
+/** Files that hold a payload (not released files kept to be written again). */
+const live = () => readdirSync(dir).filter((name) => !name.endsWith(SPARE_SUFFIX));
 const big = (n = STORE_THRESHOLD_BYTES / 8) => Float64Array.from({ length: n }, (_, i) => i * 0.5);
 
 test("a large buffer of an encode given a record goes to the store: a small frame travels, the other process reads it back", () => {
@@ -24,7 +26,7 @@ test("a large buffer of an encode given a record goes to the store: a small fram
   expect(frames).toHaveLength(1); // no out-of-band frame: only the name travels
   expect(frames[0].byteLength).toBeLessThan(100);
   expect(stored).toEqual({ names: [expect.any(String)], bytes: array.byteLength, largest: array.byteLength });
-  expect(readdirSync(dir)).toEqual(stored.names);
+  expect(live()).toEqual(stored.names);
   // The store holds a copy: changing the array after submit changes nothing sent.
   array[0] = 99;
   const [back, small, tiny] = receiver.decode(frames) as [Float64Array, string, Uint8Array];
@@ -33,16 +35,16 @@ test("a large buffer of an encode given a record goes to the store: a small fram
   expect(back[7]).toBe(3.5);
   expect([small, tiny.byteLength]).toEqual(["small", 10]);
   // An argument is read again by a retry; only a consuming read (a result's owner) removes it.
-  expect(readdirSync(dir)).toHaveLength(1);
+  expect(live()).toHaveLength(1);
   expect((receiver.decode(frames, true) as Float64Array[])[0][1]).toBe(0.5);
-  expect(readdirSync(dir)).toHaveLength(0);
+  expect(live()).toHaveLength(0);
 });
 
 test("without a record, or below the threshold, buffers travel in frames as before", () => {
   const codec = withStore();
   expect(codec.encode([big()], "args")).toHaveLength(2);
   expect(codec.encode([big(STORE_THRESHOLD_BYTES / 8 - 1)], "args", storedBuffers())).toHaveLength(2);
-  expect(readdirSync(dir)).toHaveLength(0);
+  expect(live()).toHaveLength(0);
 });
 
 test("an encode that fails leaves nothing in the store, and names what cannot be sent", () => {
@@ -50,7 +52,7 @@ test("an encode that fails leaves nothing in the store, and names what cannot be
   const stored = storedBuffers();
   expect(() => codec.encode([big(), () => 1], "args", stored)).toThrow(/args\[1\] is a function/);
   expect(stored.names).toHaveLength(0);
-  expect(readdirSync(dir)).toHaveLength(0);
+  expect(live()).toHaveLength(0);
 });
 
 test("a store that cannot keep a buffer (its directory is gone) lets it travel in a frame", () => {
@@ -90,4 +92,20 @@ test("what this process put comes back from memory (a task of its own the broker
   expect(back.buffer).toBe(array.buffer); // the very memory, as a task run where it was submitted sees its arguments
   codec.decode(frames, true);
   expect(() => codec.decode(frames)).toThrow(expect.objectContaining({ code: "SCOOP_PAYLOAD_GONE" }));
+});
+
+test("a released file of this process is kept and written again for the next buffer of its size, under a new name", () => {
+  const codec = withStore();
+  const first = storedBuffers();
+  const frames = codec.encode([big()], "args", first);
+  codec.store!.remove(first.names[0]); // its task settled
+  expect(readdirSync(dir)).toEqual([`${first.names[0]}${SPARE_SUFFIX}`]);
+  const second = storedBuffers();
+  const again = codec.encode([big().fill(7)], "args", second);
+  expect(readdirSync(dir)).toEqual(second.names); // the spare, renamed: one file
+  expect(second.names[0]).not.toBe(first.names[0]);
+  const reader = withStore();
+  expect((reader.decode(again) as Float64Array[])[0][5]).toBe(7);
+  // A late reader of the released name finds nothing (never the new content).
+  expect(() => reader.decode(frames)).toThrow(expect.objectContaining({ code: "SCOOP_PAYLOAD_GONE" }));
 });
