@@ -180,6 +180,8 @@ export class TaskRunner {
       this.report(task.key, false, encodeOutcome(this.options.codec, false, new ScoopError("SCOOP_TASK_NOT_REGISTERED", `task "${task.name}" is not registered on worker ${this.options.workerId} (host ${this.host}): export it from the script the workers load, or wrap it with defineTask()`, { taskName: task.name, workerId: this.options.workerId, host: this.host })));
       return;
     }
+    // Reading the arguments is part of the task's cost (a large one read from the payload store costs more than a small task runs).
+    const started = performance.now();
     let args: unknown[];
     try {
       args = this.options.codec.decode(task.frames) as unknown[];
@@ -189,7 +191,6 @@ export class TaskRunner {
       return;
     }
     const scope = new CancelScope();
-    const started = performance.now();
     let result: unknown;
     // The heartbeat thread watches this mark: still inside an aborted task past its grace, the worker ends.
     this.options.connection.runningTask(task.key, task);
