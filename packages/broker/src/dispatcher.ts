@@ -170,7 +170,7 @@ export class Dispatcher {
     const skipped: QueuedTask[] = [];
     let pumpAgain = false;
     const idleWorkers = workers.filter((w) => w.idle);
-    const idleOther = (worker: Peer, name: string) => idleWorkers.some((w) => w !== worker && w.credit > 0 && w.tasks.has(name));
+    const idleOther = (worker: Peer, name: string) => idleWorkers.find((w) => w !== worker && w.credit > 0 && w.tasks.has(name));
     for (let i = 0; i < workers.length && this.queue.size > 0; i++) {
       const worker = workers[(start + i) % workers.length];
       const batch: QueuedTask[] = [];
@@ -181,10 +181,11 @@ export class Dispatcher {
         // others idle (work-first), or it has a deadline the owner's thread must keep.
         // The origin takes a task with a deadline only if no worker can, not even
         // its owner (stuck there, it would end the run; its owner can be replaced).
-        const avoid = worker === task.owner ? task.elsewhere || idleOther(worker, task.name) : task.elsewhere && worker.role === "origin";
+        const taker = worker === task.owner && !task.elsewhere ? (idleOther(worker, task.name) ?? this.freeOther(task, worker)) : undefined;
+        const avoid = worker === task.owner ? task.elsewhere || taker !== undefined : task.elsewhere && worker.role === "origin";
         if (avoid && (!task.elsewhere || this.host.peers.runnableByOtherWorker(task.name, worker))) {
-          // An idle worker with credit takes it at the next pump (idle workers are served first).
-          if (!task.elsewhere) pumpAgain = true;
+          // A worker with credit takes it at the next pump (idle workers are served first); one without, when it asks for work.
+          if (taker !== undefined && taker.credit > 0) pumpAgain = true;
           skipped.push(task);
           continue;
         }
@@ -204,6 +205,21 @@ export class Dispatcher {
       skipped.length = 0;
     }
     if (pumpAgain) this.schedule();
+  }
+
+  /**
+   * For a lone task its owner held and let go (work-first: it did not get to
+   * it, or idle workers asked for it), another worker that can run it and runs
+   * nothing of the broker's: it idles, whether or not it said so yet (seen
+   * under load: the owner, idle, took back the task it let go while the other
+   * worker, just done with a map, had not yet asked for work). Not the origin
+   * (main may hold its thread however little it runs), not a map's chunk (the
+   * owner runs its share of its own maps).
+   */
+  private freeOther(task: QueuedTask, owner: Peer): Peer | undefined {
+    if (task.map !== undefined) return undefined;
+    for (const peer of this.host.peers.values()) if (peer !== owner && peer.role === "worker" && peer.running.size === 0 && peer.tasks.has(task.name)) return peer;
+    return undefined;
   }
 
   /**
