@@ -111,9 +111,9 @@ export class Codec {
   /**
    * Decode frames produced by {@link Codec.encode}. Out-of-band buffers are
    * views over the received frames when their alignment allows (else copied once).
-   * @throws {ProtocolError} `SCOOP_MALFORMED_PAYLOAD` if the frames are not a valid payload.
    * Buffers kept in the {@link Codec.store} are read from it; with `consume`
    * (a result, read once by its owner) they are removed from it as well.
+   * @throws {ProtocolError} `SCOOP_MALFORMED_PAYLOAD` if the frames are not a valid payload.
    * @throws {SerializationError} if a function travels by a name not registered here.
    * @throws {ScoopError} `SCOOP_PAYLOAD_GONE` if a stored buffer is no longer kept.
    */

@@ -164,8 +164,8 @@ export class Reader {
         return binaryOf(data[0], frame, true);
       }
       case Ext.Stored: {
-        const name = String.fromCharCode(...data.subarray(1));
-        if (data.byteLength < 2 || data.byteLength > 65 || !STORED_NAME.test(name)) throw malformed("stored-buffer extension does not hold a kind and a store name");
+        const name = data.byteLength >= 2 && data.byteLength <= 65 ? String.fromCharCode(...data.subarray(1)) : "";
+        if (!STORED_NAME.test(name)) throw malformed("stored-buffer extension does not hold a kind and a store name");
         const store = this.store();
         if (store === undefined) {
           throw new ScoopError(

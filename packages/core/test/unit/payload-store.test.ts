@@ -76,7 +76,7 @@ test("a buffer gone from the store, or a process without the store, gets SCOOP_P
 
 test("a stored name that is not a plain store name (a path, say) is a malformed payload, never a file read", () => {
   const codec = withStore();
-  for (const name of ["../../etc/passwd", "/etc/passwd", "a/b", "", "A", "x".repeat(65)]) {
+  for (const name of ["../../etc/passwd", "/etc/passwd", "a/b", "", "A", "x".repeat(65), "x".repeat(200)]) {
     const ext = [10, ...Buffer.from(name, "latin1")]; // Kind.Float64Array, then the name
     const frame = Uint8Array.from([0xc7, ext.length, 11, ...ext]); // ext8 of type 11, the stored-buffer extension
     expect(() => codec.decode([frame])).toThrow(expect.objectContaining({ code: "SCOOP_MALFORMED_PAYLOAD" }));
