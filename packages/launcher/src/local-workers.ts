@@ -22,6 +22,17 @@ export function workerBinPath(): string {
 }
 
 
+/**
+ * glibc's malloc for worker processes on this machine, unless the user set
+ * GLIBC_TUNABLES: buffers up to 32 MiB come from the heap instead of a fresh
+ * mmap each, and up to 128 MiB freed at the heap's top stay mapped. A worker
+ * reading 1 MiB arguments then reuses warm memory rather than faulting in
+ * fresh pages: measured on this project's 2-core VM, its CPU for 840 MiB of
+ * W5 read from the payload store fell from 2.3–3.5 s to 0.8–0.9 s, and
+ * through the broker from 1.5 s to 1.1 s (resident memory unchanged).
+ */
+export const MALLOC_TUNABLES = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=134217728";
+
 /** A worker process on this machine. */
 export interface LocalWorker extends LaunchedWorker {
   readonly child: ChildProcess;
@@ -32,7 +43,8 @@ export function spawnLocalWorker(spec: WorkerSpec, log: Logger, stdin?: string):
   // A compile under way: its outcome (the compiled file, or an empty line: none) follows on standard input.
   const compiled = typeof spec.compiled === "object" ? spec.compiled.then((file) => `${file ?? ""}\n`) : undefined;
   if (compiled && stdin !== undefined) throw new ScoopError("SCOOP_INTERNAL", "a worker cannot read both its secrets and its compiled script on standard input");
-  return spawnWorkerCommand([process.execPath, ...(spec.nodeArgs ?? []), workerBinPath(), ...workerArgs(spec)], spec, log, compiled ?? stdin);
+  const env = process.env.GLIBC_TUNABLES === undefined && spec.env?.GLIBC_TUNABLES === undefined ? { ...spec.env, GLIBC_TUNABLES: MALLOC_TUNABLES } : spec.env;
+  return spawnWorkerCommand([process.execPath, ...(spec.nodeArgs ?? []), workerBinPath(), ...workerArgs(spec)], { ...spec, env }, log, compiled ?? stdin);
 }
 
 /**

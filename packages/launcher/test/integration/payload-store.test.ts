@@ -9,7 +9,8 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { killTagged, runScoop } from "@scoop/test-helpers";
+import { killTagged, newTag, processesTagged, runCli, runScoop, SCOOP_BIN, waitUntil } from "@scoop/test-helpers";
+import { MALLOC_TUNABLES } from "../../src/local-workers.js";
 
 const FIXTURE = join(__dirname, "../fixtures/payload-store.ts");
 const tags: string[] = [];
@@ -36,6 +37,7 @@ test("large arguments and results pass through the store, survive a lost worker,
   const dir = /^store (\S+)$/m.exec(run.stdout)?.[1];
   expect(dir).toMatch(/^\/dev\/shm\/scoop-store-/);
   expect(run.stdout).toContain("mode 700"); // owner-only: other users cannot read what passes there
+  expect(run.stdout).toContain(`malloc ${MALLOC_TUNABLES}`); // workers reuse warm memory for large buffers
   expect(run.stdout).toContain("map intact true, left 0");
   expect(run.stdout).toContain("retry true, left 0");
   expect(run.stdout).toMatch(/^cancel: left 1 while it ran, 0 after$/m);
@@ -43,3 +45,12 @@ test("large arguments and results pass through the store, survive a lost worker,
   expect(existsSync(dir!)).toBe(false);
   expect([existsSync(orphan), existsSync(live)]).toEqual([false, true]);
 }, 120_000);
+
+test("a user's own GLIBC_TUNABLES (even empty) is left as it is", async () => {
+  const tag = newTag();
+  tags.push(tag);
+  const run = await runCli(SCOOP_BIN, ["-n", "1", FIXTURE, join(scratch, "killed-3")], { tag, env: { GLIBC_TUNABLES: "" } });
+  await waitUntil(() => processesTagged(tag).length === 0, 10_000, "no process left behind");
+  expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: "" });
+  expect(run.stdout).toMatch(/^malloc $/m);
+}, 60_000);
