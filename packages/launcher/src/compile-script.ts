@@ -26,6 +26,8 @@ const PLAIN_JS = /\.(c|m)?js$|\.json$|\.node$/;
 /** The subset of esbuild's API used here (esbuild is tsx's dependency, not ours). */
 interface Esbuild {
   build(options: Record<string, unknown>): Promise<{ errors: unknown[] }>;
+  /** Ends esbuild's service process (a later build starts a new one). */
+  stop(): Promise<void> | void;
 }
 
 /** esbuild as tsx resolves it, from where the worker resolves tsx; undefined when tsx is not installed. */
@@ -90,6 +92,9 @@ export async function compileScript(script: string, outDir: string, workerPackag
   } catch (error) {
     log.debug({ err: error, script }, "the script is loaded through tsx by each worker");
     return undefined;
+  } finally {
+    // One compile per run: its service process need not stay for the run.
+    void esbuild.stop();
   }
   log.debug({ script, compiled: outfile, ms: Math.round(performance.now() - started) }, "compiled the script once for this machine's workers");
   return outfile;
