@@ -188,10 +188,10 @@ export class DistributedExecutor implements Executor {
     this.scheduleFlush();
   }
 
-  private enqueueArgs(call: TaskCall, sink: TaskSink, { frames, stored }: WireArgs, origin: Origin, chunk?: Chunk): void {
-    let bytes = stored?.bytes ?? 0;
+  private enqueueArgs(call: TaskCall, sink: TaskSink, { frames }: WireArgs, origin: Origin, chunk?: Chunk): void {
+    let bytes = 0;
     for (const f of frames) bytes += f.byteLength;
-    this.pending.set(call.id, { call, sink, sent: false, bytes, chunk, stored: stored?.names });
+    this.pending.set(call.id, { call, sink, sent: false, bytes, chunk, stored: undefined });
     this.unsent.push({ task: wireTask(call, frames.length, this.app, origin, chunk !== undefined), frames });
   }
 
@@ -200,18 +200,8 @@ export class DistributedExecutor implements Executor {
     for (const { call, frames: held, app, parent } of tasks) {
       const entry = this.pending.get(call.id);
       if (entry === undefined) continue;
-      let wire: WireArgs;
-      try {
-        wire = this.outgoing.forTask(call, held);
-      } catch (error) {
-        this.settled(entry);
-        entry.sink.reject(error);
-        continue;
-      }
-      const { frames, stored } = wire;
-      entry.bytes = stored?.bytes ?? 0;
+      const frames = held ?? this.options.codec.encode(call.args, "args"); // plain arguments (not encoded yet) cannot fail
       for (const f of frames) entry.bytes += f.byteLength;
-      entry.stored = stored?.names;
       this.unsent.push({ task: wireTask(call, frames.length, this.app, { app, parent }), frames });
     }
     this.scheduleFlush();
@@ -313,6 +303,7 @@ export class DistributedExecutor implements Executor {
         this.unsent[this.unsentHead++] = undefined;
         const entry = next && this.pending.get(next.task.id);
         if (!next || !entry) continue; // cancelled before it was sent
+        if (next.frames.length > 1 && this.options.codec.store !== undefined) this.storeLarge(next, entry);
         entry.sent = true;
         this.sentCount++;
         this.sentBytes += entry.bytes;
@@ -331,6 +322,15 @@ export class DistributedExecutor implements Executor {
       this.unsent = this.unsent.slice(this.unsentHead);
       this.unsentHead = 0;
     }
+  }
+
+  /** Large buffers of a task about to be sent go to the payload store (its bytes already count in `entry.bytes`). */
+  private storeLarge(next: Unsent, entry: Pending): void {
+    const { frames, stored } = this.outgoing.atSend(entry.call, next.frames);
+    if (stored === undefined) return;
+    next.frames = frames;
+    next.task.frames = frames.length;
+    entry.stored = stored.names;
   }
 
   private onDeliver(results: DeliveredOutcome[], payload: Buffer[]): void {

@@ -21,47 +21,41 @@ export class OutgoingArgs {
     private readonly limitBytes: () => number | undefined,
   ) {}
 
-  /**
-   * `call`'s arguments as they go to the broker: `encoded` (not stored, as a
-   * task held here is encoded) is reused unless a buffer of it belongs in the
-   * run's payload store.
-   */
+  /** `call`'s arguments, encoded and sized: `encoded` if they already are (a task held here). */
   forTask(call: TaskCall, encoded?: Uint8Array[]): WireArgs {
-    const store = this.codec.store;
-    if (encoded !== undefined && (store === undefined || encoded.every((f, i) => i === 0 || f.byteLength < store.threshold))) return { frames: encoded };
-    return this.encode(call.args, call.name);
+    return encoded !== undefined ? { frames: encoded } : this.encode(call.args, call.name);
   }
 
   /**
    * {@link forTask} for each call, or none: if one cannot go, the error is
-   * thrown and nothing is left stored. `encodedLone`: a lone call's arguments, already encoded.
+   * thrown. `encodedLone`: a lone call's arguments, already encoded.
    */
   forTasks(entries: ReadonlyArray<{ call: TaskCall }>, encodedLone?: Uint8Array[]): WireArgs[] {
-    const wires: WireArgs[] = [];
-    try {
-      for (const { call } of entries) wires.push(this.forTask(call, entries.length === 1 ? encodedLone : undefined));
-    } catch (error) {
-      for (const w of wires) this.release(w.stored?.names);
-      throw error;
-    }
-    return wires;
+    return entries.map(({ call }) => this.forTask(call, entries.length === 1 ? encodedLone : undefined));
   }
 
-  /** Encode arguments of task `name`; throws (leaving nothing stored) if they cannot go. */
+  /** Encode arguments of task `name`; throws if they cannot go (their buffers stay out of the store until sent). */
   encode(args: unknown, name: string): WireArgs {
-    const stored = this.codec.store === undefined ? undefined : storedBuffers();
-    const frames = this.codec.encode(args, "args", stored);
-    if (stored === undefined || stored.names.length === 0) {
-      this.checkSize(frames, name);
-      return { frames };
-    }
+    const frames = this.codec.encode(args, "args");
+    this.checkSize(frames, name);
+    return { frames };
+  }
+
+  /**
+   * `call`'s arguments as they leave now: with a payload store, encoded again
+   * with their large buffers in it (only at send, so the store holds no more
+   * than the in-flight byte bound lets go); else `frames` as they are.
+   */
+  atSend(call: TaskCall, frames: Uint8Array[]): WireArgs {
+    const store = this.codec.store;
+    if (store === undefined || frames.every((f, i) => i === 0 || f.byteLength < store.threshold)) return { frames };
+    const stored = storedBuffers();
     try {
-      this.checkSize(frames, name, stored.largest);
-    } catch (error) {
-      this.release(stored.names);
-      throw error;
+      const again = this.codec.encode(call.args, "args", stored);
+      return stored.names.length === 0 ? { frames } : { frames: again, stored };
+    } catch {
+      return { frames }; // encoded once already: send those frames
     }
-    return { frames, stored };
   }
 
   /** Throws {@link MessageTooLargeError} if the arguments of task `name` are over the broker's limit. */

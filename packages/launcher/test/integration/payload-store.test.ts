@@ -39,6 +39,7 @@ test("large arguments and results pass through the store, survive a lost worker,
   expect(run.stdout).toContain("mode 700"); // owner-only: other users cannot read what passes there
   expect(run.stdout).toContain(`malloc ${MALLOC_TUNABLES}`); // workers reuse warm memory for large buffers
   expect(run.stdout).toContain("map intact true, left 0");
+  expect(Number(/^peak stored (\d+)$/m.exec(run.stdout)?.[1])).toBeLessThanOrEqual(17); // 16 MiB in flight, and one more
   expect(run.stdout).toContain("retry true, left 0");
   expect(run.stdout).toMatch(/^cancel: left 1 while it ran, 0 after$/m);
   expect(existsSync(join(scratch, "killed"))).toBe(true); // a worker did die holding the stored argument
