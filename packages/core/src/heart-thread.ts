@@ -36,7 +36,10 @@ const heartbeat = () => {
   lastAt = now;
   return encode({ v: workerData.version, t: "HEARTBEAT", of: workerId, cpu: percent, rss: process.memoryUsage.rss() });
 };
-const sock = new zmq.Dealer({ routingId, linger: 0, sendHighWaterMark: 4, ...curve });
+// No receive is ever left pending (receiveTimeout 0: a receive with nothing to read fails at once): a
+// zeromq receive pending when the process ends, or the thread is terminated, aborts the process
+// natively ("terminate called after throwing an instance of 'Napi::Error'"). Messages are drained each tick.
+const sock = new zmq.Dealer({ routingId, linger: 0, sendHighWaterMark: 4, receiveTimeout: 0, ...curve });
 sock.connect(endpoint);
 let lastSeen = Date.now();
 let lost = false;
@@ -148,7 +151,11 @@ const endStuck = async (key, a, now) => {
   try {
     await sending;
     await Promise.race([
-      sock.send(encode({ v: workerData.version, t: "HEARTBEAT", of: workerId, stuck: key, ...(a.name !== undefined && { task: a.name }) })).then(() => new Promise((r) => (acked = r))),
+      sock.send(encode({ v: workerData.version, t: "HEARTBEAT", of: workerId, stuck: key, ...(a.name !== undefined && { task: a.name }) })).then(() => new Promise((r) => {
+        // The tick is stopped: poll for the broker's answer meanwhile.
+        const poll = setInterval(() => void drain(), 10);
+        acked = () => { clearInterval(poll); r(); };
+      })),
       new Promise((r) => setTimeout(r, Math.max(1000, heartbeatMs))),
     ]);
   } catch {}
@@ -176,10 +183,23 @@ beat();
 // A tick far later than due means this process itself was not running
 // (SIGSTOP, a suspended machine): the silence is ours, not the broker's.
 let lastTick = Date.now();
-const timer = setInterval(() => {
+let draining = false;
+const drain = async () => {
+  if (draining || stopped) return;
+  draining = true;
+  try {
+    for (;;) {
+      const frames = await sock.receive();
+      lastSeen = Date.now();
+      heard(frames);
+    }
+  } catch {} finally { draining = false; }
+};
+const timer = setInterval(async () => {
   const gap = Date.now() - lastTick;
   const frozen = gap - heartbeatMs > livenessMs / 2;
   lastTick = Date.now();
+  await drain();
   beat();
   checkStuck(gap > 2 * heartbeatMs);
   if (!lost && Date.now() - lastSeen > livenessMs) {
@@ -190,14 +210,6 @@ const timer = setInterval(() => {
     if (graceMs > 0) setTimeout(() => process.kill(process.pid, "SIGKILL"), graceMs).unref();
   }
 }, heartbeatMs);
-(async () => {
-  try {
-    for await (const frames of sock) {
-      lastSeen = Date.now();
-      heard(frames);
-    }
-  } catch {}
-})();
 parentPort.on("message", (m) => {
   if (m?.t === "due" && stuckGraceMs > 0) due.set(m.key, m);
   if (m === "stop" && !stopped) {
