@@ -34,8 +34,12 @@ export interface CodecOptions {
 export interface BufferStore {
   /** Bytes from which a buffer is kept in the store rather than sent in a frame. */
   readonly threshold: number;
-  /** Keep a copy of `bytes`; returns its name, or `undefined` if it cannot be kept (it then travels in a frame). */
-  put(bytes: Uint8Array): string | undefined;
+  /**
+   * Keep a copy of `bytes`; returns its name, or `undefined` if it cannot be
+   * kept (it then travels in a frame). `forOthers`: another process removes
+   * them (a result its owner reads), so this one need not answer for them.
+   */
+  put(bytes: Uint8Array, forOthers?: boolean): string | undefined;
   /**
    * The bytes kept under `name`; with `consume`, forgotten once read.
    * @throws {ScoopError} `SCOOP_PAYLOAD_GONE` if they are no longer kept.
@@ -50,6 +54,8 @@ export interface StoredBuffers {
   names: string[];
   bytes: number;
   largest: number;
+  /** The payload is another process's to release (a result): see {@link BufferStore.put}. */
+  forOthers?: boolean;
 }
 
 /** A registered class, as the codec keeps it. */

@@ -196,9 +196,9 @@ export class Writer extends MsgpackWriter {
 
   /** Put `bytes` in the store and write its name; false if the store could not keep them. */
   private keep(store: BufferStore, bytes: Uint8Array, kind: Kind): boolean {
-    const name = store.put(bytes);
-    if (name === undefined) return false;
     const stored = this.stored!;
+    const name = store.put(bytes, stored.forOthers);
+    if (name === undefined) return false;
     stored.names.push(name);
     stored.bytes += bytes.byteLength;
     if (bytes.byteLength > stored.largest) stored.largest = bytes.byteLength;

@@ -237,7 +237,7 @@ export class TaskRunner {
   private encodeValue(value: unknown, taskName: string): EncodedOutcome {
     // Large buffers go to the run's payload store, if any: its owner removes them once it has read them.
     const codec = this.options.codec;
-    const stored = codec.store === undefined ? undefined : storedBuffers();
+    const stored = codec.store === undefined ? undefined : storedBuffers(true);
     const encoded = encodeOutcome(codec, true, value, stored);
     if (!encoded.ok) return encoded;
     try {

@@ -133,3 +133,11 @@ describe("a full store (a small /dev/shm, as in a container)", () => {
     expect(readdirSync(small)).toEqual([second]); // nothing half-written left
   });
 });
+
+test("what this process puts for another to release (a result) is not held in its memory: read back, it comes from the file", () => {
+  const codec = withStore();
+  const stored = storedBuffers(true);
+  const frames = codec.encode([big()], "result", stored);
+  rmSync(join(dir, stored.names[0]));
+  expect(() => codec.decode(frames, true)).toThrow(expect.objectContaining({ code: "SCOOP_PAYLOAD_GONE" }));
+});
