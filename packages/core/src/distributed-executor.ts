@@ -16,7 +16,7 @@ import { PeerConstants } from "./peer-constants.js";
 import { PLAIN_MIN_LIMIT, plainArgs } from "./plain-values.js";
 import { remoteFailure } from "./remote-failure.js";
 import { currentTask, taskByName } from "./runtime.js";
-import { OutgoingArgs, type WireArgs } from "./outgoing-args.js";
+import { OutgoingArgs } from "./outgoing-args.js";
 import { discardOutcome } from "./payload-store.js";
 import { wireTask } from "./wire-task.js";
 
@@ -93,7 +93,7 @@ export class DistributedExecutor implements Executor {
     if (conn.options.role !== "worker") guardProcessExit();
     this.mapChunks = new MapChunks({
       codec: options.codec,
-      enqueueChunk: (call, sink, args, chunk, origin) => this.enqueueArgs(call, sink, args, origin, chunk),
+      enqueueChunk: (call, sink, frames, chunk, origin) => this.enqueueFrames(call, sink, frames, origin, chunk),
       encodeArgs: (args, name) => this.outgoing.encode(args, name),
       checkSize: (frames, name) => this.outgoing.checkSize(frames, name),
       cancel: (id) => this.cancel(id),
@@ -183,12 +183,12 @@ export class DistributedExecutor implements Executor {
       }
     }
     // Encode and size first: an unserializable or oversized argument fails the whole call before any of it reaches the broker.
-    const wires = this.outgoing.forTasks(entries, held);
-    entries.forEach((entry, i) => this.enqueueArgs(entry.call, entry.sink, wires[i], origin));
+    const encoded = this.outgoing.forTasks(entries, held);
+    entries.forEach((entry, i) => this.enqueueFrames(entry.call, entry.sink, encoded[i], origin));
     this.scheduleFlush();
   }
 
-  private enqueueArgs(call: TaskCall, sink: TaskSink, { frames }: WireArgs, origin: Origin, chunk?: Chunk): void {
+  private enqueueFrames(call: TaskCall, sink: TaskSink, frames: Uint8Array[], origin: Origin, chunk?: Chunk): void {
     let bytes = 0;
     for (const f of frames) bytes += f.byteLength;
     this.pending.set(call.id, { call, sink, sent: false, bytes, chunk, stored: undefined });

@@ -10,7 +10,6 @@ import type { TaskCall, TaskSink } from "./executor.js";
 import { MapCall } from "./map-call.js";
 import { remoteFailure } from "./remote-failure.js";
 import { runtime, streamId } from "./runtime.js";
-import type { WireArgs } from "./outgoing-args.js";
 
 /**
  * How long the calls of a map wait for the first timing of their task before
@@ -59,10 +58,10 @@ export interface ChunkOutcome {
 /** What {@link MapChunks} needs of the executor. */
 export interface ChunkWire {
   readonly codec: Codec;
-  /** Send one wire task (a chunk) with its encoded arguments. */
-  enqueueChunk(call: TaskCall, sink: TaskSink, args: WireArgs, chunk: Chunk, origin: Origin): void;
-  /** Encode a wire task's arguments as they go to the broker; throws if they cannot go (nothing is left in the store). */
-  encodeArgs(args: unknown, name: string): WireArgs;
+  /** Send one wire task (a chunk) with its encoded frames. */
+  enqueueChunk(call: TaskCall, sink: TaskSink, frames: Uint8Array[], chunk: Chunk, origin: Origin): void;
+  /** Encode a wire task's arguments and check their size; throws if they cannot go. */
+  encodeArgs(args: unknown, name: string): Uint8Array[];
   /** Throws if encoded frames are too big for the broker. */
   checkSize(frames: Uint8Array[], name: string): void;
   /** Cancel a wire task. */
@@ -279,9 +278,9 @@ export class MapChunks {
    */
   private chunk(name: string, entries: Entry[], origin: Origin): number | undefined {
     const args: ChunkArgs = [name, entries.map((e) => e.call.args as unknown[]), ...streamsOf(entries)];
-    let wireArgs: WireArgs;
+    let frames: Uint8Array[];
     try {
-      wireArgs = this.wire.encodeArgs(args, name);
+      frames = this.wire.encodeArgs(args, name);
     } catch (error) {
       // Each call on its own, for the precise reason of those that cannot go.
       const sendable = entries.filter((e) => {
@@ -323,7 +322,7 @@ export class MapChunks {
       },
     };
     this.chunks.set(call.id, chunk);
-    this.wire.enqueueChunk(call, sink, wireArgs, chunk, origin);
+    this.wire.enqueueChunk(call, sink, frames, chunk, origin);
     return call.id;
   }
 

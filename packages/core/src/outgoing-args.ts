@@ -1,13 +1,14 @@
 /**
- * How a task's arguments leave this process: encoded once, large buffers in
- * the run's payload store when there is one, sized against the broker's limit.
+ * How a task's arguments leave this process: encoded and sized against the
+ * broker's limit once, their large buffers put in the run's payload store
+ * (when there is one) only as the task is sent.
  */
 import type { Codec, StoredBuffers } from "@scoop/protocol";
 import type { TaskCall } from "./executor.js";
 import { checkMessageSize } from "./message-size.js";
 import { storedBuffers } from "./payload-store.js";
 
-/** A task's arguments as they go to the broker: frames, and the large buffers put in the run's payload store. */
+/** A task's arguments as they leave: frames, and the large buffers put in the run's payload store. */
 export interface WireArgs {
   frames: Uint8Array[];
   stored?: StoredBuffers;
@@ -21,24 +22,20 @@ export class OutgoingArgs {
     private readonly limitBytes: () => number | undefined,
   ) {}
 
-  /** `call`'s arguments, encoded and sized: `encoded` if they already are (a task held here). */
-  forTask(call: TaskCall, encoded?: Uint8Array[]): WireArgs {
-    return encoded !== undefined ? { frames: encoded } : this.encode(call.args, call.name);
-  }
-
   /**
-   * {@link forTask} for each call, or none: if one cannot go, the error is
-   * thrown. `encodedLone`: a lone call's arguments, already encoded.
+   * Each call's arguments, encoded and sized, or none: if one cannot go, the
+   * error is thrown. `encodedLone`: a lone call's arguments, already encoded.
    */
-  forTasks(entries: ReadonlyArray<{ call: TaskCall }>, encodedLone?: Uint8Array[]): WireArgs[] {
-    return entries.map(({ call }) => this.forTask(call, entries.length === 1 ? encodedLone : undefined));
+  forTasks(entries: ReadonlyArray<{ call: TaskCall }>, encodedLone?: Uint8Array[]): Uint8Array[][] {
+    if (entries.length === 1 && encodedLone !== undefined) return [encodedLone];
+    return entries.map(({ call }) => this.encode(call.args, call.name));
   }
 
   /** Encode arguments of task `name`; throws if they cannot go (their buffers stay out of the store until sent). */
-  encode(args: unknown, name: string): WireArgs {
+  encode(args: unknown, name: string): Uint8Array[] {
     const frames = this.codec.encode(args, "args");
     this.checkSize(frames, name);
-    return { frames };
+    return frames;
   }
 
   /**
@@ -59,8 +56,8 @@ export class OutgoingArgs {
   }
 
   /** Throws {@link MessageTooLargeError} if the arguments of task `name` are over the broker's limit. */
-  checkSize(frames: Uint8Array[], name: string, storedLargest = 0): void {
-    checkMessageSize(frames, this.limitBytes(), `the arguments of task "${name}"`, { taskName: name }, storedLargest);
+  checkSize(frames: Uint8Array[], name: string): void {
+    checkMessageSize(frames, this.limitBytes(), `the arguments of task "${name}"`, { taskName: name });
   }
 
   /** Remove stored buffers of a task that settled (or never went). */

@@ -26,4 +26,3 @@ export function wireTask(call: TaskCall, frames: number, ownApp: string, origin:
   if (origin.parent !== undefined) task.parent = origin.parent;
   return task;
 }
-

@@ -21,7 +21,6 @@ export function workerBinPath(): string {
   return join(dirname(workerPackageJson()), "dist", "cli.js");
 }
 
-
 /**
  * glibc's malloc for worker processes on this machine, unless the user set
  * GLIBC_TUNABLES: buffers up to 32 MiB come from the heap instead of a fresh

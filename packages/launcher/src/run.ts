@@ -78,16 +78,17 @@ export async function runProgram(options: RunOptions): Promise<number> {
   const app = randomUUID();
   // Workers on this machine dial a Unix socket (see RunOptions.localTransport).
   const local = plan.groups.some((g) => g.launcher === "local");
+  const allLocal = plan.groups.every((g) => g.launcher === "local");
   const ipc = o.localTransport === "ipc" && local ? privateIpcEndpoint() : undefined;
   // A run of this machine alone listens only there: its owner-only directory
   // keeps other users out, so it needs no keys (CURVE would encrypt every byte
   // twice through the broker: benchmarks/local-security.ts). Anything others
   // can reach, such as a TCP port on a shared login node, gets per-run CURVE
   // keys, or none with --insecure.
-  const privateOnly = ipc !== undefined && !o.insecure && plan.groups.every((g) => g.launcher === "local");
+  const privateOnly = ipc !== undefined && !o.insecure && allLocal;
   const keys = o.insecure || privateOnly ? undefined : new RunKeys();
   // Every worker on this machine: large buffers pass as files in RAM, not through the broker.
-  const payloadStore = o.payloadStore && plan.groups.every((g) => g.launcher === "local") ? payloadStoreDir(tmpdir()) : undefined;
+  const payloadStore = o.payloadStore && allLocal ? payloadStoreDir(tmpdir()) : undefined;
   if (keys) for (let i = 0; i < plan.workers; i++) keys.client(`w${i}`);
   const launches: Launch[] = [];
   let broker: Broker | undefined;
