@@ -4,7 +4,6 @@
 import { statSync } from "node:fs";
 import pino, { type Logger } from "pino";
 import { createRequire } from "node:module";
-import { parseArgs } from "node:util";
 import type Yargs from "yargs";
 import type { InferredOptionTypes, Options } from "yargs";
 import { LOG_FORMATS, ScoopError, tagLogRecord, type LogFormat } from "@scoop/protocol";
@@ -166,7 +165,13 @@ export function expandHostsFlag(argv: readonly string[]): string[] {
   return out;
 }
 
-const BOOLEAN_FLAGS = new Set(["verbose", "v", "quiet", "q", "debug", "tunnel", "no-tunnel", "insecure", "payload-store", "no-payload-store", "help", "h", "version", "progress", "no-progress"]);
+/** Flags that take no value, in every spelling (alias, `--no-…`), from {@link FLAGS}. */
+const BOOLEAN_FLAGS = new Set([
+  "help",
+  "h",
+  "version",
+  ...Object.entries(FLAGS).flatMap(([name, flag]) => (flag.type === "boolean" ? [name, `no-${name}`, ...("alias" in flag ? [flag.alias] : [])] : [])),
+]);
 
 function isFile(path: string): boolean {
   try {
