@@ -7,12 +7,13 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomBytes, randomInt } from "node:crypto";
-import pino, { type Logger } from "pino";
+import type { Logger } from "pino";
 import { CHUNK_PREFIX, Codec, InvalidOptionError, ScoopError, prettyLogDestination } from "@scoop/protocol";
 import type { Executor } from "./executor.js";
 import { TaskNotRegisteredError } from "./errors.js";
 import { RandomStream, checkSeed } from "./random-stream.js";
 import { ownDeadline } from "./own-deadlines.js";
+import { lazyPino } from "./lazy-pino.js";
 import type { CancelScope } from "./cancel-scope.js";
 
 /** Where the task running now came from. Read it with {@link currentTask}. */
@@ -169,8 +170,8 @@ export const runtime: Runtime = ((globalThis as Record<symbol, unknown>)[KEY] as
 /** The logger SCOOP libraries use: pino on stderr at `SCOOP_LOG_LEVEL` (default `warn`), one readable line per record on a terminal, JSON otherwise. */
 export function getLogger(): Logger {
   // Readable lines for a person at a terminal; JSON otherwise (a worker's stderr is read by its launcher).
-  return (runtime.logger ??= pino(
-    { level: process.env.SCOOP_LOG_LEVEL ?? "warn" },
+  // pino itself loads with the first record written (lazy-pino.ts).
+  return (runtime.logger ??= lazyPino(process.env.SCOOP_LOG_LEVEL ?? "warn", (pino) =>
     process.stderr.isTTY ? prettyLogDestination("scoop: ", (line) => process.stderr.write(line)) : pino.destination({ fd: 2, sync: true }),
   ));
 }

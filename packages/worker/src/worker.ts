@@ -2,10 +2,9 @@
  * A SCOOP worker: joins a broker, loads the task modules, runs the tasks the
  * broker dispatches and, as the origin, runs the script's `main`.
  */
-import pino from "pino";
 import { EXIT_RECYCLED, ScoopError, enterWorkerMode } from "@scoop/protocol";
 import { getCodec, registerModule, registeredTaskNames, runnableTaskNames, runMain } from "@scoop/core";
-import { PayloadStore, openPeerSession, preheatHeart, type BrokerConnection } from "@scoop/core/internal";
+import { PayloadStore, lazyPino, openPeerSession, preheatHeart, type BrokerConnection } from "@scoop/core/internal";
 import { exportedFunctions, loadModule } from "./load-module.js";
 import { resolveWorkerOptions, type WorkerOptions } from "./options.js";
 import { TaskRunner } from "./runner.js";
@@ -39,7 +38,7 @@ export async function startWorker(options: WorkerOptions): Promise<ScoopWorker> 
   preheatHeart();
   const o = resolveWorkerOptions(options);
   const { id, cwd, app, reconnect, stuckGraceMs } = o;
-  const log = (o.logger ?? pino({ level: process.env.SCOOP_LOG_LEVEL ?? "warn" }, pino.destination({ fd: 2, sync: true }))).child({ component: "worker", worker: id });
+  const log = (o.logger ?? lazyPino(process.env.SCOOP_LOG_LEVEL ?? "warn", (pino) => pino.destination({ fd: 2, sync: true }))).child({ component: "worker", worker: id });
 
   if (options.payloadStore !== undefined) getCodec().store = new PayloadStore(options.payloadStore);
   let script: Record<string, unknown> | undefined;

@@ -34,3 +34,14 @@ test("a script that depends on where it is (import.meta) is left to tsx and sees
   expect(run.stdout).toContain("here is where-am-i.ts");
   expect(run.stderr).toContain("loaded through tsx");
 });
+
+test("a run that writes no log record loads no pino; one that logs (--debug) still writes every process's records", async () => {
+  const quiet = await runScoop(tags, "-n", "2", fixture("start/quiet.ts"));
+  expect(quiet.stderr).toBe("");
+  expect(quiet.stdout).toBe("pino loaded: false\n");
+  const debug = await runScoop(tags, "--debug", "-n", "2", fixture("start/quiet.ts"));
+  expect(debug.code).toBe(0);
+  expect(debug.stdout).toContain("pino loaded: true");
+  // The workers' own records (logged through the logger pino was loaded for), forwarded by the launcher.
+  expect(debug.stderr).toMatch(/\[w1\] info: worker joined \(worker=w1 /);
+});
