@@ -7,14 +7,24 @@
  */
 export const HEART_SOURCE = `
 const { parentPort, workerData: boot } = require("node:worker_threads");
+// Claim the thread before loading zeromq: a thread terminated while zeromq's
+// addon registers aborts the whole process natively ("terminate called after
+// throwing an instance of 'Napi::Error'"). Claimed, it is stopped by message
+// and waited for; stopped first (a run shorter than this boot), it never
+// touches zeromq, and the main thread did not wait for it.
+if (Atomics.compareExchange(boot.closed, 1, 0, 1) !== 0) process.exit();
 const zmq = require(boot.zmqPath);
 const { encode, decode } = require(boot.msgpackPath);
+// The main thread may be blocked in its exit handler, waiting for this.
+const reportClosed = () => {
+  Atomics.store(boot.closed, 0, 1);
+  Atomics.notify(boot.closed, 0);
+  parentPort.close();
+};
 // The connection's settings come once the broker welcomed it: the thread may
-// have booted ahead (see preheatHeart).
+// have booted ahead (see preheatHeart), and may be stopped before they come.
 parentPort.once("message", (settings) => {
-// Stopped while this thread was still booting (a run shorter than its boot):
-// it never opens a socket, so the main thread did not wait for it.
-if (Atomics.compareExchange(boot.closed, 1, 0, 1) !== 0) process.exit();
+if (settings === "stop") return reportClosed();
 const workerData = { ...boot, ...settings };
 const { endpoint, routingId, workerId, heartbeatMs, livenessMs, graceMs, curve, closed, running, stuckGraceMs, origin, log } = workerData;
 // Each beat carries the process's CPU use since the last one (percent of a
@@ -216,10 +226,7 @@ parentPort.on("message", (m) => {
     stopped = true;
     clearInterval(timer);
     sock.close();
-    // The main thread may be blocked in its exit handler, waiting for this.
-    Atomics.store(closed, 0, 1);
-    Atomics.notify(closed, 0);
-    parentPort.close();
+    reportClosed();
   }
 });
 });

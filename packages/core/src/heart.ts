@@ -73,13 +73,16 @@ const PROGRESS_MS = 500;
  * exit handler asks each thread to close its socket and waits for it, briefly.
  */
 const openHearts = new Set<{ thread: Worker; closed: Int32Array }>();
-const EXIT_WAIT_MS = 500;
+/** Bounds the exit handler's wait for a thread to close: it is quick, but a loaded machine may not run the thread at once. */
+const EXIT_WAIT_MS = 2000;
 
 /**
- * `closed[1]`: 0 while the thread boots, 1 once it goes on to open its socket,
- * 2 if it was stopped first. A thread stopped while booting never opens a
- * socket, so it need not be waited for: it costs a short run nothing at its
- * end (waiting for a new Node environment to boot, only to close, took
+ * `closed[1]`: 0 while the thread boots, 1 once its code claimed it (before
+ * it loads zeromq: terminating a thread inside zeromq's addon registration
+ * aborts the process natively, so a claimed thread is stopped by message and
+ * waited for), 2 if it was stopped first. A thread stopped while booting never
+ * loads zeromq, so it is simply terminated: it costs a short run nothing at
+ * its end (waiting for a new Node environment to boot, only to close, took
  * 60-170 ms of W0's exit).
  */
 function cancelBoot(closed: Int32Array): boolean {
@@ -203,7 +206,8 @@ export function startHeart(options: HeartOptions): Heart {
           return;
         }
         thread.postMessage("stop");
-        const timer = setTimeout(() => void thread.terminate(), 1000);
+        // A last resort for a thread that does not answer (terminating it may abort the process, see cancelBoot).
+        const timer = setTimeout(() => void thread.terminate(), 5000);
         await exited;
         clearTimeout(timer);
       })();
