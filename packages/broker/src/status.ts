@@ -6,6 +6,7 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { Dealer } from "zeromq";
+import { retryInterrupted } from "@scoop/protocol/internal";
 import { ScoopError, curveClientOptions, decodeMessage, encodeMessage, type BrokerSnapshot, type Header } from "@scoop/protocol";
 
 /** Options of {@link fetchStatus}. */
@@ -24,7 +25,7 @@ export async function fetchStatus(endpoint: string, options: FetchStatusOptions 
   const sock = new Dealer({ routingId: id, linger: 0, receiveTimeout: timeoutMs, ...curve });
   const send = (header: Header) => sock.send(encodeMessage(header));
   try {
-    sock.connect(endpoint);
+    retryInterrupted(() => sock.connect(endpoint));
     await send({ t: "HELLO", id, role: "monitor", host: hostname(), pid: process.pid, app: id, tasks: [] });
     await send({ t: "STATUS" });
     for (;;) {

@@ -17,6 +17,7 @@ import {
   type Message,
   type PeerRole,
 } from "@scoop/protocol";
+import { retryInterrupted } from "@scoop/protocol/internal";
 import { startHeart, type Heart } from "./heart.js";
 import { ownDeadline } from "./own-deadlines.js";
 
@@ -204,7 +205,7 @@ export class BrokerConnection {
 
   private async join(): Promise<void> {
     const { endpoint, id, role, app, tasks, connectTimeoutMs } = this.options;
-    this.sock.connect(endpoint);
+    retryInterrupted(() => this.sock.connect(endpoint));
     const welcome = new Promise<Extract<Header, { t: "WELCOME" }>>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new ScoopError("SCOOP_BROKER_UNREACHABLE", `no answer from the broker at ${endpoint} within ${connectTimeoutMs} ms: wrong key or wrong address? Check that the broker runs there and, with CURVE, that the server key is its broker.pub (a CURVE broker drops a handshake with the wrong key without a word)`, { address: endpoint })),

@@ -50,7 +50,8 @@ const heartbeat = () => {
 // zeromq receive pending when the process ends, or the thread is terminated, aborts the process
 // natively ("terminate called after throwing an instance of 'Napi::Error'"). Messages are drained each tick.
 const sock = new zmq.Dealer({ routingId, linger: 0, sendHighWaterMark: 4, receiveTimeout: 0, ...curve });
-sock.connect(endpoint);
+// A signal during the call (SIGPROF, SIGCHLD) fails it with EINTR before anything happened: again (retryInterrupted).
+for (;;) { try { sock.connect(endpoint); break; } catch (error) { if (error?.code !== "EINTR") throw error; } }
 let lastSeen = Date.now();
 let lost = false;
 let stopped = false;

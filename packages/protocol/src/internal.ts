@@ -3,3 +3,4 @@
  * `@scoop/protocol`, src/index.ts). May change in any release.
  */
 export { parseCommandLine } from "./command-line.js";
+export { retryInterrupted } from "./interrupted.js";
