@@ -8,9 +8,10 @@
  */
 import { EventEmitter } from "node:events";
 import { randomUUID } from "node:crypto";
-import pino, { type Logger } from "pino";
+import type { Logger } from "pino";
 import { Router } from "zeromq";
 import { SendQueue, ScoopError, decodeMessage, encodeMessage, type BrokerSnapshot, type DispatchedTask, type Header, type Message } from "@scoop/protocol";
+import { lazyPino } from "@scoop/protocol/internal";
 import { AppConstants } from "./constants.js";
 import { Dispatcher } from "./dispatcher.js";
 import { logRefusedHandshakes, warnIfInsecure } from "./handshake-log.js";
@@ -84,7 +85,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
   constructor(readonly options: ResolvedBrokerOptions) {
     super();
     if (options.holdOrigins) this.heldOrigins = [];
-    this.log = (options.logger ?? pino({ level: "warn" }, pino.destination({ fd: 2, sync: true }))).child({ component: "broker" });
+    this.log = (options.logger ?? lazyPino("warn", (pino) => pino.destination({ fd: 2, sync: true }))).child({ component: "broker" });
     this.router = new Router({
       mandatory: true,
       sendHighWaterMark: 0,

@@ -18,4 +18,3 @@ export { encodeOutcome, isThenable } from "./task-outcome.js";
 export type { EncodedOutcome } from "./task-outcome.js";
 export { checkMessageSize } from "./message-size.js";
 export { PayloadStore, STORE_THRESHOLD_BYTES, storedBuffers } from "./payload-store.js";
-export { lazyPino } from "./lazy-pino.js";

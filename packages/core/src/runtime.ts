@@ -9,11 +9,11 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { randomBytes, randomInt } from "node:crypto";
 import type { Logger } from "pino";
 import { CHUNK_PREFIX, Codec, InvalidOptionError, ScoopError, prettyLogDestination } from "@scoop/protocol";
+import { lazyPino } from "@scoop/protocol/internal";
 import type { Executor } from "./executor.js";
 import { TaskNotRegisteredError } from "./errors.js";
 import { RandomStream, checkSeed } from "./random-stream.js";
 import { ownDeadline } from "./own-deadlines.js";
-import { lazyPino } from "./lazy-pino.js";
 import type { CancelScope } from "./cancel-scope.js";
 
 /** Where the task running now came from. Read it with {@link currentTask}. */

@@ -2,12 +2,12 @@
  * The `scoop` CLI: `scoop [options] script [args...]`.
  */
 import { statSync } from "node:fs";
-import pino, { type Logger } from "pino";
+import type { Logger } from "pino";
 import { createRequire } from "node:module";
 import type Yargs from "yargs";
 import type { InferredOptionTypes, Options } from "yargs";
 import { LOG_FORMATS, ScoopError, tagLogRecord, type LogFormat } from "@scoop/protocol";
-import { parseCommandLine } from "@scoop/protocol/internal";
+import { lazyPino, parseCommandLine, requirePino } from "@scoop/protocol/internal";
 import { humanLogDestination, onOutputClosed, sendWorkerLogsTo, writeOutput } from "./output.js";
 import { RUN_DEFAULTS } from "./options.js";
 import { LAUNCHERS, type LauncherKind } from "./plan.js";
@@ -128,7 +128,9 @@ export function yargsParser(argv: readonly string[]) {
  * too, each tagged with its worker.
  */
 function makeLogger(level: string, file: string | undefined, format: LogFormat): Logger {
-  if (file === undefined && format === "pretty") return pino({ level }, humanLogDestination());
+  // pino loads with the first record the launcher writes (none at the default level).
+  if (file === undefined && format === "pretty") return lazyPino(level, () => humanLogDestination());
+  const pino = requirePino(); // the workers' records go there too
   const dest = pino.destination(file ? { dest: file, sync: true, mkdir: true } : { fd: 2, sync: true });
   sendWorkerLogsTo((record, worker) => dest.write(`${tagLogRecord(record, worker)}\n`));
   return pino({ level }, dest);

@@ -6,8 +6,9 @@
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
-import pino, { type Logger } from "pino";
+import type { Logger } from "pino";
 import { InvalidOptionError, ScoopError } from "@scoop/protocol";
+import { lazyPino } from "@scoop/protocol/internal";
 import type { LauncherKind } from "./plan.js";
 import { assertMayHaveMain } from "./script-check.js";
 import type { SshOptions } from "./ssh-workers.js";
@@ -193,7 +194,7 @@ export function resolveClusterOptions(options: ClusterOptions): ResolvedClusterO
   return {
     modules: options.modules,
     workers,
-    logger: options.logger ?? pino({ level: process.env.SCOOP_LOG_LEVEL ?? "warn" }, pino.destination({ fd: 2, sync: true })),
+    logger: options.logger ?? lazyPino(process.env.SCOOP_LOG_LEVEL ?? "warn", (pino) => pino.destination({ fd: 2, sync: true })),
     graceMs: options.graceMs ?? CLUSTER_DEFAULTS.graceMs,
   };
 }

@@ -4,3 +4,4 @@
  */
 export { parseCommandLine } from "./command-line.js";
 export { retryInterrupted } from "./interrupted.js";
+export { lazyPino, requirePino } from "./lazy-pino.js";

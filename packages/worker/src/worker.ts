@@ -3,8 +3,9 @@
  * broker dispatches and, as the origin, runs the script's `main`.
  */
 import { EXIT_RECYCLED, ScoopError, enterWorkerMode } from "@scoop/protocol";
+import { lazyPino } from "@scoop/protocol/internal";
 import { getCodec, registerModule, registeredTaskNames, runnableTaskNames, runMain } from "@scoop/core";
-import { PayloadStore, lazyPino, openPeerSession, preheatHeart, type BrokerConnection } from "@scoop/core/internal";
+import { PayloadStore, openPeerSession, preheatHeart, type BrokerConnection } from "@scoop/core/internal";
 import { exportedFunctions, loadModule } from "./load-module.js";
 import { resolveWorkerOptions, type WorkerOptions } from "./options.js";
 import { TaskRunner } from "./runner.js";

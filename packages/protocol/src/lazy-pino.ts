@@ -1,14 +1,20 @@
 /**
  * A pino logger that loads pino only when it first writes a record. Loading
- * pino (its ~30 files) is ~40 ms of a worker's start, and a worker at the
- * default level (warn) usually writes nothing: `scoop -n 2` ran pino's code
- * in every process for no line at all (see the start notes, W0).
+ * pino (its ~30 files) is ~20–40 ms of a process's start, and a process at
+ * the default level (warn) usually writes nothing: `scoop -n 2` loaded pino
+ * in every process (launcher, origin, workers) for no line at all (see the
+ * start notes, W0). Every SCOOP logger made by default is one of these.
  */
 import { createRequire } from "node:module";
 import type pino from "pino";
 import type { Bindings, ChildLoggerOptions, DestinationStream, Logger } from "pino";
 
 type Pino = typeof pino;
+
+/** pino itself, loaded now (it is CommonJS: a synchronous require). */
+export function requirePino(): Pino {
+  return createRequire(__filename)("pino") as Pino;
+}
 
 /** pino's levels, and what a level name means as a threshold. */
 const LEVEL_VALUES: Readonly<Record<string, number>> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
@@ -24,7 +30,7 @@ const noop = () => undefined;
 export function lazyPino(level: string, destination: (pino: Pino) => DestinationStream): Logger {
   let root: Logger | undefined;
   const load = () => {
-    const pino = createRequire(__filename)("pino") as Pino;
+    const pino = requirePino();
     return (root ??= pino({ level }, destination(pino)));
   };
   if (LEVEL_VALUES[level] === undefined) load();
