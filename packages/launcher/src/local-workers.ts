@@ -11,9 +11,11 @@ import { ScoopError, WORKER_MODE_ENV } from "@scoop/protocol";
 import { createLinePrefixer, outputSink } from "./output.js";
 import { signalExitCode, workerArgs, type LaunchedWorker, type WorkerSpec } from "./worker-spec.js";
 
-/** Path of the installed `@scoop/worker`'s package.json. */
+let workerPackage: string | undefined;
+
+/** Path of the installed `@scoop/worker`'s package.json (resolved once: a resolve is a few ms, on the way to each spawn). */
 export function workerPackageJson(): string {
-  return createRequire(__filename).resolve("@scoop/worker/package.json");
+  return (workerPackage ??= createRequire(__filename).resolve("@scoop/worker/package.json"));
 }
 
 /** Path of the `scoop-worker` bin this launcher starts. */
