@@ -7,7 +7,7 @@ import { createRequire } from "node:module";
 import type Yargs from "yargs";
 import type { InferredOptionTypes, Options } from "yargs";
 import { LOG_FORMATS, ScoopError, tagLogRecord, type LogFormat } from "@scoop/protocol";
-import { lazyPino, parseCommandLine, requirePino } from "@scoop/protocol/internal";
+import { lazyPino, parseCommandLine, quickParse as parsePlain, requirePino } from "@scoop/protocol/internal";
 import { humanLogDestination, onOutputClosed, sendWorkerLogsTo, writeOutput } from "./output.js";
 import { RUN_DEFAULTS } from "./options.js";
 import { LAUNCHERS, type LauncherKind } from "./plan.js";
@@ -62,50 +62,9 @@ type ScoopArgs = InferredOptionTypes<typeof FLAGS> & { _: (string | number)[]; h
 /** Flags whose values yargs alone handles: several values after one flag (`--hosts a b`), an optional value (`--dashboard`). */
 const YARGS_ONLY = new Set(["hosts", "host", "dashboard"]);
 
-/**
- * A plain command line (known flags in their plain forms, then the script and
- * its arguments), parsed without loading yargs. Anything else (help, version,
- * `--no-…`, an unknown or repeated flag, a value not among a flag's choices, a
- * number other than plain digits, grouped short flags, `--`, `--hosts`,
- * `--dashboard`) is undefined, for yargs to parse or explain.
- */
+/** A plain `scoop` command line, parsed without loading yargs (see the protocol's quickParse); anything else is undefined, for yargs. */
 export function quickParse(argv: readonly string[]): ScoopArgs | undefined {
-  const names = new Map<string, string>(); // every spelling (name, alias) → name
-  for (const [name, flag] of Object.entries(FLAGS)) {
-    names.set(name, name);
-    if ("alias" in flag) names.set(flag.alias, name);
-  }
-  // The flags end at the first argument that is not one (halt-at-non-option).
-  if (argv.includes("--")) return undefined;
-  const given = new Map<string, string | boolean>();
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const token = argv[i];
-    if (!token.startsWith("-")) break;
-    const match = /^--?([^=]+)(?:=(.*))?$/.exec(token);
-    const spelled = match?.[1];
-    const name = spelled === undefined ? undefined : names.get(spelled);
-    // `-x` for one letter, `--word` or `--word=value` for a word.
-    const long = token.startsWith("--");
-    if (name === undefined || YARGS_ONLY.has(name) || long !== spelled!.length > 1 || (!long && match![2] !== undefined) || given.has(name)) return undefined;
-    const flag: Options = FLAGS[name as keyof typeof FLAGS];
-    if (flag.type === "boolean") {
-      if (match![2] !== undefined) return undefined;
-      given.set(name, true);
-      continue;
-    }
-    const value = match![2] ?? argv[++i];
-    if (value === undefined || (match![2] === undefined && value.startsWith("-"))) return undefined;
-    if (flag.choices !== undefined && !(flag.choices as string[]).includes(value)) return undefined;
-    if (flag.type === "number" && !/^\d+(\.\d+)?$/.test(value)) return undefined;
-    given.set(name, value);
-  }
-  const args: Record<string, unknown> = { _: argv.slice(i) };
-  for (const [name, flag] of Object.entries(FLAGS)) {
-    const value = given.get(name) ?? ("default" in flag ? flag.default : undefined);
-    args[name] = flag.type === "number" && typeof value === "string" ? Number(value) : value;
-  }
-  return args as ScoopArgs;
+  return parsePlain(FLAGS, argv, "first-argument", YARGS_ONLY) as ScoopArgs | undefined;
 }
 
 /** yargs' parser of the `scoop` command line (help, every form of flag, explained errors). */

@@ -2,6 +2,6 @@
  * `@scoop/protocol/internal`: what the sibling packages share that is not protocol's public API (the public API is
  * `@scoop/protocol`, src/index.ts). May change in any release.
  */
-export { parseCommandLine } from "./command-line.js";
+export { parseCommandLine, quickParse, type FlagsEnd } from "./command-line.js";
 export { retryInterrupted } from "./interrupted.js";
 export { lazyPino, requirePino } from "./lazy-pino.js";

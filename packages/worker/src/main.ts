@@ -4,11 +4,10 @@
  */
 import { createRequire } from "node:module";
 import { constants as osConstants } from "node:os";
-import { parseArgs } from "node:util";
 import type Yargs from "yargs";
 import type { Options } from "yargs";
 import { ScoopError, curveClientOptions, readServerKey } from "@scoop/protocol";
-import { parseCommandLine } from "@scoop/protocol/internal";
+import { parseCommandLine, quickParse as parsePlain } from "@scoop/protocol/internal";
 import { startWorker, type ScoopWorker } from "./worker.js";
 import { parseSecrets, readLine } from "./curve.js";
 
@@ -58,29 +57,10 @@ interface WorkerArgs {
 /**
  * A plain command line such as the launcher writes (flags, then `--` and the
  * script), parsed without loading yargs: yargs is ~15% of a worker's start.
- * Anything else (help, --no-…, an unknown flag, a bad number, an argument
- * before `--`) is undefined, for yargs to parse or explain.
+ * Anything else is undefined, for yargs to parse or explain.
  */
-export function quickParse(argv: string[]): WorkerArgs | undefined {
-  const options = Object.fromEntries(
-    Object.entries(FLAGS).map(([name, flag]) => [name, { type: flag.type === "boolean" ? ("boolean" as const) : ("string" as const), multiple: "array" in flag, ...("alias" in flag && { short: flag.alias }) }]),
-  );
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-  } catch {
-    return undefined;
-  }
-  const end = argv.indexOf("--");
-  if (parsed.positionals.length !== (end < 0 ? 0 : argv.length - end - 1)) return undefined;
-  const args: Record<string, unknown> = { _: parsed.positionals };
-  for (const [name, flag] of Object.entries(FLAGS)) {
-    const value = parsed.values[name] ?? ("default" in flag ? flag.default : undefined);
-    if (value === undefined && "demandOption" in flag) return undefined;
-    if (flag.type === "number" && value !== undefined && !Number.isFinite(Number(value))) return undefined;
-    args[name] = flag.type === "number" && value !== undefined ? Number(value) : value;
-  }
-  return args as unknown as WorkerArgs;
+export function quickParse(argv: readonly string[]): WorkerArgs | undefined {
+  return parsePlain(FLAGS, argv, "--") as WorkerArgs | undefined;
 }
 
 /** yargs' parser of the command line (help, every form of flag, explained errors). */
