@@ -85,7 +85,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
   constructor(readonly options: ResolvedBrokerOptions) {
     super();
     if (options.holdOrigins) this.heldOrigins = [];
-    this.log = (options.logger ?? lazyPino("warn", (pino) => pino.destination({ fd: 2, sync: true }))).child({ component: "broker" });
+    this.log = (options.logger ?? lazyPino("warn")).child({ component: "broker" });
     this.router = new Router({
       mandatory: true,
       sendHighWaterMark: 0,

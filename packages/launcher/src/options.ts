@@ -194,7 +194,7 @@ export function resolveClusterOptions(options: ClusterOptions): ResolvedClusterO
   return {
     modules: options.modules,
     workers,
-    logger: options.logger ?? lazyPino(process.env.SCOOP_LOG_LEVEL ?? "warn", (pino) => pino.destination({ fd: 2, sync: true })),
+    logger: options.logger ?? lazyPino(process.env.SCOOP_LOG_LEVEL ?? "warn"),
     graceMs: options.graceMs ?? CLUSTER_DEFAULTS.graceMs,
   };
 }

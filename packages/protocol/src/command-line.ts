@@ -49,8 +49,7 @@ export function quickParse(flags: Readonly<Record<string, Options>>, argv: reado
   for (; i < argv.length; i++) {
     const token = argv[i];
     if (token === "--") {
-      if (end !== "--") return undefined;
-      i++;
+      i++; // only with end "--": otherwise refused above
       break;
     }
     if (!token.startsWith("-")) {

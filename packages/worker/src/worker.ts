@@ -39,7 +39,7 @@ export async function startWorker(options: WorkerOptions): Promise<ScoopWorker> 
   preheatHeart();
   const o = resolveWorkerOptions(options);
   const { id, cwd, app, reconnect, stuckGraceMs } = o;
-  const log = (o.logger ?? lazyPino(process.env.SCOOP_LOG_LEVEL ?? "warn", (pino) => pino.destination({ fd: 2, sync: true }))).child({ component: "worker", worker: id });
+  const log = (o.logger ?? lazyPino(process.env.SCOOP_LOG_LEVEL ?? "warn")).child({ component: "worker", worker: id });
 
   if (options.payloadStore !== undefined) getCodec().store = new PayloadStore(options.payloadStore);
   let script: Record<string, unknown> | undefined;
