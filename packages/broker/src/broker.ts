@@ -9,7 +9,7 @@
 import { EventEmitter } from "node:events";
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
-import { Router } from "zeromq";
+import { zmq, type Zmq } from "./zeromq.js";
 import { SendQueue, ScoopError, decodeMessage, encodeMessage, type BrokerSnapshot, type DispatchedTask, type Header, type Message } from "@scoop/protocol";
 import { lazyPino } from "@scoop/protocol/internal";
 import { AppConstants } from "./constants.js";
@@ -40,7 +40,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
   readonly endpoints: string[] = [];
   /** Unique id of this broker instance. */
   readonly id = randomUUID();
-  private readonly router: Router;
+  private readonly router: Zmq.Router;
   /** Outgoing messages, one send in progress at a time (zeromq.js rule). */
   private readonly out: SendQueue;
   private readonly log: Logger;
@@ -86,7 +86,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
     super();
     if (options.holdOrigins) this.heldOrigins = [];
     this.log = (options.logger ?? lazyPino("warn")).child({ component: "broker" });
-    this.router = new Router({
+    this.router = new zmq.Router({
       mandatory: true,
       sendHighWaterMark: 0,
       maxMessageSize: options.maxMessageBytes,

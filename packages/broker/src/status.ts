@@ -5,7 +5,7 @@
  */
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
-import { Dealer } from "zeromq";
+import { zmq } from "./zeromq.js";
 import { retryInterrupted } from "@scoop/protocol/internal";
 import { ScoopError, curveClientOptions, decodeMessage, encodeMessage, type BrokerSnapshot, type Header } from "@scoop/protocol";
 
@@ -22,7 +22,7 @@ export async function fetchStatus(endpoint: string, options: FetchStatusOptions 
   const timeoutMs = options.timeoutMs ?? 5000;
   const curve = options.serverKey === undefined ? {} : curveClientOptions(options.serverKey);
   const id = `status-${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
-  const sock = new Dealer({ routingId: id, linger: 0, receiveTimeout: timeoutMs, ...curve });
+  const sock = new zmq.Dealer({ routingId: id, linger: 0, receiveTimeout: timeoutMs, ...curve });
   const send = (header: Header) => sock.send(encodeMessage(header));
   try {
     retryInterrupted(() => sock.connect(endpoint));

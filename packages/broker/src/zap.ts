@@ -10,7 +10,7 @@
  * allow-list accepts any client that knows its public key, as without ZAP.
  */
 import { randomUUID } from "node:crypto";
-import { Reply } from "zeromq";
+import { zmq, type Zmq } from "./zeromq.js";
 import { z85Encode } from "@scoop/protocol";
 import type { Logger } from "pino";
 
@@ -22,10 +22,10 @@ interface Domain {
 }
 
 const domains = new Map<string, Domain>();
-let socket: Reply | undefined;
+let socket: Zmq.Reply | undefined;
 let loop: Promise<void> | undefined;
 
-async function serve(sock: Reply): Promise<void> {
+async function serve(sock: Zmq.Reply): Promise<void> {
   try {
     for await (const frames of sock) {
       // version, request id, domain, address, identity, mechanism, credentials…
@@ -63,7 +63,7 @@ export async function registerAllowList(allowed: readonly string[], log: Logger)
   const domain = `scoop-${randomUUID()}`;
   domains.set(domain, { allowed: new Set(allowed), log });
   if (socket === undefined) {
-    const sock = new Reply({ linger: 0 });
+    const sock = new zmq.Reply({ linger: 0 });
     socket = sock;
     try {
       await sock.bind(ZAP_ENDPOINT);
