@@ -164,7 +164,7 @@ function unlinkQuietly(path: string): void {
 
 /** A fresh record for one encode whose large buffers may go to the store; `forOthers`: see {@link BufferStore.put}. */
 export function storedBuffers(forOthers = false): StoredBuffers {
-  return forOthers ? { names: [], bytes: 0, largest: 0, forOthers } : { names: [], bytes: 0, largest: 0 };
+  return forOthers ? { names: [], largest: 0, forOthers } : { names: [], largest: 0 };
 }
 
 /** Read an outcome nobody waits for (its task was cancelled), so that buffers it kept in the store are removed. */

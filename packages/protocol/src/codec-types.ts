@@ -49,10 +49,9 @@ export interface BufferStore {
   remove(name: string): void;
 }
 
-/** The buffers one {@link Codec.encode} call put in the store: their names, total and largest size. */
+/** The buffers one {@link Codec.encode} call put in the store: their names and the largest size (the broker's per-part limit applies to it). */
 export interface StoredBuffers {
   names: string[];
-  bytes: number;
   largest: number;
   /** The payload is another process's to release (a result): see {@link BufferStore.put}. */
   forOthers?: boolean;

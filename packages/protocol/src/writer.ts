@@ -200,7 +200,6 @@ export class Writer extends MsgpackWriter {
     const name = store.put(bytes, stored.forOthers);
     if (name === undefined) return false;
     stored.names.push(name);
-    stored.bytes += bytes.byteLength;
     if (bytes.byteLength > stored.largest) stored.largest = bytes.byteLength;
     this.reserve(7 + name.length);
     this.extHeader(Ext.Stored, name.length + 1);
