@@ -93,6 +93,9 @@ async function main(): Promise<void> {
   // W0 first, on a quiet machine: three whole commands each side, medians.
   // The peer twice: as plain Node on a .mjs (the fair one), and as it ran
   // before, under this process's tsx (tsx's loader in the process and in each thread).
+  // The first scoop command fills the launcher's compile cache if it has no entry for w0.ts (nothing warms it
+  // before): the median is a run with the cached compile, as a user re-running an unchanged script gets.
+  // SCOOP_COMPILE_CACHE=0 measures a compile in every command.
   const w0: number[] = [];
   const w0Peer: number[] = [];
   const w0PeerTsx: number[] = [];

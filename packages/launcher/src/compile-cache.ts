@@ -70,15 +70,18 @@ export class CompileCache {
   /**
    * The entry for a compile described by `key` (everything fixed for the run:
    * versions, options, the script, where the bundle goes) and made by the
-   * code in `builders` (their bytes are part of the key); undefined when the
+   * code in `builders` (the files' identities are part of the key); undefined when the
    * cache is off or its directory cannot be trusted.
    */
   static open(key: unknown[], builders: string[], log: Logger): CompileCache | undefined {
     const dir = cacheDir(log);
     if (dir === undefined) return undefined;
-    const hash = createHash("sha256").update(JSON.stringify([FORMAT, key]));
-    for (const file of new Set([...builders, __filename])) hash.update(readFileSync(file));
-    return new CompileCache(join(dir, hash.digest("hex")), log);
+    // The launcher's own build, by name, size and time (its chunks' names are hashes of their content).
+    const build = [...new Set([...builders, __filename])].map((file) => {
+      const s = statSync(file);
+      return [file, s.size, s.mtimeMs];
+    });
+    return new CompileCache(join(dir, sha256(JSON.stringify([FORMAT, key, build]))), log);
   }
 
   /** The cached bundle, if the entry exists, is intact and everything it recorded is unchanged. */
@@ -288,6 +291,8 @@ function sha256(data: Uint8Array | string): string {
 
 /** A file's sha256, or null when there is no such file. */
 function hashOrNull(file: string): string | null {
+  // Most files looked for are absent: a stat says so without the cost of an exception.
+  if (statSync(file, { throwIfNoEntry: false }) === undefined) return null;
   try {
     return sha256(readFileSync(file));
   } catch (error) {
