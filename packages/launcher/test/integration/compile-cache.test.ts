@@ -76,29 +76,18 @@ test("a second run of an unchanged script takes its compile from the cache and p
   expect(second.stderr).not.toContain("loaded through tsx");
 });
 
-test("an edited imported file is compiled again: the new code runs", async () => {
-  write("helper.ts", 'export function tag(x: number): string {\n  return `v2:${x}`;\n}\n');
-  const edited = await run();
-  expect(edited.stdout).toBe("v2:1 v2:2 fields defined\n");
-  expect(edited.stderr).toContain("cache=sources changed");
-  expect(edited.stderr).toContain("compile cache: kept");
-});
-
-test("a new .js file that the same import now resolves to is used", async () => {
+// In order: each starts from the state the one before left cached.
+test.each([
+  ["an edited imported file is compiled again: the new code runs", () => write("helper.ts", 'export function tag(x: number): string {\n  return `v2:${x}`;\n}\n'), "v2:1 v2:2 fields defined"],
   // esbuild takes ./helper.js itself when it exists, before helper.ts.
-  write("helper.js", "export function tag(x) {\n  return `js:${x}`;\n}\n");
-  const added = await run();
-  expect(added.stdout).toBe("js:1 js:2 fields defined\n");
-  expect(added.stderr).toContain("cache=sources changed");
-  expect(added.stderr).toContain("compile cache: kept");
-});
-
-test("a new tsconfig.json that changes the output is compiled with", async () => {
-  write("tsconfig.json", '{ "compilerOptions": { "useDefineForClassFields": false } }\n');
-  const configured = await run();
-  expect(configured.stdout).toBe("js:1 js:2 fields assigned\n");
-  expect(configured.stderr).toContain("cache=sources changed");
-  expect(configured.stderr).toContain("compile cache: kept");
+  ["a new .js file that the same import now resolves to is used", () => write("helper.js", "export function tag(x) {\n  return `js:${x}`;\n}\n"), "js:1 js:2 fields defined"],
+  ["a new tsconfig.json that changes the output is compiled with", () => write("tsconfig.json", '{ "compilerOptions": { "useDefineForClassFields": false } }\n'), "js:1 js:2 fields assigned"],
+])("%s", async (_what, change, printed) => {
+  change();
+  const changed = await run();
+  expect(changed.stdout).toBe(`${printed}\n`);
+  expect(changed.stderr).toContain("cache=sources changed");
+  expect(changed.stderr).toContain("compile cache: kept");
 });
 
 test("a cache directory others can write to, or a damaged entry, is not used; the run compiles and succeeds", async () => {
