@@ -27,7 +27,7 @@
  * `SCOOP_COMPILE_CACHE=0` turns the cache off.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve, sep } from "node:path";
 import type { Logger } from "pino";
@@ -138,6 +138,13 @@ function cacheDir(log: Logger): string | undefined {
   const scoop = join(xdg !== undefined && isAbsolute(xdg) ? xdg : join(homedir(), ".cache"), "scoop");
   const dir = join(scoop, "compile");
   try {
+    // Made only under a directory of this user's (`sudo scoop` must not leave root's directories in a user's home).
+    let existing = dir;
+    while (!existsSync(existing)) existing = dirname(existing);
+    if (existing !== dir && statSync(existing).uid !== uid) {
+      log.debug({ dir: existing }, "compile cache not used: the directory is not this user's alone");
+      return undefined;
+    }
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     for (const d of [scoop, dir]) {
       // Another user's directory, or one others can write to, could hand us their code.
