@@ -30,6 +30,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
 
 /** Bumped when the manifest's meaning changes. */
@@ -69,19 +70,14 @@ export class CompileCache {
 
   /**
    * The entry for a compile described by `key` (everything fixed for the run:
-   * versions, options, the script, where the bundle goes) and made by the
-   * code in `builders` (the files' identities are part of the key); undefined when the
-   * cache is off or its directory cannot be trusted.
+   * versions, options, the script, where the bundle goes); the launcher's
+   * own build is part of the key too. Undefined when the cache is off or its
+   * directory cannot be trusted.
    */
-  static open(key: unknown[], builders: string[], log: Logger): CompileCache | undefined {
+  static open(key: unknown[], log: Logger): CompileCache | undefined {
     const dir = cacheDir(log);
     if (dir === undefined) return undefined;
-    // The launcher's own build, by name, size and time (its chunks' names are hashes of their content).
-    const build = [...new Set([...builders, __filename])].map((file) => {
-      const s = statSync(file);
-      return [file, s.size, s.mtimeMs];
-    });
-    return new CompileCache(join(dir, sha256(JSON.stringify([FORMAT, key, build]))), log);
+    return new CompileCache(join(dir, sha256(JSON.stringify([FORMAT, key, fileURLToPath(import.meta.url), launcherBuild()]))), log);
   }
 
   /** The cached bundle, if the entry exists, is intact and everything it recorded is unchanged. */
@@ -127,6 +123,17 @@ export class CompileCache {
       this.log.debug({ err: error }, "compile cache: not kept");
     }
   }
+}
+
+/**
+ * The launcher's build: this module's file and its directory, by times and
+ * size (every build rewrites the directory, every install makes it anew; a
+ * bundler's shim may stand for this file, the directory is still ours).
+ */
+function launcherBuild(): number[] {
+  const file = fileURLToPath(import.meta.url);
+  const [f, d] = [statSync(file), statSync(dirname(file))];
+  return [f.size, f.mtimeMs, f.ctimeMs, f.ino, d.mtimeMs, d.ctimeMs, d.ino];
 }
 
 /** The cache directory, created if need be; undefined when turned off or not safe to use. */

@@ -143,7 +143,7 @@ export async function compileScript(script: string, outDir: string, workerPackag
 function openCache(script: string, outfile: string, esbuild: string, esbuildVersion: string, log: Logger): CompileCache | undefined {
   try {
     const key = [SCOOP_VERSION, esbuild, esbuildVersion, process.versions.node, BUILD, resolve(script), realpathSync(script), basename(outfile), dirname(dirname(outfile)), process.cwd(), process.env.NODE_PATH, process.env.ESBUILD_BINARY_PATH];
-    return CompileCache.open(key, [__filename], log);
+    return CompileCache.open(key, log);
   } catch (error) {
     log.debug({ err: error }, "compile cache not used");
     return undefined;

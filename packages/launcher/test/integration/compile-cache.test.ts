@@ -10,7 +10,7 @@
  */
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { killTagged, newTag, processesTagged, REPO, runCli, SCOOP_BIN, waitUntil } from "@scoop/test-helpers";
 
 const tags: string[] = [];
@@ -90,6 +90,16 @@ test("a second run of an unchanged script takes its compile from the cache and p
   expect(second.stderr).not.toContain("loaded through tsx");
 });
 
+test("a rebuilt launcher does not take the entries of the build before", async () => {
+  // A build rewrites the launcher's dist directory: a file made and removed there changes it the same way.
+  const marker = join(dirname(SCOOP_BIN), `compile-cache-test-${process.pid}`);
+  writeFileSync(marker, "");
+  rmSync(marker);
+  const rebuilt = await run();
+  expect(rebuilt.stdout).toBe("v1:1 v1:2 fields defined fmt outer\n");
+  expect(rebuilt.stderr).toContain("cache=no entry");
+});
+
 // In order: each starts from the state the one before left cached.
 test.each([
   ["an edited imported file is compiled again: the new code runs", () => write("helper.ts", 'export function tag(x: number): string {\n  return `v2:${x}`;\n}\n'), "v2:1 v2:2 fields defined fmt outer"],
@@ -115,9 +125,8 @@ test("a cache directory others can write to, or a damaged entry, is not used; th
   expect(open.stderr).toContain("compile cache not used: the directory is not this user's alone");
   expect(open.stderr).not.toContain("from the compile cache");
   chmodSync(dir, 0o700);
-  expect(entries()).toHaveLength(1);
   // A manifest with nothing to re-check, before a bundle that is not the one it names.
-  writeFileSync(join(dir, entries()[0]!), '{"format":1,"bundle":"0","files":{},"dirs":{},"links":{}}\nconsole.log("not this")\n');
+  for (const entry of entries()) writeFileSync(join(dir, entry), '{"format":1,"bundle":"0","files":{},"dirs":{},"links":{}}\nconsole.log("not this")\n');
   const damaged = await run();
   expect(damaged.stdout).toBe("js:1 js:2 fields assigned fmt inner\n");
   expect(damaged.stderr).toContain("cache=damaged entry");
