@@ -15,7 +15,7 @@ import { pathToFileURL } from "node:url";
 import { median, WORKLOADS as w } from "./kernels.js";
 
 const here = import.meta.dirname;
-const scoop = resolve(here, "../packages/launcher/dist/cli.js");
+const scoop = resolve(here, "../packages/launcher/dist/cli.cjs");
 const launcher = pathToFileURL(resolve(here, "../packages/launcher/dist/index.js")).href;
 const script = resolve(here, "local-security-tasks.ts");
 const rounds = Number(process.argv[2] ?? 3);

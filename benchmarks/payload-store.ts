@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { resolve } from "node:path";
 
 const here = import.meta.dirname;
-const scoop = resolve(here, "../packages/launcher/dist/cli.js");
+const scoop = resolve(here, "../packages/launcher/dist/cli.cjs");
 const script = resolve(here, "payload-store-tasks.ts");
 const run = (flags: string[]) => JSON.parse(execFileSync(process.execPath, [scoop, "-n", "2", ...flags, script], { encoding: "utf8" }).trim().split("\n").pop()!) as Record<string, number>;
 

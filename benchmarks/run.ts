@@ -27,7 +27,7 @@ import { brokerScale, printScale } from "./broker-scale.js";
 const workers = Number(process.env.SCOOP_BENCH_WORKERS ?? availableParallelism());
 const w3Runs = Number(process.env.SCOOP_BENCH_W3_RUNS ?? 10);
 const here = import.meta.dirname;
-const scoopBin = resolve(here, "../packages/launcher/dist/cli.js");
+const scoopBin = resolve(here, "../packages/launcher/dist/cli.cjs");
 const env = (extra: Record<string, string>) => ({ ...process.env, SCOOP_BENCH_WORKERS: String(workers), ...extra });
 
 /** Spawn a process; resolves with its stdout and wall time once it exits 0. */

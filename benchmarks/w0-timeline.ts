@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 const here = import.meta.dirname;
-const scoopBin = process.env.SCOOP_BIN ?? resolve(here, "../packages/launcher/dist/cli.js");
+const scoopBin = process.env.SCOOP_BIN ?? resolve(here, "../packages/launcher/dist/cli.cjs");
 const workers = process.env.SCOOP_BENCH_WORKERS ?? "2";
 const runsAt = process.argv.indexOf("--runs");
 const runs = runsAt > 0 ? Number(process.argv[runsAt + 1]) : 1;
@@ -25,7 +25,7 @@ const { writeFileSync } = require("node:fs");
 const { isMainThread } = require("node:worker_threads");
 if (isMainThread) {
   const booted = Date.now();
-  const role = process.argv.includes("--origin") ? "origin" : process.argv.some((a) => a.endsWith("launcher/dist/cli.js")) ? "launcher" : "worker";
+  const role = process.argv.includes("--origin") ? "origin" : process.argv.some((a) => a.endsWith("launcher/dist/cli.cjs")) ? "launcher" : "worker";
   process.on("exit", () => {
     const ru = process.resourceUsage();
     writeFileSync(process.env.W0_PROBE_DIR + "/" + process.pid + ".json", JSON.stringify({ pid: process.pid, role, start: performance.timeOrigin, booted, exit: Date.now(), cpuMs: (ru.userCPUTime + ru.systemCPUTime) / 1000 }));

@@ -145,7 +145,7 @@ describe.each(PROJECTS)('a task script in a fresh %s project', (type) => {
     writeFileSync(join(dir, file), script(ext));
     const tag = newTag();
     tags.push(tag);
-    const scoop = await runCli(join(dir, "node_modules", "@scoop", "launcher", "bin", "scoop.js"), ["-n", "2", file, "a", "b"], { tag, cwd: dir, timeoutMs: 60_000 });
+    const scoop = await runCli(join(dir, "node_modules", "@scoop", "launcher", "bin", "scoop.cjs"), ["-n", "2", file, "a", "b"], { tag, cwd: dir, timeoutMs: 60_000 });
     expect({ code: scoop.code, stderr: scoop.stderr }).toEqual({ code: 0, stderr: "" });
     expect(scoop.stdout).toBe("squares 1,4,9,16 args a b\n");
     await waitUntil(() => processesTagged(tag).length === 0, 10_000, "no process left behind");

@@ -10,8 +10,8 @@ import { resolve } from "node:path";
 
 /** Repository root. */
 export const REPO = resolve(__dirname, "..", "..", "..");
-/** Built bins. */
-export const SCOOP_BIN = resolve(REPO, "packages/launcher/dist/cli.js");
+/** Built bins (the launcher's as its bin runs it: the CommonJS build). */
+export const SCOOP_BIN = resolve(REPO, "packages/launcher/dist/cli.cjs");
 export const BROKER_BIN = resolve(REPO, "packages/broker/dist/cli.js");
 export const WORKER_BIN = resolve(REPO, "packages/worker/dist/cli.js");
 
