@@ -7,7 +7,7 @@ import { createRequire } from "node:module";
 import type Yargs from "yargs";
 import type { Argv } from "yargs";
 import { LOG_FORMATS, ScoopError, prettyLogDestination, readServerKey } from "@scoop/protocol";
-import { parseCommandLine, requirePino } from "@scoop/protocol/internal";
+import { parseCommandLine, requirePino, syncDestination } from "@scoop/protocol/internal";
 import { startBroker } from "./start-broker.js";
 import { DASHBOARD_DEFAULTS, startDashboard, type Dashboard } from "./dashboard.js";
 import { fetchStatus, formatStatus } from "./status.js";
@@ -103,7 +103,7 @@ export async function main(argv: string[]): Promise<number> {
     // Readable on a terminal; JSON for a log collector (not a TTY), in a file, or when asked.
     const format = args["log-format"] ?? (args.log === undefined && process.stderr.isTTY ? "pretty" : "json");
     const pino = requirePino(); // loaded here, not with the package: a launcher that imports it may never log
-    const logger = pino({ level }, format === "pretty" && args.log === undefined ? prettyLogDestination("scoop-broker: ", (line) => process.stderr.write(line)) : pino.destination(args.log ? { dest: args.log, sync: true, mkdir: true } : { fd: 2, sync: true }));
+    const logger = pino({ level }, format === "pretty" && args.log === undefined ? prettyLogDestination("scoop-broker: ", (line) => process.stderr.write(line)) : syncDestination(pino, args.log));
     const exposed = args.bind.filter((e) => !isLoopbackEndpoint(e));
     if (exposed.length > 0 && keys === undefined && args.insecure) {
       process.stderr.write(

@@ -9,7 +9,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { randomBytes, randomInt } from "node:crypto";
 import type { Logger } from "pino";
 import { CHUNK_PREFIX, Codec, InvalidOptionError, ScoopError, prettyLogDestination } from "@scoop/protocol";
-import { lazyPino } from "@scoop/protocol/internal";
+import { lazyPino, syncDestination } from "@scoop/protocol/internal";
 import type { Executor } from "./executor.js";
 import { TaskNotRegisteredError } from "./errors.js";
 import { RandomStream, checkSeed } from "./random-stream.js";
@@ -172,7 +172,7 @@ export function getLogger(): Logger {
   // Readable lines for a person at a terminal; JSON otherwise (a worker's stderr is read by its launcher).
   // pino itself loads with the first record written (lazy-pino.ts).
   return (runtime.logger ??= lazyPino(process.env.SCOOP_LOG_LEVEL ?? "warn", (pino) =>
-    process.stderr.isTTY ? prettyLogDestination("scoop: ", (line) => process.stderr.write(line)) : pino.destination({ fd: 2, sync: true }),
+    process.stderr.isTTY ? prettyLogDestination("scoop: ", (line) => process.stderr.write(line)) : syncDestination(pino),
   ));
 }
 

@@ -7,7 +7,7 @@ import { createRequire } from "node:module";
 import type Yargs from "yargs";
 import type { InferredOptionTypes, Options } from "yargs";
 import { LOG_FORMATS, ScoopError, tagLogRecord, type LogFormat } from "@scoop/protocol";
-import { lazyPino, parseCommandLine, quickParse as parsePlain, requirePino } from "@scoop/protocol/internal";
+import { lazyPino, parseCommandLine, quickParse as parsePlain, requirePino, syncDestination } from "@scoop/protocol/internal";
 import { humanLogDestination, onOutputClosed, sendWorkerLogsTo, writeOutput } from "./output.js";
 import { RUN_DEFAULTS } from "./options.js";
 import { LAUNCHERS, type LauncherKind } from "./plan.js";
@@ -90,7 +90,7 @@ function makeLogger(level: string, file: string | undefined, format: LogFormat):
   // pino loads with the first record the launcher writes (none at the default level).
   if (file === undefined && format === "pretty") return lazyPino(level, () => humanLogDestination());
   const pino = requirePino(); // the workers' records go there too
-  const dest = pino.destination(file ? { dest: file, sync: true, mkdir: true } : { fd: 2, sync: true });
+  const dest = syncDestination(pino, file);
   sendWorkerLogsTo((record, worker) => dest.write(`${tagLogRecord(record, worker)}\n`));
   return pino({ level }, dest);
 }

@@ -4,4 +4,4 @@
  */
 export { parseCommandLine, quickParse, type FlagsEnd } from "./command-line.js";
 export { retryInterrupted } from "./interrupted.js";
-export { lazyPino, requirePino } from "./lazy-pino.js";
+export { lazyPino, requirePino, syncDestination } from "./lazy-pino.js";

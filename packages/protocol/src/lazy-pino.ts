@@ -16,8 +16,10 @@ export function requirePino(): Pino {
   return createRequire(__filename)("pino") as Pino;
 }
 
-/** SCOOP's default destination: stderr, written synchronously (nothing is lost when a process ends). */
-const stderrSync = (pino: Pino): DestinationStream => pino.destination({ fd: 2, sync: true });
+/** SCOOP's log destination: `file` (its directory made if need be), else stderr, written synchronously (nothing is lost when a process ends). */
+export function syncDestination(pino: Pino, file?: string): DestinationStream {
+  return pino.destination(file ? { dest: file, sync: true, mkdir: true } : { fd: 2, sync: true });
+}
 
 /** pino's levels, and what a level name means as a threshold. */
 const LEVEL_VALUES: Readonly<Record<string, number>> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
@@ -30,7 +32,7 @@ const noop = () => undefined;
  * it forwards everything to the real logger). An unknown level fails at once,
  * as pino does.
  */
-export function lazyPino(level: string, destination: (pino: Pino) => DestinationStream = stderrSync): Logger {
+export function lazyPino(level: string, destination: (pino: Pino) => DestinationStream = syncDestination): Logger {
   let root: Logger | undefined;
   const load = () => {
     const pino = requirePino();
