@@ -99,8 +99,10 @@ async function main(): Promise<void> {
   const w0: number[] = [];
   const w0Peer: number[] = [];
   const w0PeerTsx: number[] = [];
+  const w0Floor: number[] = [];
   for (let i = 0; i < 3; i++) {
     w0.push((await runProcess([scoopBin, "-n", String(workers), resolve(here, "w0.ts")])).ms);
+    w0Floor.push((await runProcess([resolve(here, "w0-floor.cjs"), String(w.startupTasks)])).ms);
     w0Peer.push((await runProcess([resolve(here, "w0-piscina.mjs"), String(w.startupTasks)])).ms);
     w0PeerTsx.push((await runProcess([...process.execArgv, resolve(here, "w0-piscina.ts")])).ms);
   }
@@ -131,6 +133,7 @@ async function main(): Promise<void> {
     ["workload", "SCOOP", "peer (same run)", "SCOOP ÷ peer"],
     ["W0 scoop -n N, 200 tasks", `${fmt(median(w0))} ms`, `Piscina process, node .mjs: ${fmt(median(w0Peer))} ms`, ratio(median(w0), median(w0Peer))],
     ["", "", `Piscina process under tsx (old line): ${fmt(median(w0PeerTsx))} ms`, ratio(median(w0), median(w0PeerTsx))],
+    ["", "", `the design's floor, no SCOOP code (w0-floor.cjs): ${fmt(median(w0Floor))} ms`, ratio(median(w0), median(w0Floor))],
     ["W1 map(noop, 20,000), median", `${fmt(noopRate)} tasks/s`, `Piscina: ${fmt(pool.noopPerSec)} tasks/s`, ratio(noopRate, pool.noopPerSec)],
     ["W1 first (cold) run", `${fmt(noopRates[0])} tasks/s`, `Piscina: ${fmt(pool.noopFirst)} tasks/s`, ratio(noopRates[0], pool.noopFirst)],
     ["", "", `raw zmq pipelined: ${fmt(raw.msgsPerSec)} msg/s`, ratio(noopRate, raw.msgsPerSec)],
