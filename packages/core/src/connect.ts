@@ -3,7 +3,8 @@
  * a running broker.
  */
 import { randomBytes } from "node:crypto";
-import { ScoopError } from "@scoop/protocol";
+import { ScoopError, isWorkerMode } from "@scoop/protocol";
+import { atCaller } from "./error-format.js";
 import { watchForgottenClose } from "./forgotten-close.js";
 import { openPeerSession } from "./peer-session.js";
 import { resolveConnectOptions, type ConnectOptions } from "./options.js";
@@ -38,12 +39,29 @@ export function connect(options: ConnectOptions): Promise<ScoopConnection> {
 }
 
 /**
+ * @internal Why `what` cannot run: this process already has a cluster. Under
+ * the launcher that is the run's own (the program runs as its worker), which
+ * a newcomer moving from `start()` to `scoop` did not knowingly connect.
+ */
+export function alreadyConnected(what: "connect()" | "start()"): ScoopError {
+  if (!isWorkerMode()) return atCaller(new ScoopError("SCOOP_ALREADY_CONNECTED", `this process is already connected to a cluster: close() that connection first, then call ${what} again`));
+  const own = what === "start()" ? "scoop.start() starts a cluster of its own" : "scoop.connect() joins a broker of its own";
+  const without = what === "start()" ? "keep scoop.start() and run the program without scoop (npx tsx script.ts)" : "to use another broker, run the program without scoop";
+  return atCaller(
+    new ScoopError(
+      "SCOOP_ALREADY_CONNECTED",
+      `${own}, but this program already runs on a cluster: the scoop launcher's, as one of its workers. Under scoop, call futures directly (scoop -n N sets the number of workers); or ${without}`,
+    ),
+  );
+}
+
+/**
  * @internal {@link connect}, closing what `forgotten(connection)` says once
  * the program is done without closing it (`start()` stops its cluster).
  */
 export async function connectWatched(options: ConnectOptions, forgotten: (conn: ScoopConnection) => { close(): Promise<unknown>; advice: string }): Promise<ScoopConnection> {
   const o = resolveConnectOptions(options);
-  if (runtime.executor?.kind === "distributed") throw new ScoopError("SCOOP_ALREADY_CONNECTED", "this process is already connected to a cluster: close() that connection first");
+  if (runtime.executor?.kind === "distributed") throw alreadyConnected("connect()");
   if (o.seed !== undefined) setSeed(o.seed);
   runtime.managed = true; // before any await: the auto-main check must not run main
   const logger = (o.logger ?? getLogger()).child({ component: "app" });

@@ -49,7 +49,8 @@ export class ScoopError extends Error {
 
   constructor(code: string, message: string, options: ScoopErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
+    // Spelled out: the bundler renames this class (_ScoopError), and the name is what a person reads first.
+    this.name = new.target === ScoopError ? "ScoopError" : new.target.name;
     this.code = code;
     if (options.taskName !== undefined) this.taskName = options.taskName;
     if (options.workerId !== undefined) this.workerId = options.workerId;

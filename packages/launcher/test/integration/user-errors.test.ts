@@ -35,3 +35,23 @@ test.each(["submit", "map"])("an argument that cannot be sent by %s points at th
   expect(run.stderr).not.toMatch(/[\\/](dist|node_modules)[\\/]|node:internal/);
   expect(lines.length).toBeLessThan(6);
 });
+
+test.each([
+  ["start", "scoop.start() starts a cluster of its own", "keep scoop.start() and run the program without scoop (npx tsx script.ts)", 7],
+  ["connect", "scoop.connect() joins a broker of its own", "to use another broker, run the program without scoop", 8],
+])("scoop.%s() under the launcher says the program already runs on the launcher's cluster and what to do instead", async (how, what, instead, line) => {
+  // -v: the origin's info lines show, so a broker started by start() would say so.
+  const run = await runScoop(tags, "-v", "-n", "2", fixture("starts-a-cluster.ts"), how);
+  expect(run.code).toBe(1);
+  // With -v the origin's lines carry its worker id.
+  const lines = run.stderr.trimEnd().split("\n").map((l) => l.replace(/^\[w0\] /, ""));
+  const at = lines.findIndex((l) => l.startsWith("ScoopError: "));
+  expect(lines[at]).toBe(
+    `ScoopError: ${what}, but this program already runs on a cluster: the scoop launcher's, as one of its workers. Under scoop, call futures directly (scoop -n N sets the number of workers); or ${instead}`,
+  );
+  expect(lines[at + 1]).toMatch(new RegExp(`at main \\(.*starts-a-cluster\\.ts:${line}:`));
+  expect(lines[at + 2]).toBe("  { code: 'SCOOP_ALREADY_CONNECTED' }");
+  expect(run.stderr).toContain("[w0] info: worker joined");
+  // Refused before it started anything: the origin started no broker of its own.
+  expect(run.stderr).not.toContain("[w0] info: broker listening");
+});
