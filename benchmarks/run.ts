@@ -3,7 +3,8 @@
  * the same machine (Piscina, raw ZeroMQ, serial calls), with the ratio.
  * Prints a table; never fails on noise.
  *
- * W0 whole `scoop -n N` command (start, 200-task map, exit)
+ * W0 whole `scoop -n N` command (start, 200-task map, exit); beside it too
+ *    w0-floor.cjs, the design's skeleton with no SCOOP code (the fastest W0 can be)
  * W1 futures.map(noop, 20,000 ints), and 1,000,000 streamed
  * W2 2,000 sequential `await futures.submit(noop, i)`, median round trip
  * W3 64 Monte Carlo tasks of ~90 ms after a warm-up map of 200 no-ops;
