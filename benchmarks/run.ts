@@ -5,6 +5,7 @@
  *
  * W0 whole `scoop -n N` command (start, 200-task map, exit); beside it too
  *    w0-floor.cjs, the design's skeleton with no SCOOP code (the fastest W0 can be)
+ *    and, when this machine sets NODE_EXTRA_CA_CERTS, all three again without it
  * W1 futures.map(noop, 20,000 ints), and 1,000,000 streamed
  * W2 2,000 sequential `await futures.submit(noop, i)`, median round trip
  * W3 64 Monte Carlo tasks of ~90 ms after a warm-up map of 200 no-ops;
@@ -29,10 +30,11 @@ const workers = Number(process.env.SCOOP_BENCH_WORKERS ?? availableParallelism()
 const w3Runs = Number(process.env.SCOOP_BENCH_W3_RUNS ?? 10);
 const here = import.meta.dirname;
 const scoopBin = resolve(here, "../packages/launcher/dist/cli.cjs");
-const env = (extra: Record<string, string>) => ({ ...process.env, SCOOP_BENCH_WORKERS: String(workers), ...extra });
+/** The benchmark's environment; an `undefined` in `extra` removes that variable. */
+const env = (extra: Record<string, string | undefined>) => ({ ...process.env, SCOOP_BENCH_WORKERS: String(workers), ...extra });
 
 /** Spawn a process; resolves with its stdout and wall time once it exits 0. */
-function runProcess(args: string[], extraEnv: Record<string, string> = {}, onStdout?: (chunk: string, pid: number) => void) {
+function runProcess(args: string[], extraEnv: Record<string, string | undefined> = {}, onStdout?: (chunk: string, pid: number) => void) {
   const start = performance.now();
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"], env: env(extraEnv) });
   let out = "";
@@ -89,6 +91,30 @@ async function cluster(mcSamples: number): Promise<Record<string, any>> {
 const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const ratio = (x: number, peer: number) => `${(x / peer).toFixed(2)}x`;
 
+/** W0's medians (ms) of three alternations: the whole `scoop` command, its floor, and Piscina (also under tsx if `tsx`). */
+async function startupFigures(extraEnv: Record<string, string | undefined>, tsx: boolean) {
+  const scoop: number[] = [];
+  const floor: number[] = [];
+  const piscina: number[] = [];
+  const piscinaTsx: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    scoop.push((await runProcess([scoopBin, "-n", String(workers), resolve(here, "w0.ts")], extraEnv)).ms);
+    floor.push((await runProcess([resolve(here, "w0-floor.cjs"), String(w.startupTasks)], extraEnv)).ms);
+    piscina.push((await runProcess([resolve(here, "w0-piscina.mjs"), String(w.startupTasks)], extraEnv)).ms);
+    if (tsx) piscinaTsx.push((await runProcess([...process.execArgv, resolve(here, "w0-piscina.ts")], extraEnv)).ms);
+  }
+  return { scoop: median(scoop), floor: median(floor), piscina: median(piscina), piscinaTsx: tsx ? median(piscinaTsx) : undefined };
+}
+
+/** The table's rows for one {@link startupFigures}. */
+function startupRows(label: string, f: Awaited<ReturnType<typeof startupFigures>>): string[][] {
+  return [
+    [label, `${fmt(f.scoop)} ms`, `Piscina process, node .mjs: ${fmt(f.piscina)} ms`, ratio(f.scoop, f.piscina)],
+    ...(f.piscinaTsx === undefined ? [] : [["", "", `Piscina process under tsx (old line): ${fmt(f.piscinaTsx)} ms`, ratio(f.scoop, f.piscinaTsx)]]),
+    ["", "", `the design's floor, no SCOOP code (w0-floor.cjs): ${fmt(f.floor)} ms`, ratio(f.scoop, f.floor)],
+  ];
+}
+
 async function main(): Promise<void> {
   console.log(`SCOOP benchmarks: ${workers} workers on ${availableParallelism()} cores, Node ${process.version}; W3 ${w3Runs} runs`);
   // W0 first, on a quiet machine: three whole commands each side, medians.
@@ -97,16 +123,10 @@ async function main(): Promise<void> {
   // The first scoop command fills the launcher's compile cache if it has no entry for w0.ts (nothing warms it
   // before): the median is a run with the cached compile, as a user re-running an unchanged script gets.
   // SCOOP_COMPILE_CACHE=0 measures a compile in every command.
-  const w0: number[] = [];
-  const w0Peer: number[] = [];
-  const w0PeerTsx: number[] = [];
-  const w0Floor: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    w0.push((await runProcess([scoopBin, "-n", String(workers), resolve(here, "w0.ts")])).ms);
-    w0Floor.push((await runProcess([resolve(here, "w0-floor.cjs"), String(w.startupTasks)])).ms);
-    w0Peer.push((await runProcess([resolve(here, "w0-piscina.mjs"), String(w.startupTasks)])).ms);
-    w0PeerTsx.push((await runProcess([...process.execArgv, resolve(here, "w0-piscina.ts")])).ms);
-  }
+  const w0 = await startupFigures({}, true);
+  // Node 20 parses the file NODE_EXTRA_CA_CERTS names as every process boots (tens of ms for a system
+  // bundle): W0 has three processes where Piscina has one. Measured without it too, when this machine sets it.
+  const w0NoCa = process.env.NODE_EXTRA_CA_CERTS ? await startupFigures({ NODE_EXTRA_CA_CERTS: undefined }, false) : undefined;
   const raw = await rawZmq();
   const mcSamples = calibrateMc();
   // Serial W3: 16 of the 64 tasks, scaled (all tasks cost the same).
@@ -132,9 +152,8 @@ async function main(): Promise<void> {
   const treeRate = median(treeRates);
   const rows: string[][] = [
     ["workload", "SCOOP", "peer (same run)", "SCOOP ÷ peer"],
-    ["W0 scoop -n N, 200 tasks", `${fmt(median(w0))} ms`, `Piscina process, node .mjs: ${fmt(median(w0Peer))} ms`, ratio(median(w0), median(w0Peer))],
-    ["", "", `Piscina process under tsx (old line): ${fmt(median(w0PeerTsx))} ms`, ratio(median(w0), median(w0PeerTsx))],
-    ["", "", `the design's floor, no SCOOP code (w0-floor.cjs): ${fmt(median(w0Floor))} ms`, ratio(median(w0), median(w0Floor))],
+    ...startupRows("W0 scoop -n N, 200 tasks", w0),
+    ...(w0NoCa ? startupRows("W0 without NODE_EXTRA_CA_CERTS", w0NoCa) : []),
     ["W1 map(noop, 20,000), median", `${fmt(noopRate)} tasks/s`, `Piscina: ${fmt(pool.noopPerSec)} tasks/s`, ratio(noopRate, pool.noopPerSec)],
     ["W1 first (cold) run", `${fmt(noopRates[0])} tasks/s`, `Piscina: ${fmt(pool.noopFirst)} tasks/s`, ratio(noopRates[0], pool.noopFirst)],
     ["", "", `raw zmq pipelined: ${fmt(raw.msgsPerSec)} msg/s`, ratio(noopRate, raw.msgsPerSec)],
