@@ -3,30 +3,25 @@
  * as source text: the thread runs it with `eval`, so the same code works from
  * the built package and from sources under test. It gets the resolved paths
  * of zeromq and of the msgpack encoder @scoop/protocol uses (for its beats)
- * as it boots, and its settings in its first message.
+ * and its settings as its workerData.
  */
 export const HEART_SOURCE = `
-const { parentPort, workerData: boot } = require("node:worker_threads");
+const { parentPort, workerData } = require("node:worker_threads");
 // Claim the thread before loading zeromq: a thread terminated while zeromq's
 // addon registers aborts the whole process natively ("terminate called after
 // throwing an instance of 'Napi::Error'"). Claimed, it is stopped by message
 // and waited for; stopped first (a run shorter than this boot), it never
 // touches zeromq, and the main thread did not wait for it.
-if (Atomics.compareExchange(boot.closed, 1, 0, 1) !== 0) process.exit();
-const zmq = require(boot.zmqPath);
-const { encode, decode } = require(boot.msgpackPath);
+if (Atomics.compareExchange(workerData.closed, 1, 0, 1) !== 0) process.exit();
+const zmq = require(workerData.zmqPath);
+const { encode, decode } = require(workerData.msgpackPath);
+const { endpoint, routingId, workerId, heartbeatMs, livenessMs, graceMs, curve, closed, running, stuckGraceMs, origin, log } = workerData;
 // The main thread may be blocked in its exit handler, waiting for this.
 const reportClosed = () => {
-  Atomics.store(boot.closed, 0, 1);
-  Atomics.notify(boot.closed, 0);
+  Atomics.store(closed, 0, 1);
+  Atomics.notify(closed, 0);
   parentPort.close();
 };
-// The connection's settings come once the broker welcomed it: the thread may
-// have booted ahead (see preheatHeart), and may be stopped before they come.
-parentPort.once("message", (settings) => {
-if (settings === "stop") return reportClosed();
-const workerData = { ...boot, ...settings };
-const { endpoint, routingId, workerId, heartbeatMs, livenessMs, graceMs, curve, closed, running, stuckGraceMs, origin, log } = workerData;
 // Each beat carries the process's CPU use since the last one (percent of a
 // core) and its resident memory: the broker's dashboard and metrics show them.
 // CPU time advances in scheduler ticks, so over a few milliseconds (the first
@@ -229,6 +224,5 @@ parentPort.on("message", (m) => {
     sock.close();
     reportClosed();
   }
-});
 });
 `;

@@ -5,7 +5,7 @@
  * No stability promise beyond the SCOOP version it ships with.
  */
 export { BrokerConnection } from "./connection.js";
-export { preheatHeart } from "./heart.js";
+export { startHeart } from "./heart.js";
 export type { ConnectionOptions, MessageHandlers } from "./connection.js";
 export { DistributedExecutor } from "./distributed-executor.js";
 export type { DistributedExecutorOptions } from "./distributed-options.js";

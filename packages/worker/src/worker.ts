@@ -5,7 +5,7 @@
 import { EXIT_RECYCLED, ScoopError, enterWorkerMode } from "@scoop/protocol";
 import { lazyPino } from "@scoop/protocol/internal";
 import { getCodec, registerModule, registeredTaskNames, runnableTaskNames, runMain } from "@scoop/core";
-import { PayloadStore, openPeerSession, preheatHeart, type BrokerConnection } from "@scoop/core/internal";
+import { PayloadStore, openPeerSession, type BrokerConnection } from "@scoop/core/internal";
 import { exportedFunctions, loadModule } from "./load-module.js";
 import { resolveWorkerOptions, type WorkerOptions } from "./options.js";
 import { TaskRunner } from "./runner.js";
@@ -35,8 +35,6 @@ export interface ScoopWorker {
 export async function startWorker(options: WorkerOptions): Promise<ScoopWorker> {
   // Before any await: this process is managed, so core must not auto-run main.
   enterWorkerMode();
-  // The heartbeat thread boots while the script loads and the worker joins.
-  preheatHeart();
   const o = resolveWorkerOptions(options);
   const { id, cwd, app, reconnect, stuckGraceMs } = o;
   const log = (o.logger ?? lazyPino(process.env.SCOOP_LOG_LEVEL ?? "warn")).child({ component: "worker", worker: id });
