@@ -6,7 +6,6 @@
 import type { Logger } from "pino";
 import type { Broker, Dashboard, TraceWriter } from "@scoop/broker";
 import type { ScoopEvent } from "@scoop/protocol";
-import { ProgressView } from "./progress.js";
 
 /** What to show of a run. */
 export interface RunViewOptions {
@@ -51,7 +50,8 @@ export async function openRunViews(broker: Broker, options: RunViewOptions, log:
     process.stderr.write(`scoop: dashboard: ${dashboard.url}\n`);
   }
   const wanted = options.progress ?? process.stderr.isTTY === true;
-  const progress = wanted ? new ProgressView(() => broker.snapshot().maps) : undefined;
+  // Loaded only when drawn: its terminal helpers (node:readline) cost ~3 ms before the first worker's spawn.
+  const progress = wanted ? new (await import("./progress.js")).ProgressView(() => broker.snapshot().maps) : undefined;
   let closing: Promise<void> | undefined;
   return {
     close: () =>
