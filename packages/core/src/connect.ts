@@ -39,11 +39,16 @@ export function connect(options: ConnectOptions): Promise<ScoopConnection> {
 }
 
 /**
- * @internal Why `what` cannot run: this process already has a cluster. Under
- * the launcher that is the run's own (the program runs as its worker), which
- * a newcomer moving from `start()` to `scoop` did not knowingly connect.
+ * @internal Refuse `what` when this process already has a cluster, before it
+ * starts anything. Under the launcher that is the run's own (the program runs
+ * as its worker), which a newcomer moving from `start()` to `scoop` did not
+ * knowingly connect.
  */
-export function alreadyConnected(what: "connect()" | "start()"): ScoopError {
+export function refuseIfConnected(what: "connect()" | "start()"): void {
+  if (runtime.executor?.kind === "distributed") throw alreadyConnected(what);
+}
+
+function alreadyConnected(what: "connect()" | "start()"): ScoopError {
   if (!isWorkerMode()) return atCaller(new ScoopError("SCOOP_ALREADY_CONNECTED", `this process is already connected to a cluster: close() that connection first, then call ${what} again`));
   const own = what === "start()" ? "scoop.start() starts a cluster of its own" : "scoop.connect() joins a broker of its own";
   const without = what === "start()" ? "keep scoop.start() and run the program without scoop (npx tsx script.ts)" : "to use another broker, run the program without scoop";
@@ -61,7 +66,7 @@ export function alreadyConnected(what: "connect()" | "start()"): ScoopError {
  */
 export async function connectWatched(options: ConnectOptions, forgotten: (conn: ScoopConnection) => { close(): Promise<unknown>; advice: string }): Promise<ScoopConnection> {
   const o = resolveConnectOptions(options);
-  if (runtime.executor?.kind === "distributed") throw alreadyConnected("connect()");
+  refuseIfConnected("connect()");
   if (o.seed !== undefined) setSeed(o.seed);
   runtime.managed = true; // before any await: the auto-main check must not run main
   const logger = (o.logger ?? getLogger()).child({ component: "app" });

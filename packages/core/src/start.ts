@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Logger } from "pino";
 import { ScoopError } from "@scoop/protocol";
-import { alreadyConnected, connectWatched, type ScoopConnection } from "./connect.js";
+import { connectWatched, refuseIfConnected, type ScoopConnection } from "./connect.js";
 import { resolveStartOptions, type StartOptions } from "./options.js";
 import { registerModule, runtime } from "./runtime.js";
 
@@ -68,7 +68,7 @@ let cluster: ScoopCluster | undefined;
 export async function start(options: StartOptions): Promise<ScoopCluster> {
   if (cluster) throw new ScoopError("SCOOP_ALREADY_STARTED", "a local cluster is already running in this process: stop() it first");
   // Before any worker starts: under the launcher this would start a cluster only to refuse it.
-  if (runtime.executor?.kind === "distributed") throw alreadyConnected("start()");
+  refuseIfConnected("start()");
   const o = resolveStartOptions(options);
   runtime.managed = true;
   // The tasks must be registered here too, under the same names the workers use.

@@ -77,7 +77,7 @@ export class CompileCache {
   static open(key: unknown[], log: Logger): CompileCache | undefined {
     const dir = cacheDir(log);
     if (dir === undefined) return undefined;
-    return new CompileCache(join(dir, sha256(JSON.stringify([FORMAT, key, fileURLToPath(import.meta.url), launcherBuild()]))), log);
+    return new CompileCache(join(dir, sha256(JSON.stringify([FORMAT, key, launcherBuild()]))), log);
   }
 
   /** The cached bundle, if the entry exists, is intact and everything it recorded is unchanged. */
@@ -130,10 +130,10 @@ export class CompileCache {
  * size (every build rewrites the directory, every install makes it anew; a
  * bundler's shim may stand for this file, the directory is still ours).
  */
-function launcherBuild(): number[] {
+function launcherBuild(): (string | number)[] {
   const file = fileURLToPath(import.meta.url);
   const [f, d] = [statSync(file), statSync(dirname(file))];
-  return [f.size, f.mtimeMs, f.ctimeMs, f.ino, d.mtimeMs, d.ctimeMs, d.ino];
+  return [file, f.size, f.mtimeMs, f.ctimeMs, f.ino, d.mtimeMs, d.ctimeMs, d.ino];
 }
 
 /** The cache directory, created if need be; undefined when turned off or not safe to use. */
@@ -299,7 +299,8 @@ function prune(dir: string): void {
   for (const { path } of byAge.slice(0, names.length - MAX_ENTRIES)) rmSync(path, { force: true });
 }
 
-function sha256(data: Uint8Array | string): string {
+/** Hex sha256 of `data` (the compile plugin hashes what it loads with it too). */
+export function sha256(data: Uint8Array | string): string {
   return createHash("sha256").update(data).digest("hex");
 }
 

@@ -11,13 +11,12 @@
  * a file using `import.meta`, `__dirname`, `require` or a dynamic `import()`,
  * or a package that is itself TypeScript.
  */
-import { createHash } from "node:crypto";
 import { readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Logger } from "pino";
 import { SCOOP_VERSION } from "@scoop/protocol";
-import { CompileCache, type CompileRecord } from "./compile-cache.js";
+import { CompileCache, sha256, type CompileRecord } from "./compile-cache.js";
 
 const TS_EXTENSIONS = /\.(c|m)?tsx?$/;
 /** What bundling would change: where a file is (`import.meta`, `__dirname`), or loading decided at run time. */
@@ -114,7 +113,7 @@ export async function compileScript(script: string, outDir: string, workerPackag
             build.onLoad({ filter: /.*/ }, (args) => {
               const source = readFileSync(args.path);
               if (PLACE_OR_RUNTIME_LOADING.test(source.toString())) throw new NotBundled(`${args.path} depends on where it is or loads at run time`);
-              record.inputs.set(args.path, createHash("sha256").update(source).digest("hex"));
+              record.inputs.set(args.path, sha256(source));
               return undefined;
             });
           },
